@@ -1,0 +1,82 @@
+//! The executor's seccomp filter: an allowlist of what pure computation
+//! needs once the code is loaded.  Any other system call kills the process
+//! (SECCOMP_RET_KILL_PROCESS), which its worker reports and replaces.
+//!
+//! | syscall | why the executor needs it |
+//! |---|---|
+//! | futex | waiting on and waking the channel; std's Once/Mutex |
+//! | mmap, mprotect (never with PROT_EXEC) | the allocator's large blocks and arenas |
+//! | munmap, mremap, brk, madvise | the allocator giving memory back or growing |
+//! | clock_gettime, gettimeofday | bounding spins with Instant::now (vDSO fallback) |
+//! | getrandom | seeding HashMap's RandomState |
+//! | sched_yield | std's spin loops |
+//! | rt_sigreturn | returning from std's stack-overflow handler |
+//! | exit, exit_group | leaving |
+//!
+//! Not allowed, among others: read/write/open of any file (the channel is
+//! shared memory), socket, fork/clone/exec, kill, ptrace, prctl, and
+//! executable mappings (no new code after SEAL).
+
+use std::collections::BTreeMap;
+use std::convert::TryInto;
+
+use seccompiler::{
+    BpfProgram, SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter, SeccompRule,
+};
+
+fn without_prot_exec() -> Result<Vec<SeccompRule>, seccompiler::Error> {
+    // Argument 2 of mmap and mprotect is `prot`.
+    let cond = SeccompCondition::new(
+        2,
+        SeccompCmpArgLen::Dword,
+        SeccompCmpOp::MaskedEq(libc::PROT_EXEC as u64),
+        0,
+    )?;
+    Ok(vec![SeccompRule::new(vec![cond])?])
+}
+
+/// The filter, compiled to BPF.
+pub fn program() -> Result<BpfProgram, seccompiler::Error> {
+    let mut rules: BTreeMap<i64, Vec<SeccompRule>> = BTreeMap::new();
+    for nr in [
+        libc::SYS_futex,
+        libc::SYS_munmap,
+        libc::SYS_mremap,
+        libc::SYS_brk,
+        libc::SYS_madvise,
+        libc::SYS_clock_gettime,
+        libc::SYS_gettimeofday,
+        libc::SYS_getrandom,
+        libc::SYS_sched_yield,
+        libc::SYS_rt_sigreturn,
+        libc::SYS_exit,
+        libc::SYS_exit_group,
+    ] {
+        rules.insert(nr, vec![]);
+    }
+    rules.insert(libc::SYS_mmap, without_prot_exec()?);
+    rules.insert(libc::SYS_mprotect, without_prot_exec()?);
+    let filter = SeccompFilter::new(
+        rules,
+        SeccompAction::KillProcess,
+        SeccompAction::Allow,
+        std::env::consts::ARCH.try_into()?,
+    )?;
+    filter.try_into().map_err(seccompiler::Error::Backend)
+}
+
+/// Install the filter on this (single-threaded) process.  seccompiler sets
+/// no_new_privs first, as the kernel requires.
+pub fn install() -> Result<(), seccompiler::Error> {
+    let prog = program()?;
+    seccompiler::apply_filter(&prog)
+}
+
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn filter_compiles() {
+        assert!(!super::program().unwrap().is_empty());
+    }
+}

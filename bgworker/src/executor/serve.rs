@@ -1,0 +1,69 @@
+//! The executor's request loop.
+
+use std::time::Duration;
+
+use plrust_ipc::channel::WaitPolicy;
+use plrust_ipc::limits::REPLY_AREA;
+use plrust_ipc::message::{op, status};
+use plrust_ipc::Channel;
+
+use super::loader::{self, Functions};
+use super::seccomp;
+
+/// Between calls the backend is usually busy for well under a microsecond
+/// (the next row), so a short spin catches the next request without a
+/// 40 µs futex wake-up; an idle executor sleeps after that.  It has nothing
+/// to check between slices, so a slice can be long.
+const POLICY: WaitPolicy = WaitPolicy { spin: Duration::from_micros(200), slice: Duration::from_secs(10) };
+
+fn reply_failed(ch: &Channel, msg: &str) {
+    let area = ch.reply_area();
+    let n = msg.len().min(area.len());
+    area[..n].copy_from_slice(&msg.as_bytes()[..n]);
+    ch.publish_reply(status::FAILED, n);
+}
+
+/// Serve requests until killed.
+pub fn serve(ch: Channel) -> ! {
+    let mut functions = Functions::default();
+    let mut sealed = false;
+    ch.ready();
+    loop {
+        let req = ch.wait_request(POLICY);
+        match (req.op, sealed) {
+            (op::CALL, true) => match functions.get(req.key) {
+                Some(entry) => {
+                    let (args, out) = ch.areas();
+                    // SAFETY: args/out are the channel's request and reply
+                    // areas: disjoint, inside the mapping, req.len is clamped
+                    // to the request area, and the backend writes neither
+                    // while it waits for this reply.
+                    let n = unsafe { entry(args, req.len, out, REPLY_AREA) };
+                    ch.publish_reply(status::OK, n.min(REPLY_AREA));
+                }
+                None => reply_failed(&ch, "function is not loaded in this executor"),
+            },
+            (op::LOAD, false) => match loader::load(ch.request_bytes(req.len)) {
+                Ok((entry, file)) => {
+                    functions.insert(req.key, entry, file);
+                    ch.publish_reply(status::OK, 0);
+                }
+                Err(e) => reply_failed(&ch, &e),
+            },
+            (op::SEAL, false) => match {
+                functions.close_files();
+                seccomp::install()
+            } {
+                Ok(()) => {
+                    sealed = true;
+                    ch.publish_reply(status::OK, 0);
+                }
+                Err(e) => {
+                    reply_failed(&ch, &format!("installing the seccomp filter: {e}"));
+                    std::process::exit(7);
+                }
+            },
+            _ => reply_failed(&ch, "request out of order"),
+        }
+    }
+}

@@ -1,0 +1,335 @@
+//! A backend's use of the pool: lease a slot bound to the function's
+//! principal, make sure the function is loaded and the executor sealed,
+//! send requests and wait for replies.
+//!
+//! A lease that is dropped while a request is in flight (an ERROR raised by
+//! CHECK_FOR_INTERRUPTS, a protocol violation) kills its executor: a reply
+//! that nobody waits for must never be read by the next call.  A backend
+//! that exits holding a lease (FATAL skips Rust destructors) is cleaned up
+//! by an on_shmem_exit callback.
+
+use std::cell::Cell;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use pgrx::prelude::*;
+use plrust_ipc::channel::{Outcome, WaitPolicy};
+use plrust_ipc::message::{op, status};
+use plrust_ipc::{wire, Channel};
+
+use crate::errors::raise;
+use crate::pool::{self, Principal, Slot, MAX_LOADED};
+use crate::{catalog, gucs};
+
+/// The backend spins this long for a reply while the executor runs, then
+/// sleeps on the futex in slices, handling interrupts in between.
+const CALL_POLICY: WaitPolicy = WaitPolicy { spin: Duration::from_micros(200), slice: Duration::from_millis(10) };
+
+pub struct Lease {
+    pub index: usize,
+    generation: u64,
+    in_flight: bool,
+}
+
+thread_local! {
+    static LAST_SLOT: Cell<usize> = const { Cell::new(0) };
+    static EXIT_HOOK: Cell<bool> = const { Cell::new(false) };
+}
+
+fn my_pid() -> i32 {
+    // SAFETY: MyProcPid is set at process start and never changes.
+    unsafe { pg_sys::MyProcPid }
+}
+
+impl Lease {
+    pub fn slot(&self) -> &'static Slot {
+        pool::slot(self.index)
+    }
+
+    pub fn channel(&self) -> Channel {
+        pool::channel(self.index)
+    }
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        let slot = self.slot();
+        if self.in_flight {
+            slot.recycle();
+        }
+        slot.last_used.store(pool::tick(), Ordering::Relaxed);
+        slot.owner.store(0, Ordering::Release);
+    }
+}
+
+#[pg_guard]
+unsafe extern "C-unwind" fn release_at_exit(_code: i32, _arg: pg_sys::Datum) {
+    let me = my_pid();
+    for i in 0..pool::slot_count() {
+        let slot = pool::slot(i);
+        if slot.owner.load(Ordering::Acquire) == me {
+            slot.recycle();
+            slot.owner.store(0, Ordering::Release);
+        }
+    }
+}
+
+fn ensure_exit_hook() {
+    if !EXIT_HOOK.get() {
+        // SAFETY: registering a plain callback; it runs at backend exit.
+        unsafe { pg_sys::on_shmem_exit(Some(release_at_exit), pg_sys::Datum::from(0)) };
+        EXIT_HOOK.set(true);
+    }
+}
+
+fn interrupt_pending() -> bool {
+    // SAFETY: InterruptPending is a sig_atomic_t set by signal handlers;
+    // a volatile read is how C code reads it too.
+    unsafe { std::ptr::addr_of!(pg_sys::InterruptPending).read_volatile() != 0 }
+}
+
+fn try_take(i: usize) -> bool {
+    pool::slot(i).owner.compare_exchange(0, my_pid(), Ordering::AcqRel, Ordering::Relaxed).is_ok()
+}
+
+/// Lease a slot for `principal` that has `key` loaded, preparing one if
+/// needed.  Waits up to plrust.pool_wait_timeout for a free slot.
+pub fn lease(principal: Principal, key: u64, fn_name: &str) -> Lease {
+    ensure_exit_hook();
+    let n = pool::slot_count();
+    // Fast path: the slot this backend used last.
+    let last = LAST_SLOT.get();
+    if last < n {
+        let s = pool::slot(last);
+        if s.owner.load(Ordering::Relaxed) == 0 && s.is_bound_to(principal) && s.has_loaded(key) && try_take(last) {
+            if s.is_bound_to(principal) && s.has_loaded(key) {
+                let generation = s.generation.load(Ordering::Acquire);
+                return Lease { index: last, generation, in_flight: false };
+            }
+            s.owner.store(0, Ordering::Release);
+        }
+    }
+
+    let deadline = Instant::now() + Duration::from_millis(gucs::POOL_WAIT_TIMEOUT.get() as u64);
+    loop {
+        // Best: bound to this principal with the function loaded.  Then: a
+        // fresh executor nobody is bound to.  Then: the least recently used
+        // free slot, whose executor is recycled.
+        let mut fresh = None;
+        let mut lru: Option<(usize, u64)> = None;
+        for i in 0..n {
+            let s = pool::slot(i);
+            if s.owner.load(Ordering::Relaxed) != 0 {
+                continue;
+            }
+            if s.is_bound_to(principal) && s.has_loaded(key) {
+                if try_take(i) {
+                    LAST_SLOT.set(i);
+                    return Lease { index: i, generation: s.generation.load(Ordering::Acquire), in_flight: false };
+                }
+                continue;
+            }
+            if !s.is_bound() && s.executor_pid.load(Ordering::Acquire) != 0 && fresh.is_none() {
+                fresh = Some(i);
+            }
+            let used = s.last_used.load(Ordering::Relaxed);
+            if lru.is_none_or(|(_, u)| used < u) {
+                lru = Some((i, used));
+            }
+        }
+        let candidate = fresh.or(lru.map(|(i, _)| i));
+        if let Some(i) = candidate {
+            if try_take(i) {
+                LAST_SLOT.set(i);
+                return prepare(i, principal, key, fn_name);
+            }
+            continue;
+        }
+        if Instant::now() >= deadline {
+            raise(
+                PgSqlErrorCode::ERRCODE_INSUFFICIENT_RESOURCES,
+                format!("no plrust executor became free within plrust.pool_wait_timeout to run function \"{fn_name}\""),
+                Some(format!("All {n} executors are busy.")),
+                Some("Increase plrust.workers or plrust.pool_wait_timeout.".into()),
+            );
+        }
+        // SAFETY: waiting on our own latch with a timeout; the postmaster's
+        // death ends the process.
+        unsafe {
+            pg_sys::WaitLatch(
+                pg_sys::MyLatch,
+                (pg_sys::WL_LATCH_SET | pg_sys::WL_TIMEOUT | pg_sys::WL_EXIT_ON_PM_DEATH) as i32,
+                1,
+                pg_sys::PG_WAIT_EXTENSION,
+            );
+            pg_sys::ResetLatch(pg_sys::MyLatch);
+        }
+        pgrx::check_for_interrupts!();
+    }
+}
+
+/// We own slot `i` but it is not ready for `principal`/`key`: get a fresh
+/// executor if the current one is bound or sealed, wait until it is ready,
+/// bind it, load the principal's functions and seal it.
+fn prepare(i: usize, principal: Principal, key: u64, fn_name: &str) -> Lease {
+    let slot = pool::slot(i);
+    let mut lease = Lease { index: i, generation: slot.generation.load(Ordering::Acquire), in_flight: false };
+    if slot.is_bound() || slot.executor_pid.load(Ordering::Acquire) == 0 {
+        let old = lease.generation;
+        if slot.is_bound() {
+            slot.recycle();
+        }
+        wait_for_new_executor(slot, old, fn_name);
+    }
+    lease.generation = slot.generation.load(Ordering::Acquire);
+    let ch = lease.channel();
+    let ready = ch.wait_ready(CALL_POLICY, || check_between_slices(slot, lease.generation));
+    match ready {
+        Ok(Outcome::Reply { .. }) => {}
+        _ => executor_failed(&mut lease, fn_name, "it did not start"),
+    }
+
+    slot.loaded_len.store(0, Ordering::Release);
+    slot.bound_database.store(principal.database, Ordering::Relaxed);
+    slot.bound_role.store(principal.role, Ordering::Relaxed);
+    slot.bound_generation.store(lease.generation, Ordering::Release);
+
+    let mut objects = catalog::objects_of(principal.role);
+    // The function being called first, so it is loaded even past MAX_LOADED.
+    objects.sort_by_key(|(k, _)| *k != key);
+    let mut loaded = 0usize;
+    for (k, object) in objects.iter().take(MAX_LOADED) {
+        let area = ch.request_area();
+        if object.len() > area.len() {
+            continue;
+        }
+        area[..object.len()].copy_from_slice(object);
+        match request(&mut lease, op::LOAD, *k, object.len(), fn_name) {
+            (status::OK, _) => {
+                slot.loaded[loaded].store(*k, Ordering::Relaxed);
+                loaded += 1;
+                slot.loaded_len.store(loaded as u32, Ordering::Release);
+            }
+            (_, len) => {
+                let msg = failure_message(&lease, len);
+                executor_failed(&mut lease, fn_name, &format!("loading a function failed: {msg}"));
+            }
+        }
+    }
+    match request(&mut lease, op::SEAL, 0, 0, fn_name) {
+        (status::OK, _) => slot.sealed_generation.store(lease.generation, Ordering::Release),
+        (_, len) => {
+            let msg = failure_message(&lease, len);
+            executor_failed(&mut lease, fn_name, &format!("sealing failed: {msg}"));
+        }
+    }
+    if !slot.has_loaded(key) {
+        raise(
+            PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
+            format!("plrust function \"{fn_name}\" has no compiled code to load"),
+            None,
+            Some("Recreate the function with CREATE OR REPLACE FUNCTION.".into()),
+        );
+    }
+    lease
+}
+
+fn failure_message(lease: &Lease, len: usize) -> String {
+    let mut buf = Vec::new();
+    lease.channel().copy_reply(len, &mut buf);
+    wire::decode_message(&buf)
+}
+
+fn wait_for_new_executor(slot: &Slot, old_generation: u64, fn_name: &str) {
+    let deadline = Instant::now() + Duration::from_millis(gucs::POOL_WAIT_TIMEOUT.get().max(1000) as u64);
+    loop {
+        if slot.generation.load(Ordering::Acquire) != old_generation && slot.executor_pid.load(Ordering::Acquire) != 0
+        {
+            return;
+        }
+        if Instant::now() >= deadline {
+            slot.owner.store(0, Ordering::Release);
+            raise(
+                PgSqlErrorCode::ERRCODE_INSUFFICIENT_RESOURCES,
+                format!("no plrust executor could be started to run function \"{fn_name}\""),
+                Some("The pool worker did not start a new executor in time.".into()),
+                Some("See the server log for why executors fail to start (plrust.toolchain_dir).".into()),
+            );
+        }
+        // SAFETY: see lease().
+        unsafe {
+            pg_sys::WaitLatch(
+                pg_sys::MyLatch,
+                (pg_sys::WL_LATCH_SET | pg_sys::WL_TIMEOUT | pg_sys::WL_EXIT_ON_PM_DEATH) as i32,
+                1,
+                pg_sys::PG_WAIT_EXTENSION,
+            );
+            pg_sys::ResetLatch(pg_sys::MyLatch);
+        }
+        pgrx::check_for_interrupts!();
+    }
+}
+
+/// Between futex slices: serve interrupts (an ERROR here unwinds and the
+/// in-flight lease kills the executor) and notice a replaced executor.
+fn check_between_slices(slot: &Slot, generation: u64) -> Result<(), ()> {
+    if interrupt_pending() {
+        pgrx::check_for_interrupts!();
+    }
+    if slot.generation.load(Ordering::Acquire) != generation {
+        return Err(());
+    }
+    Ok(())
+}
+
+/// Send one request and wait for its reply: (status, reply length).  Every
+/// way the executor can fail is turned into an ERROR here.
+pub fn request(lease: &mut Lease, opcode: u32, key: u64, len: usize, fn_name: &str) -> (u32, usize) {
+    let slot = lease.slot();
+    let ch = lease.channel();
+    let generation = lease.generation;
+    lease.in_flight = true;
+    ch.publish_request(opcode, key, len);
+    let outcome = ch.wait_reply(CALL_POLICY, || check_between_slices(slot, generation));
+    match outcome {
+        Ok(Outcome::Reply { status, len }) => {
+            lease.in_flight = false;
+            (status, len)
+        }
+        Ok(Outcome::Dead) | Err(()) => executor_died(lease, fn_name),
+        Ok(Outcome::Invalid(why)) => executor_failed(lease, fn_name, why),
+    }
+}
+
+fn executor_died(lease: &mut Lease, fn_name: &str) -> ! {
+    let slot = lease.slot();
+    // The worker records the exit status before it marks the channel dead.
+    let raw = slot.last_exit.load(Ordering::Acquire);
+    let how = if raw >= 0 {
+        use std::os::unix::process::ExitStatusExt;
+        plrust_bgworker::spawn::describe(std::process::ExitStatus::from_raw(raw))
+    } else {
+        "ended".to_string()
+    };
+    lease.in_flight = false;
+    raise(
+        PgSqlErrorCode::ERRCODE_EXTERNAL_ROUTINE_EXCEPTION,
+        format!("plrust function \"{fn_name}\" failed: its executor process died"),
+        Some(format!("The executor {how}.")),
+        Some("The function crashed or exceeded a limit such as plrust.executor_memory_limit; the next call runs in a new executor.".into()),
+    )
+}
+
+fn executor_failed(lease: &mut Lease, fn_name: &str, why: &str) -> ! {
+    lease.in_flight = true; // dropping the lease kills the executor
+    raise(
+        PgSqlErrorCode::ERRCODE_EXTERNAL_ROUTINE_EXCEPTION,
+        format!("plrust function \"{fn_name}\" failed: its executor misbehaved"),
+        Some(why.to_string()),
+        Some("The executor was replaced; the next call runs in a new one.".into()),
+    )
+}
+
+pub fn protocol_error(lease: &mut Lease, fn_name: &str, why: &str) -> ! {
+    executor_failed(lease, fn_name, why)
+}

@@ -1,0 +1,59 @@
+//! plrust: the PostgreSQL side of the trusted Rust language.
+//!
+//! Loaded with `shared_preload_libraries`, `_PG_init` (in the postmaster)
+//! defines the GUCs, creates one channel memfd per pool slot, asks for the
+//! pool's shared state and registers one background worker per slot.  In a
+//! backend, `call::plrust_call_handler` and `validate::plrust_validator`
+//! are the language's handler and validator.  No user code ever runs in
+//! this library: it compiles bodies (with rustc, in a box) and hands calls
+//! to executor processes.  See README.md.
+
+use pgrx::prelude::*;
+
+mod call;
+mod catalog;
+mod compile;
+mod dispatch;
+mod errors;
+mod function;
+mod gucs;
+mod pool;
+mod status;
+mod worker;
+
+pgrx::pg_module_magic!();
+
+#[pg_guard]
+pub extern "C-unwind" fn _PG_init() {
+    gucs::define();
+    // SAFETY: reading a postmaster global that is only written before
+    // libraries are preloaded.
+    if !unsafe { pg_sys::process_shared_preload_libraries_in_progress } {
+        // Loaded into one backend only (CREATE EXTENSION without preload):
+        // plrust_ensure_preloaded reports what to set.
+        return;
+    }
+    pool::init();
+    worker::register_all();
+}
+
+/// Called from the extension script: refuses to create the language when
+/// the library is not preloaded, because then there is no pool.
+#[no_mangle]
+pub extern "C" fn pg_finfo_plrust_ensure_preloaded() -> &'static pg_sys::Pg_finfo_record {
+    &call::V1
+}
+
+#[pg_guard]
+#[no_mangle]
+pub unsafe extern "C-unwind" fn plrust_ensure_preloaded(_fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
+    if !pool::is_initialized() {
+        errors::raise(
+            PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+            "plrust must be loaded via shared_preload_libraries".into(),
+            Some("plrust runs functions in a pool of background workers, which only a preloaded library can start.".into()),
+            Some("Add 'plrust' to shared_preload_libraries in postgresql.conf and restart the server.".into()),
+        );
+    }
+    pg_sys::Datum::from(0)
+}

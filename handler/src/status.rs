@@ -1,0 +1,44 @@
+//! plrust.workers: the pool as a view, one row per slot.
+
+use std::sync::atomic::Ordering;
+
+use pgrx::prelude::*;
+
+use crate::pool;
+
+#[allow(clippy::type_complexity)]
+#[pg_extern]
+fn worker_status() -> TableIterator<
+    'static,
+    (
+        name!(slot, i32),
+        name!(executor_pid, Option<i32>),
+        name!(generation, i64),
+        name!(database_oid, Option<pg_sys::Oid>),
+        name!(role_oid, Option<pg_sys::Oid>),
+        name!(sealed, bool),
+        name!(functions_loaded, i32),
+        name!(busy_backend_pid, Option<i32>),
+    ),
+> {
+    let rows: Vec<_> = (0..pool::slot_count())
+        .map(|i| {
+            let s = pool::slot(i);
+            let g = s.generation.load(Ordering::Acquire);
+            let pid = s.executor_pid.load(Ordering::Acquire);
+            let bound = s.is_bound();
+            let owner = s.owner.load(Ordering::Acquire);
+            (
+                i as i32,
+                (pid != 0).then_some(pid),
+                g as i64,
+                bound.then(|| pg_sys::Oid::from(s.bound_database.load(Ordering::Relaxed))),
+                bound.then(|| pg_sys::Oid::from(s.bound_role.load(Ordering::Relaxed))),
+                bound && s.sealed_generation.load(Ordering::Acquire) == g,
+                if bound { s.loaded_len.load(Ordering::Relaxed) as i32 } else { 0 },
+                (owner != 0).then_some(owner),
+            )
+        })
+        .collect();
+    TableIterator::new(rows)
+}

@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+"""Lay out plrust's compiler kit under KIT (default: $(pg_config --pkglibdir)/plrust).
+
+  KIT/plrust-executor                the sandboxed executor binary
+  KIT/toolchain/bin/rustc            rustc, its librustc_driver and libLLVM
+  KIT/toolchain/lib/rustlib/<t>/lib  the real target libraries (std & co)
+  KIT/sysroot/lib/rustlib/<t>/lib    core, alloc and what they need: no std,
+                                     so `extern crate std` cannot resolve
+  KIT/deps/                          plrust-std, plrust-api and their deps
+
+The server runs as the `postgres` OS user, which cannot enter /root where
+rustup keeps the toolchain, so the toolchain is hard-linked (or copied, across
+file systems) to where `postgres` can read it.  Files are replaced by
+rename, never rewritten in place, so a running rustc or executor is safe.
+
+Input: the JSON messages of `cargo build --release --message-format=json`
+on stdin (to find the exact rlibs plrust-api and plrust-std were built from).
+"""
+import json, os, shutil, subprocess, sys
+
+TARGET = "x86_64-unknown-linux-gnu"
+SYSROOT_CRATES = ("core", "alloc", "compiler_builtins", "rustc_std_workspace_core", "panic_unwind")
+
+
+def link_or_copy(src, dst):
+    os.makedirs(os.path.dirname(dst), exist_ok=True)
+    tmp = dst + ".tmp-install"
+    if os.path.lexists(tmp):
+        os.unlink(tmp)
+    try:
+        os.link(src, tmp)
+    except OSError:
+        shutil.copy2(src, tmp)
+    os.chmod(tmp, 0o755 if os.access(src, os.X_OK) else 0o644)
+    os.replace(tmp, dst)
+
+
+def same_file(a, b):
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def install(src, dst):
+    if not same_file(src, dst):
+        link_or_copy(src, dst)
+
+
+def main():
+    kit = sys.argv[1]
+    real_sysroot = subprocess.check_output(["rustc", "--print", "sysroot"], text=True).strip()
+    real_sysroot = os.path.realpath(real_sysroot)
+
+    # The toolchain: rustc and the shared libraries it loads.
+    tc = os.path.join(kit, "toolchain")
+    install(os.path.join(real_sysroot, "bin", "rustc"), os.path.join(tc, "bin", "rustc"))
+    libdir = os.path.join(real_sysroot, "lib")
+    for name in os.listdir(libdir):
+        p = os.path.join(libdir, name)
+        if os.path.isfile(p) and (name.startswith("librustc_driver") or name.startswith("libLLVM")):
+            install(p, os.path.join(tc, "lib", name))
+    tlib = os.path.join(libdir, "rustlib", TARGET, "lib")
+    kit_tlib = os.path.join(tc, "lib", "rustlib", TARGET, "lib")
+    for name in os.listdir(tlib):
+        if name.endswith(".rlib") or name.endswith(".rmeta") or name.endswith(".so"):
+            install(os.path.join(tlib, name), os.path.join(kit_tlib, name))
+
+    # rustc links with its own rust-lld (through gcc-ld/ld.lld) by default.
+    tbin = os.path.join(libdir, "rustlib", TARGET, "bin")
+    for dirpath, _, files in os.walk(tbin):
+        for name in files:
+            if name in ("rust-lld", "ld.lld", "ld64.lld", "lld-link", "wasm-ld"):
+                p = os.path.join(dirpath, name)
+                install(p, os.path.join(tc, "lib", "rustlib", TARGET, os.path.relpath(p, os.path.join(libdir, "rustlib", TARGET))))
+
+    # The stripped sysroot.
+    sr = os.path.join(kit, "sysroot", "lib", "rustlib", TARGET, "lib")
+    os.makedirs(sr, exist_ok=True)
+    wanted = set()
+    for name in os.listdir(tlib):
+        crate = name[3:].rsplit("-", 1)[0] if name.startswith("lib") else None
+        if crate in SYSROOT_CRATES and (name.endswith(".rlib") or name.endswith(".rmeta")):
+            wanted.add(name)
+            install(os.path.join(kit_tlib, name), os.path.join(sr, name))
+    for name in os.listdir(sr):
+        if name not in wanted:
+            os.unlink(os.path.join(sr, name))
+
+    # plrust-std, plrust-api and every rlib they were built from.
+    deps = os.path.join(kit, "deps")
+    os.makedirs(deps, exist_ok=True)
+    artifacts = {}
+    executor = None
+    for line in sys.stdin:
+        try:
+            msg = json.loads(line)
+        except ValueError:
+            continue
+        if msg.get("reason") != "compiler-artifact":
+            continue
+        name = msg["target"]["name"]
+        for f in msg.get("filenames", []):
+            # rlibs, and proc-macro .so files (bincode's derive): rustc
+            # loads the latter to read the crate graph.
+            if f.endswith(".rlib") or "proc-macro" in msg["target"]["kind"]:
+                artifacts.setdefault(name, []).append(f)
+        if name == "plrust-executor" and msg.get("executable"):
+            executor = msg["executable"]
+    if "plrust_std" not in artifacts or "plrust_api" not in artifacts or executor is None:
+        sys.exit("install-kit: cargo did not report plrust_std, plrust_api and plrust-executor")
+    # Every rlib of that build (the closure of plrust-std, plrust-api and
+    # the executor: a handful of small crates), under its own file name:
+    # rustc finds indirect dependencies by crate name and hash.
+    for files in artifacts.values():
+        for f in files:
+            install(f, os.path.join(deps, os.path.basename(f)))
+    install(executor, os.path.join(kit, "plrust-executor"))
+    print(f"install-kit: kit ready in {kit}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,56 @@
+-- plrust 0.1.0
+\echo Use "CREATE EXTENSION plrust" to load this file. \quit
+
+-- Without shared_preload_libraries there is no executor pool: refuse early,
+-- with an error that says what to set.
+CREATE FUNCTION plrust.ensure_preloaded() RETURNS void
+    AS 'MODULE_PATHNAME', 'plrust_ensure_preloaded' LANGUAGE C;
+SELECT plrust.ensure_preloaded();
+
+CREATE FUNCTION plrust.call_handler() RETURNS language_handler
+    AS 'MODULE_PATHNAME', 'plrust_call_handler' LANGUAGE C;
+CREATE FUNCTION plrust.validator(oid) RETURNS void
+    AS 'MODULE_PATHNAME', 'plrust_validator' LANGUAGE C STRICT;
+
+CREATE TRUSTED LANGUAGE plrust
+    HANDLER plrust.call_handler
+    VALIDATOR plrust.validator;
+COMMENT ON LANGUAGE plrust IS
+    'trusted procedural language for Rust; bodies run in sandboxed executor processes';
+
+-- Compiled functions.  Only plrust itself reads and writes this table (as
+-- the bootstrap superuser); users have no privileges on it.
+CREATE TABLE plrust.artifacts (
+    fn_oid   oid PRIMARY KEY,
+    hash     bytea NOT NULL,
+    key      bigint NOT NULL,
+    object   bytea NOT NULL,
+    built_at timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+REVOKE ALL ON plrust.artifacts FROM PUBLIC;
+
+CREATE FUNCTION plrust.worker_status(
+    OUT slot int, OUT executor_pid int, OUT generation bigint,
+    OUT database_oid oid, OUT role_oid oid, OUT sealed bool,
+    OUT functions_loaded int, OUT busy_backend_pid int)
+    RETURNS SETOF record
+    AS 'MODULE_PATHNAME', 'worker_status_wrapper' LANGUAGE C;
+
+-- One row per pool slot: its executor, the principal it serves, what it
+-- has loaded, and the backend using it right now.
+CREATE VIEW plrust.workers AS
+    SELECT w.slot, w.executor_pid, w.generation,
+           d.datname AS database, r.rolname AS function_owner,
+           w.sealed, w.functions_loaded, w.busy_backend_pid
+    FROM plrust.worker_status() w
+    LEFT JOIN pg_catalog.pg_database d ON d.oid = w.database_oid
+    LEFT JOIN pg_catalog.pg_roles r ON r.oid = w.role_oid;
+
+-- Which plrust functions exist and whether their compiled code is current.
+CREATE VIEW plrust.functions AS
+    SELECT p.oid AS fn_oid, p.oid::regprocedure AS function, r.rolname AS owner,
+           a.built_at, pg_catalog.length(a.object) AS object_bytes
+    FROM pg_catalog.pg_proc p
+    JOIN pg_catalog.pg_language l ON l.oid = p.prolang AND l.lanname = 'plrust'
+    JOIN pg_catalog.pg_roles r ON r.oid = p.proowner
+    LEFT JOIN plrust.artifacts a ON a.fn_oid = p.oid;
