@@ -10,6 +10,8 @@ as_pg() { runuser -u postgres -- "$@"; }
 case "$cmd" in
   start)
     port=$3
+    preload=plrust
+    if [ -n "${PLRUST_NO_PRELOAD:-}" ]; then preload=''; fi
     if [ ! -f "$dir/data/PG_VERSION" ]; then
       mkdir -p "$dir"
       chown postgres:postgres "$dir"
@@ -18,7 +20,7 @@ case "$cmd" in
 listen_addresses = ''
 port = $port
 unix_socket_directories = '$dir'
-shared_preload_libraries = 'plrust'
+shared_preload_libraries = '$preload'
 plrust.workers = 4
 jit = off
 log_min_messages = log

@@ -297,8 +297,15 @@ pub fn request(lease: &mut Lease, opcode: u32, key: u64, len: usize, fn_name: &s
             (status, len)
         }
         Ok(Outcome::Dead) | Err(()) => executor_died(lease, fn_name),
+        // The worker may already have reset the channel for the next
+        // executor when we look: that is a death, not a protocol violation.
+        Ok(Outcome::Invalid(_)) if executor_gone(slot, generation) => executor_died(lease, fn_name),
         Ok(Outcome::Invalid(why)) => executor_failed(lease, fn_name, why),
     }
+}
+
+fn executor_gone(slot: &Slot, generation: u64) -> bool {
+    slot.generation.load(Ordering::Acquire) != generation || slot.executor_pid.load(Ordering::Acquire) == 0
 }
 
 fn executor_died(lease: &mut Lease, fn_name: &str) -> ! {

@@ -19,17 +19,30 @@ pub static POOL_WAIT_TIMEOUT: GucSetting<i32> = GucSetting::<i32>::new(10_000);
 /// The compiler kit and executor binary.
 pub static KIT_DIR: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(Some(c"$libdir/plrust"));
 
-pub fn define() {
-    GucRegistry::define_int_guc(
-        c"plrust.workers",
-        c"Number of plrust executor processes (one background worker each).",
-        c"Each executor serves one function owner in one database at a time; calls wait when all are busy.",
-        &WORKERS,
-        1,
-        MAX_WORKERS,
-        GucContext::Postmaster,
-        GucFlags::default(),
-    );
+/// Define the settings.  PGC_POSTMASTER ones can only be defined while
+/// libraries are preloaded (PostgreSQL raises FATAL otherwise), so a
+/// backend that loads plrust without preloading it skips them.
+pub fn define(preloading: bool) {
+    if preloading {
+        GucRegistry::define_int_guc(
+            c"plrust.workers",
+            c"Number of plrust executor processes (one background worker each).",
+            c"Each executor serves one function owner in one database at a time; calls wait when all are busy.",
+            &WORKERS,
+            1,
+            MAX_WORKERS,
+            GucContext::Postmaster,
+            GucFlags::default(),
+        );
+        GucRegistry::define_string_guc(
+            c"plrust.toolchain_dir",
+            c"Directory of plrust's compiler kit and executor binary.",
+            c"$libdir expands to PostgreSQL's package library directory.",
+            &KIT_DIR,
+            GucContext::Postmaster,
+            GucFlags::SUPERUSER_ONLY,
+        );
+    }
     GucRegistry::define_int_guc(
         c"plrust.compile_timeout",
         c"Longest time rustc may take to compile one plrust function.",
@@ -69,14 +82,6 @@ pub fn define() {
         3_600_000,
         GucContext::Suset,
         GucFlags::UNIT_MS,
-    );
-    GucRegistry::define_string_guc(
-        c"plrust.toolchain_dir",
-        c"Directory of plrust's compiler kit and executor binary.",
-        c"$libdir expands to PostgreSQL's package library directory.",
-        &KIT_DIR,
-        GucContext::Postmaster,
-        GucFlags::SUPERUSER_ONLY,
     );
 }
 

@@ -25,10 +25,11 @@ pgrx::pg_module_magic!();
 
 #[pg_guard]
 pub extern "C-unwind" fn _PG_init() {
-    gucs::define();
     // SAFETY: reading a postmaster global that is only written before
     // libraries are preloaded.
-    if !unsafe { pg_sys::process_shared_preload_libraries_in_progress } {
+    let preloading = unsafe { pg_sys::process_shared_preload_libraries_in_progress };
+    gucs::define(preloading);
+    if !preloading {
         // Loaded into one backend only (CREATE EXTENSION without preload):
         // plrust_ensure_preloaded reports what to set.
         return;

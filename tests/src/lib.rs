@@ -1,1 +1,89 @@
+//! Shared helpers for the integration tests: they talk to a real cluster
+//! with plrust preloaded, started by scripts/test.sh, which passes where it
+//! is through the environment:
+//!
+//! - PLRUST_TEST_HOST: the socket directory; PLRUST_TEST_PORT: the port;
+//! - PLRUST_TEST_DATADIR: its data directory (to find the postmaster);
+//! - PLRUST_TEST_NOPRELOAD_PORT: a second cluster without plrust preloaded.
+//!
+//! Tests run in parallel, so every test names its functions after itself.
 
+use postgres::error::DbError;
+use postgres::{Client, NoTls};
+
+pub const DATABASE: &str = "plrust_test";
+
+fn env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set: run the tests through scripts/test.sh"))
+}
+
+pub fn connect_to(host: &str, port: &str, dbname: &str) -> Client {
+    postgres::Config::new()
+        .host(host)
+        .port(port.parse().expect("port"))
+        .user("postgres")
+        .dbname(dbname)
+        .connect(NoTls)
+        .unwrap_or_else(|e| panic!("cannot connect to {host}:{port}: {e}"))
+}
+
+/// A new session on the test database.
+pub fn client() -> Client {
+    connect_to(&env("PLRUST_TEST_HOST"), &env("PLRUST_TEST_PORT"), DATABASE)
+}
+
+pub fn datadir() -> String {
+    env("PLRUST_TEST_DATADIR")
+}
+
+/// A session on the cluster started without plrust preloaded.
+pub fn client_without_preload() -> Client {
+    connect_to(&env("PLRUST_TEST_NOPRELOAD_HOST"), &env("PLRUST_TEST_NOPRELOAD_PORT"), "postgres")
+}
+
+/// The error a statement raised; panics if it succeeded.
+pub fn error_of(c: &mut Client, sql: &str) -> DbError {
+    match c.batch_execute(sql) {
+        Ok(()) => panic!("statement succeeded but should have failed: {sql}"),
+        Err(e) => e.as_db_error().cloned().unwrap_or_else(|| panic!("not a server error: {e}")),
+    }
+}
+
+pub fn one<T: for<'a> postgres::types::FromSql<'a>>(c: &mut Client, sql: &str) -> T {
+    c.query_one(sql, &[]).unwrap_or_else(|e| panic!("{sql}: {e}: {:?}", e.as_db_error())).get(0)
+}
+
+/// The postmaster's pid, from postmaster.pid.
+pub fn postmaster_pid() -> i32 {
+    let text = std::fs::read_to_string(format!("{}/postmaster.pid", datadir())).expect("postmaster.pid");
+    text.lines().next().unwrap().trim().parse().unwrap()
+}
+
+/// The cluster's health: a crash-restart changes the start time and drops
+/// every session, so tests check both around anything that kills a process.
+pub struct Health {
+    start: String,
+    bystander: Client,
+}
+
+impl Health {
+    pub fn before() -> Health {
+        let mut bystander = client();
+        let start = one::<String>(&mut bystander, "SELECT pg_postmaster_start_time()::text");
+        Health { start, bystander }
+    }
+
+    pub fn assert_unharmed(mut self) {
+        let start = one::<String>(&mut self.bystander, "SELECT pg_postmaster_start_time()::text");
+        assert_eq!(start, self.start, "the cluster restarted");
+        assert_eq!(one::<i32>(&mut self.bystander, "SELECT 1"), 1, "the other session was disconnected");
+    }
+}
+
+/// Field `key` of /proc/PID/status.
+pub fn proc_status(pid: i32, key: &str) -> String {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc status");
+    text.lines()
+        .find_map(|l| l.strip_prefix(key)?.strip_prefix(':').map(|v| v.trim().to_string()))
+        .unwrap_or_else(|| panic!("no {key} in /proc/{pid}/status"))
+}

@@ -1,0 +1,173 @@
+//! What a user sees when things go wrong: Err, panic, abort, segfault,
+//! bad definitions, compile errors.  Every process death leaves the cluster
+//! as it was.
+
+use plrust_tests::{client, error_of, one, Health};
+
+#[test]
+fn err_is_an_error_with_its_message() {
+    let mut c = client();
+    c.batch_execute(
+        "CREATE OR REPLACE FUNCTION fn_err(x int) RETURNS int STRICT LANGUAGE plrust AS $$
+             if x < 0 { return Err(format!(\"negative input: {x}\").into()); }
+             let parsed: i32 = \"nope\".parse()?;
+             Ok(Some(parsed))
+         $$;",
+    )
+    .unwrap();
+    let e = error_of(&mut c, "SELECT fn_err(-5)");
+    assert_eq!(e.code().code(), "22000");
+    assert_eq!(e.message(), "negative input: -5");
+    let e = error_of(&mut c, "SELECT fn_err(1)");
+    assert_eq!(e.message(), "invalid digit found in string");
+    // The session and the executor are fine afterwards.
+    c.batch_execute("CREATE OR REPLACE FUNCTION fn_err_ok() RETURNS int LANGUAGE plrust AS $$ Ok(Some(1)) $$")
+        .unwrap();
+    assert_eq!(one::<i32>(&mut c, "SELECT fn_err_ok()"), 1);
+}
+
+#[test]
+fn panic_is_an_error_with_the_panic_message() {
+    let mut c = client();
+    c.batch_execute(
+        "CREATE OR REPLACE FUNCTION fn_panic(x int) RETURNS int STRICT LANGUAGE plrust AS $$
+             let v: Vec<i32> = Vec::new();
+             if x == 1 { panic!(\"custom panic {}\", x); }
+             Ok(Some(v[x as usize]))
+         $$;",
+    )
+    .unwrap();
+    let e = error_of(&mut c, "SELECT fn_panic(1)");
+    assert_eq!(e.code().code(), "XX000");
+    assert!(e.message().contains("fn_panic") && e.message().ends_with("panicked: custom panic 1"), "{e:?}");
+    let e = error_of(&mut c, "SELECT fn_panic(3)");
+    assert!(e.message().contains("index out of bounds"), "{e:?}");
+}
+
+fn assert_death_is_contained(name: &str, body: &str) {
+    let health = Health::before();
+    let mut c = client();
+    c.batch_execute(&format!(
+        "CREATE OR REPLACE FUNCTION {name}(x int) RETURNS int STRICT LANGUAGE plrust AS $${body}$$;
+         CREATE OR REPLACE FUNCTION {name}_ok(x int) RETURNS int STRICT LANGUAGE plrust AS $$ Ok(Some(x)) $$;"
+    ))
+    .unwrap();
+    let e = error_of(&mut c, &format!("SELECT {name}(1)"));
+    assert_eq!(e.code().code(), "38000", "{e:?}");
+    assert!(e.message().contains("its executor process died"), "{e:?}");
+    assert!(e.detail().unwrap().starts_with("The executor was terminated by signal"), "{e:?}");
+    // Same session, next call: a fresh executor.
+    assert_eq!(one::<i32>(&mut c, &format!("SELECT {name}_ok(5)")), 5);
+    health.assert_unharmed();
+}
+
+#[test]
+fn abort_costs_one_call() {
+    // A panic while unwinding aborts the process.
+    assert_death_is_contained(
+        "fn_abort",
+        "struct Bomb; impl Drop for Bomb { fn drop(&mut self) { panic!(\"again\") } }
+         let _b = Bomb;
+         if x > 0 { panic!(\"first\"); }
+         Ok(Some(x))",
+    );
+}
+
+#[test]
+fn segfault_costs_one_call() {
+    // rust-lang/rust#25860 (the cve-rs pattern): safe code that forges a
+    // reference from an integer and dereferences it.
+    assert_death_is_contained(
+        "fn_segv",
+        "fn translate<'a, 'b, T: ?Sized>(_: &'a &'b (), v: &'b mut T) -> &'a mut T { v }
+         fn expand<'a, 'b, T: ?Sized>(x: &'a mut T) -> &'b mut T {
+             let f: for<'x> fn(_, &'x mut T) -> &'b mut T = translate;
+             f(&&(), x)
+         }
+         enum Dummy<A, B> { A(Option<Box<A>>), B(Option<Box<B>>) }
+         fn transmute_inner<A, B>(d: &mut Dummy<A, B>, obj: A) -> B {
+             let Dummy::B(b) = d else { unreachable!() };
+             let b = expand(b);
+             *d = Dummy::A(Some(Box::new(obj)));
+             *b.take().unwrap()
+         }
+         fn transmute<A, B>(obj: A) -> B { transmute_inner(&mut Dummy::B(None), obj) }
+         let p: &'static i32 = transmute::<usize, &'static i32>(x as usize * 8);
+         Ok(Some(*p))",
+    );
+}
+
+#[test]
+fn stack_overflow_costs_one_call() {
+    assert_death_is_contained(
+        "fn_overflow",
+        "fn down(n: u64, pad: [u8; 1024]) -> u64 {
+             let pad = std::hint::black_box(pad);
+             if n == 0 { pad[0] as u64 } else { down(n - 1, pad).wrapping_add(pad[n as usize % 1024] as u64) }
+         }
+         Ok(Some(down(u64::MAX, [x as u8; 1024]) as i32))",
+    );
+}
+
+#[test]
+fn unnamed_and_non_identifier_arguments_are_refused() {
+    let mut c = client();
+    let e = error_of(&mut c, "CREATE FUNCTION fn_unnamed(int) RETURNS int LANGUAGE plrust AS $$ Ok(None) $$");
+    assert_eq!(e.code().code(), "42P13");
+    assert!(e.message().contains("argument 1 has no name"), "{e:?}");
+    assert!(e.hint().is_some());
+    let e = error_of(&mut c, "CREATE FUNCTION fn_badname(\"a-b\" int) RETURNS int LANGUAGE plrust AS $$ Ok(None) $$");
+    assert!(e.message().contains("\"a-b\" is not a Rust identifier"), "{e:?}");
+    let e = error_of(&mut c, "CREATE FUNCTION fn_kw(fn int) RETURNS int LANGUAGE plrust AS $$ Ok(None) $$");
+    assert!(e.message().contains("is a Rust keyword"), "{e:?}");
+}
+
+#[test]
+fn unsupported_types_are_refused_clearly() {
+    let mut c = client();
+    let e = error_of(&mut c, "CREATE FUNCTION fn_ts(t timestamp) RETURNS int LANGUAGE plrust AS $$ Ok(None) $$");
+    assert_eq!(e.code().code(), "0A000");
+    assert!(e.message().contains("timestamp without time zone is not supported"), "{e:?}");
+}
+
+#[test]
+fn compile_errors_point_at_the_body() {
+    let mut c = client();
+    let e = error_of(
+        &mut c,
+        "CREATE FUNCTION fn_typo(x int) RETURNS int STRICT LANGUAGE plrust AS $$
+    let y = x + 1;
+    Ok(Some(z))
+$$",
+    );
+    assert_eq!(e.code().code(), "42P13");
+    assert_eq!(e.message(), "plrust function \"fn_typo\" does not compile");
+    let detail = e.detail().unwrap();
+    assert!(detail.contains("cannot find value `z`"), "{detail}");
+    assert!(detail.contains("line 3, column 13 of the function body"), "{detail}");
+    // The failed CREATE left nothing behind.
+    assert_eq!(one::<i64>(&mut c, "SELECT count(*) FROM pg_proc WHERE proname = 'fn_typo'"), 0);
+}
+
+#[test]
+fn a_busy_loop_is_cancelled_by_statement_timeout() {
+    let health = Health::before();
+    let mut c = client();
+    c.batch_execute(
+        "CREATE OR REPLACE FUNCTION fn_spin(x bigint) RETURNS bigint STRICT LANGUAGE plrust AS $$
+             let mut n = x;
+             loop { n = n.wrapping_mul(6364136223846793005).wrapping_add(1); if n == 0 { break; } }
+             Ok(Some(n))
+         $$;
+         CREATE OR REPLACE FUNCTION fn_spin_ok(x bigint) RETURNS bigint STRICT LANGUAGE plrust AS $$ Ok(Some(x)) $$;",
+    )
+    .unwrap();
+    let start = std::time::Instant::now();
+    let e = error_of(&mut c, "SET statement_timeout = '300ms'; SELECT fn_spin(1)");
+    let took = start.elapsed();
+    assert_eq!(e.code().code(), "57014", "{e:?}");
+    assert!(took < std::time::Duration::from_millis(2000), "cancel took {took:?}");
+    c.batch_execute("RESET statement_timeout").unwrap();
+    assert_eq!(one::<i64>(&mut c, "SELECT fn_spin_ok(9)"), 9);
+    health.assert_unharmed();
+}

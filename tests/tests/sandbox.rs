@@ -1,0 +1,178 @@
+//! The layers of defence, each attacked on its own: the source check, the
+//! std facade and stripped sysroot, and the executor process.
+
+use plrust_tests::{client, client_without_preload, error_of, one, postmaster_pid, proc_status};
+
+/// Executors currently loaded and sealed, after calling a function so that
+/// at least one is.
+fn sealed_executors(probe: &str) -> Vec<i32> {
+    let mut c = client();
+    c.batch_execute(&format!("CREATE OR REPLACE FUNCTION {probe}() RETURNS int LANGUAGE plrust AS $$ Ok(Some(1)) $$"))
+        .unwrap();
+    assert_eq!(one::<i32>(&mut c, &format!("SELECT {probe}()")), 1);
+    let rows = c.query("SELECT executor_pid FROM plrust.workers WHERE sealed AND executor_pid IS NOT NULL", &[]).unwrap();
+    let pids: Vec<i32> = rows.iter().map(|r| r.get(0)).collect();
+    assert!(!pids.is_empty());
+    pids
+}
+
+#[test]
+fn executor_is_sealed_and_not_a_postmaster_child() {
+    let postmaster = postmaster_pid();
+    for pid in sealed_executors("fn_probe_status") {
+        assert_eq!(proc_status(pid, "Seccomp"), "2", "executor {pid} is not under a seccomp filter");
+        assert_eq!(proc_status(pid, "NoNewPrivs"), "1");
+        let parent: i32 = proc_status(pid, "PPid").parse().unwrap();
+        assert_ne!(parent, postmaster, "executor {pid} is a child of the postmaster");
+        let cmdline = std::fs::read_to_string(format!("/proc/{parent}/cmdline")).unwrap();
+        assert!(cmdline.contains("plrust pool worker"), "parent of {pid} is {cmdline:?}");
+        let grandparent: i32 = proc_status(parent, "PPid").parse().unwrap();
+        assert_eq!(grandparent, postmaster);
+    }
+}
+
+/// What PostgreSQL's shared memory looks like in /proc/PID/maps: the main
+/// segment (anonymous shared mapping and its SysV stub) and DSM segments.
+fn postgres_shared_memory(maps: &str) -> Vec<&str> {
+    maps.lines()
+        .filter(|l| l.contains("/dev/zero") || l.contains("SYSV") || l.contains("/dev/shm/PostgreSQL"))
+        .collect()
+}
+
+#[test]
+fn executor_maps_no_postgres_shared_memory_and_holds_only_its_channel() {
+    for pid in sealed_executors("fn_probe_maps") {
+        let maps = std::fs::read_to_string(format!("/proc/{pid}/maps")).unwrap();
+        assert_eq!(postgres_shared_memory(&maps), Vec::<&str>::new(), "executor {pid} maps PostgreSQL memory");
+        // The check above is not vacuous: its parent, a PostgreSQL process, has it.
+        let parent: i32 = proc_status(pid, "PPid").parse().unwrap();
+        let parent_maps = std::fs::read_to_string(format!("/proc/{parent}/maps")).unwrap();
+        assert!(!postgres_shared_memory(&parent_maps).is_empty());
+
+        let fds: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(fds, vec!["3".to_string()], "executor {pid} has other descriptors");
+        let channel = std::fs::read_link(format!("/proc/{pid}/fd/3")).unwrap();
+        assert!(channel.to_string_lossy().contains("plrust-channel"));
+    }
+}
+
+fn rejected(body: &str) -> postgres::error::DbError {
+    let mut c = client();
+    error_of(
+        &mut c,
+        &format!("CREATE OR REPLACE FUNCTION fn_rejected(x int) RETURNS int LANGUAGE plrust AS $$\n{body}\n$$"),
+    )
+}
+
+#[test]
+fn forbidden_constructs_are_rejected_before_rustc_with_their_line() {
+    let cases: &[(&str, &str)] = &[
+        ("let p = unsafe { *(0 as *const i32) };", "unsafe block"),
+        ("unsafe fn f() {}", "unsafe fn"),
+        ("struct S; unsafe impl Send for S {}", "unsafe impl"),
+        ("extern \"C\" { fn abort(); }", "extern block"),
+        ("extern crate std as real;", "extern crate"),
+        ("core::arch::asm!(\"nop\");", "asm!"),
+        ("core::arch::global_asm!(\"nop\");", "global_asm!"),
+        ("let s = include_str!(\"/etc/passwd\");", "include_str!"),
+        ("let s = include_bytes!(\"/etc/passwd\");", "include_bytes!"),
+        ("include!(\"/etc/passwd\");", "include!"),
+        ("let h = env!(\"HOME\");", "env!"),
+        ("let h = option_env!(\"HOME\");", "option_env!"),
+        ("mod m;", "out-of-line module"),
+        ("#[path = \"/etc/passwd\"] mod m {}", "#[path]"),
+        ("#[no_mangle] fn f() {}", "#[no_mangle]"),
+        ("#[export_name = \"main\"] fn f() {}", "#[export_name]"),
+        ("#[link_section = \".init_array\"] static X: u8 = 0;", "#[link_section]"),
+        ("#[link(name = \"c\")] fn f() {}", "#[link]"),
+        ("#[used] static Y: u8 = 0;", "#[used]"),
+        ("#![allow(unsafe_code)]", "inner attribute"),
+        ("use core::include_str as x;", "include_str"),
+    ];
+    for (code, construct) in cases {
+        let e = rejected(&format!("// line 1\n{code}\nOk(None)"));
+        assert_eq!(e.code().code(), "42501", "{code}: {e:?}");
+        assert!(e.message().contains(construct), "{code}: expected {construct:?} in {:?}", e.message());
+        assert!(e.detail().unwrap().starts_with("At line 3,"), "{code}: {:?}", e.detail());
+    }
+}
+
+#[test]
+fn escaping_the_wrapper_is_a_syntax_error() {
+    let e = rejected("Ok(None) }\n#[no_mangle] pub extern \"C\" fn evil() {");
+    assert_eq!(e.code().code(), "42601", "{e:?}");
+}
+
+#[test]
+fn os_facilities_are_absent_from_std() {
+    for (code, what) in [
+        ("let _ = std::fs::read(\"/etc/passwd\");", "fs"),
+        ("let _ = std::net::TcpStream::connect(\"127.0.0.1:5432\");", "net"),
+        ("std::process::exit(0);", "process"),
+        ("let _ = std::thread::spawn(|| ());", "thread"),
+        ("let _ = std::time::Instant::now();", "time"),
+        ("let _ = std::io::stdout();", "io"),
+        ("println!(\"hi\");", "println"),
+    ] {
+        let e = rejected(&format!("{code}\nOk(None)"));
+        assert_eq!(e.code().code(), "42P13", "{code}: {e:?}");
+        let d = e.detail().unwrap();
+        assert!(d.contains(what), "{code}: {d}");
+    }
+}
+
+#[test]
+fn the_kit_sysroot_has_no_std_even_if_the_check_is_bypassed() {
+    // Straight to rustc with the installed kit, as the postgres user would
+    // run it, skipping the source check: `extern crate std` must not resolve.
+    use plrust_compiler::rustc::{compile, CompileError, Limits, Toolchain};
+    let kit = std::path::PathBuf::from("/usr/lib/postgresql/15/lib/plrust");
+    let tc = Toolchain::in_kit(&kit);
+    let dir = std::env::temp_dir().join(format!("plrust-sysroot-test-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let limits = Limits { timeout: std::time::Duration::from_secs(60), memory_bytes: 4 << 30, cpu_seconds: 60 };
+    let src = "#![no_std]\nextern crate plrust_std as std;\nextern crate std as real;\npub fn f() { let _ = real::fs::read(\"/etc/passwd\"); }\n";
+    match compile(&tc, limits, &dir, "sysroot_probe", src, || Ok::<(), ()>(())) {
+        Err(CompileError::Rejected { diagnostics }) => {
+            assert!(diagnostics.contains("E0463"), "{diagnostics}");
+        }
+        Err(e) => panic!("unexpected failure: {e:?}"),
+        Ok(_) => panic!("extern crate std compiled against the kit's sysroot"),
+    }
+    // And the facade alone compiles in the same setup (the test is not vacuous).
+    let ok = "#![no_std]\nextern crate plrust_std as std;\npub fn f() -> usize { std::vec::Vec::<u8>::new().len() }\n";
+    let so = compile(&tc, limits, &dir, "sysroot_probe_ok", ok, || Ok::<(), ()>(()));
+    assert!(so.is_ok(), "{so:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn settings_are_visible_in_pg_settings() {
+    let mut c = client();
+    for (name, context) in [
+        ("plrust.workers", "postmaster"),
+        ("plrust.compile_timeout", "superuser"),
+        ("plrust.compile_memory_limit", "superuser"),
+        ("plrust.executor_memory_limit", "sighup"),
+        ("plrust.pool_wait_timeout", "superuser"),
+        ("plrust.toolchain_dir", "postmaster"),
+    ] {
+        let got: String = c.query_one("SELECT context FROM pg_settings WHERE name = $1", &[&name]).unwrap().get(0);
+        assert_eq!(got, context, "{name}");
+    }
+    assert_eq!(one::<String>(&mut c, "SHOW plrust.workers"), "4");
+}
+
+#[test]
+fn create_extension_without_preload_says_what_to_set() {
+    let mut c = client_without_preload();
+    let e = error_of(&mut c, "DROP EXTENSION IF EXISTS plrust; CREATE EXTENSION plrust");
+    assert_eq!(e.code().code(), "55000", "{e:?}");
+    assert!(e.message().contains("shared_preload_libraries"));
+    assert!(e.hint().unwrap().contains("shared_preload_libraries"));
+}
+
