@@ -12,6 +12,7 @@
 //!   signals its children's groups: a config reload's SIGHUP would
 //!   otherwise kill every executor,
 //! - asks for SIGKILL when its worker dies (`PR_SET_PDEATHSIG`).
+//!
 //! exec drops every mapping, so no PostgreSQL shared memory survives.
 
 use std::io;

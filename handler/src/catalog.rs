@@ -57,10 +57,11 @@ pub fn stored_hash(fn_oid: pg_sys::Oid) -> Option<Vec<u8>> {
                 None,
                 &[fn_oid.into()],
             )?;
-            for row in rows {
-                return row.get::<Vec<u8>>(1);
+            let mut rows = rows;
+            match rows.next() {
+                Some(row) => row.get::<Vec<u8>>(1),
+                None => Ok(None),
             }
-            Ok(None)
         })
     })
     .unwrap_or_else(|e| spi_failed("reading plrust.artifacts", e))

@@ -31,8 +31,20 @@ pub struct Lease {
     in_flight: bool,
 }
 
+/// The slot this backend last called into, and what it verified there: an
+/// executor generation is bound to one principal and loaded once, so while
+/// the slot's generation and seal are unchanged the check need not be
+/// repeated.
+#[derive(Clone, Copy)]
+struct Verified {
+    index: usize,
+    generation: u64,
+    key: u64,
+    principal: Principal,
+}
+
 thread_local! {
-    static LAST_SLOT: Cell<usize> = const { Cell::new(0) };
+    static LAST: Cell<Option<Verified>> = const { Cell::new(None) };
     static EXIT_HOOK: Cell<bool> = const { Cell::new(false) };
 }
 
@@ -95,20 +107,20 @@ fn try_take(i: usize) -> bool {
 /// Lease a slot for `principal` that has `key` loaded, preparing one if
 /// needed.  Waits up to plrust.pool_wait_timeout for a free slot.
 pub fn lease(principal: Principal, key: u64, fn_name: &str) -> Lease {
-    ensure_exit_hook();
-    let n = pool::slot_count();
-    // Fast path: the slot this backend used last.
-    let last = LAST_SLOT.get();
-    if last < n {
-        let s = pool::slot(last);
-        if s.owner.load(Ordering::Relaxed) == 0 && s.is_bound_to(principal) && s.has_loaded(key) && try_take(last) {
-            if s.is_bound_to(principal) && s.has_loaded(key) {
-                let generation = s.generation.load(Ordering::Acquire);
-                return Lease { index: last, generation, in_flight: false };
+    // Fast path: the slot this backend used last, still as verified.
+    if let Some(v) = LAST.get() {
+        if v.key == key && v.principal == principal && try_take(v.index) {
+            let s = pool::slot(v.index);
+            let alive = s.executor_pid.load(Ordering::Acquire) != 0;
+            let g = s.generation.load(Ordering::Acquire);
+            if alive && g == v.generation && s.sealed_generation.load(Ordering::Acquire) == g {
+                return Lease { index: v.index, generation: g, in_flight: false };
             }
             s.owner.store(0, Ordering::Release);
         }
     }
+    ensure_exit_hook();
+    let n = pool::slot_count();
 
     let deadline = Instant::now() + Duration::from_millis(gucs::POOL_WAIT_TIMEOUT.get() as u64);
     loop {
@@ -124,8 +136,13 @@ pub fn lease(principal: Principal, key: u64, fn_name: &str) -> Lease {
             }
             if s.is_bound_to(principal) && s.has_loaded(key) {
                 if try_take(i) {
-                    LAST_SLOT.set(i);
-                    return Lease { index: i, generation: s.generation.load(Ordering::Acquire), in_flight: false };
+                    // Re-check now that the slot is ours and cannot change.
+                    if s.is_bound_to(principal) && s.has_loaded(key) {
+                        let generation = s.generation.load(Ordering::Acquire);
+                        LAST.set(Some(Verified { index: i, generation, key, principal }));
+                        return Lease { index: i, generation, in_flight: false };
+                    }
+                    s.owner.store(0, Ordering::Release);
                 }
                 continue;
             }
@@ -140,8 +157,9 @@ pub fn lease(principal: Principal, key: u64, fn_name: &str) -> Lease {
         let candidate = fresh.or(lru.map(|(i, _)| i));
         if let Some(i) = candidate {
             if try_take(i) {
-                LAST_SLOT.set(i);
-                return prepare(i, principal, key, fn_name);
+                let lease = prepare(i, principal, key, fn_name);
+                LAST.set(Some(Verified { index: i, generation: lease.generation, key, principal }));
+                return lease;
             }
             continue;
         }
@@ -173,15 +191,17 @@ pub fn lease(principal: Principal, key: u64, fn_name: &str) -> Lease {
 /// bind it, load the principal's functions and seal it.
 fn prepare(i: usize, principal: Principal, key: u64, fn_name: &str) -> Lease {
     let slot = pool::slot(i);
-    let mut lease = Lease { index: i, generation: slot.generation.load(Ordering::Acquire), in_flight: false };
-    if slot.is_bound() || slot.executor_pid.load(Ordering::Acquire) == 0 {
-        let old = lease.generation;
-        if slot.is_bound() {
-            slot.recycle();
-        }
-        wait_for_new_executor(slot, old, fn_name);
-    }
-    lease.generation = slot.generation.load(Ordering::Acquire);
+    // An executor that anyone has bound (even half-way) is never reused:
+    // kill it and take the next one.
+    let stale = if slot.is_bound() {
+        let g = slot.generation.load(Ordering::Acquire);
+        slot.recycle();
+        Some(g)
+    } else {
+        None
+    };
+    let generation = wait_for_executor(slot, stale, fn_name);
+    let mut lease = Lease { index: i, generation, in_flight: false };
     let ch = lease.channel();
     let ready = ch.wait_ready(CALL_POLICY, || check_between_slices(slot, lease.generation));
     match ready {
@@ -240,12 +260,17 @@ fn failure_message(lease: &Lease, len: usize) -> String {
     wire::decode_message(&buf)
 }
 
-fn wait_for_new_executor(slot: &Slot, old_generation: u64, fn_name: &str) {
+/// Wait until the slot has a running executor of a generation other than
+/// `stale`; returns its generation.  The pid is read before the generation
+/// (the worker publishes them in the opposite order), so the generation
+/// returned is never older than the executor seen.
+fn wait_for_executor(slot: &Slot, stale: Option<u64>, fn_name: &str) -> u64 {
     let deadline = Instant::now() + Duration::from_millis(gucs::POOL_WAIT_TIMEOUT.get().max(1000) as u64);
     loop {
-        if slot.generation.load(Ordering::Acquire) != old_generation && slot.executor_pid.load(Ordering::Acquire) != 0
-        {
-            return;
+        let pid = slot.executor_pid.load(Ordering::Acquire);
+        let generation = slot.generation.load(Ordering::Acquire);
+        if pid != 0 && Some(generation) != stale {
+            return generation;
         }
         if Instant::now() >= deadline {
             slot.owner.store(0, Ordering::Release);

@@ -170,9 +170,14 @@ pub fn tick() -> u64 {
 }
 
 impl Slot {
+    /// Ready to serve `p`: a live executor (the worker zeroes the pid
+    /// before it announces a death, so a backend that saw one never picks
+    /// the corpse), bound to `p`, loaded and sealed.
     pub fn is_bound_to(&self, p: Principal) -> bool {
+        let alive = self.executor_pid.load(Ordering::Acquire) != 0;
         let g = self.generation.load(Ordering::Acquire);
-        g != 0
+        alive
+            && g != 0
             && self.sealed_generation.load(Ordering::Acquire) == g
             && self.bound_generation.load(Ordering::Acquire) == g
             && self.bound_database.load(Ordering::Relaxed) == p.database

@@ -73,8 +73,10 @@ pub extern "C-unwind" fn plrust_pool_worker_main(arg: pg_sys::Datum) {
             channel.reset();
             match spawn::spawn(&cfg, channel_fd) {
                 Ok(p) => {
-                    slot.executor_pid.store(p.pid(), Ordering::Release);
+                    // Generation first, then pid: a backend that sees the new
+                    // pid (Acquire) is sure to see the new generation too.
                     slot.generation.fetch_add(1, Ordering::AcqRel);
+                    slot.executor_pid.store(p.pid(), Ordering::Release);
                     started = Instant::now();
                     executor = Some(p);
                 }

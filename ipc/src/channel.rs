@@ -143,7 +143,10 @@ impl Channel {
     ) -> Result<u32, E> {
         let (my_sleeping, peer_sleeping) = self.flags(me);
         let state = &self.header().state;
-        let start = Instant::now();
+        // The clock is read only once a wait is not over at once: most
+        // replies arrive within the first few spins, and a clock read costs
+        // as much as a cache-line round trip.
+        let mut start: Option<Instant> = None;
         let mut spins: u32 = 0;
         let mut spinning = true;
         loop {
@@ -153,12 +156,13 @@ impl Channel {
             }
             if spinning {
                 spins = spins.wrapping_add(1);
-                if spins % 64 == 0 {
+                if spins.is_multiple_of(64) {
                     // Spin only while the peer is running and the budget lasts.
-                    if peer_sleeping.load(Ordering::Relaxed) != 0 || start.elapsed() >= policy.spin {
+                    let started = *start.get_or_insert_with(Instant::now);
+                    if peer_sleeping.load(Ordering::Relaxed) != 0 || started.elapsed() >= policy.spin {
                         spinning = false;
                     }
-                    if spins % 4096 == 0 {
+                    if spins.is_multiple_of(4096) {
                         check()?;
                     }
                 }

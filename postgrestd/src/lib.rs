@@ -11,8 +11,7 @@
 
 pub use std::{
     any, array, ascii, borrow, boxed, cell, char, clone, cmp, collections, convert, default, error, f32, f64, fmt,
-    hash, hint, i8, i16, i32, i64, i128, isize, iter, marker, num, ops, option, primitive, rc, result, slice, str,
-    string, u8, u16, u32, u64, u128, usize, vec,
+    hash, hint, iter, marker, num, ops, option, primitive, rc, result, slice, str, string, vec,
 };
 
 // Macros that allocate (`format!`, `vec!`); `panic!`, `assert!`, `write!`

@@ -8,6 +8,7 @@
 //! 4. SEAL: `seccomp::install`.  From here on the process can compute,
 //!    allocate and wait on its channel's futex, and nothing else.
 //! 5. serve CALL requests until it is killed.
+//!
 //! Any failure before SEAL makes it exit with a code the worker logs.
 
 pub mod fds;

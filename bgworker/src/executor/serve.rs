@@ -50,19 +50,19 @@ pub fn serve(ch: Channel) -> ! {
                 }
                 Err(e) => reply_failed(&ch, &e),
             },
-            (op::SEAL, false) => match {
+            (op::SEAL, false) => {
                 functions.close_files();
-                seccomp::install()
-            } {
-                Ok(()) => {
-                    sealed = true;
-                    ch.publish_reply(status::OK, 0);
+                match seccomp::install() {
+                    Ok(()) => {
+                        sealed = true;
+                        ch.publish_reply(status::OK, 0);
+                    }
+                    Err(e) => {
+                        reply_failed(&ch, &format!("installing the seccomp filter: {e}"));
+                        std::process::exit(7);
+                    }
                 }
-                Err(e) => {
-                    reply_failed(&ch, &format!("installing the seccomp filter: {e}"));
-                    std::process::exit(7);
-                }
-            },
+            }
             _ => reply_failed(&ch, "request out of order"),
         }
     }
