@@ -13,7 +13,8 @@ say() { printf '\n==> %s\n' "$*"; }
 
 # 1. Debian packages.  The dev package must match the server's version, so
 #    both are installed (or upgraded) together.
-pkgs=(postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR clang libclang-dev python3 ca-certificates)
+pkgs=(postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR clang libclang-dev python3 ca-certificates
+      pkg-config libssl-dev)  # the last two for building cargo-pgrx
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -13,7 +13,7 @@ use plrust_compiler::{check, codegen, diagnostics};
 
 use crate::errors::raise;
 use crate::function::Function;
-use crate::{catalog, gucs};
+use crate::{catalog, gucs, interrupts};
 
 /// A private build directory under the data directory, removed afterwards.
 struct BuildDir(PathBuf);
@@ -60,11 +60,6 @@ pub fn ensure_compiled(f: &Function) {
     catalog::store(f.oid, &f.hash, f.key(), object);
 }
 
-fn interrupt_pending() -> bool {
-    // SAFETY: a sig_atomic_t written by signal handlers; read volatile.
-    unsafe { std::ptr::addr_of!(pg_sys::InterruptPending).read_volatile() != 0 }
-}
-
 pub fn compile_function(f: &Function) -> Vec<u8> {
     let name = &f.name;
     if let Err(r) = check::check_body(&f.source) {
@@ -96,7 +91,7 @@ pub fn compile_function(f: &Function) -> Vec<u8> {
     let toolchain = Toolchain::in_kit(&gucs::kit_dir());
     let crate_name = format!("plrust_fn_{}", f.oid.to_u32());
     let result = rustc::compile(&toolchain, limits, &dir.0, &crate_name, &generated.source, || {
-        if interrupt_pending() { Err(()) } else { Ok(()) }
+        if interrupts::pending() { Err(()) } else { Ok(()) }
     });
     match result {
         Ok(object) => object,

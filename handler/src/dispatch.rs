@@ -19,7 +19,7 @@ use plrust_ipc::{wire, Channel};
 
 use crate::errors::raise;
 use crate::pool::{self, Principal, Slot, MAX_LOADED};
-use crate::{catalog, gucs};
+use crate::{catalog, gucs, interrupts};
 
 /// The backend spins this long for a reply while the executor runs, then
 /// sleeps on the futex in slices, handling interrupts in between.
@@ -94,12 +94,6 @@ fn ensure_exit_hook() {
     }
 }
 
-fn interrupt_pending() -> bool {
-    // SAFETY: InterruptPending is a sig_atomic_t set by signal handlers;
-    // a volatile read is how C code reads it too.
-    unsafe { std::ptr::addr_of!(pg_sys::InterruptPending).read_volatile() != 0 }
-}
-
 fn try_take(i: usize) -> bool {
     pool::slot(i).owner.compare_exchange(0, my_pid(), Ordering::AcqRel, Ordering::Relaxed).is_ok()
 }
@@ -171,18 +165,7 @@ pub fn lease(principal: Principal, key: u64, fn_name: &str) -> Lease {
                 Some("Increase plrust.workers or plrust.pool_wait_timeout.".into()),
             );
         }
-        // SAFETY: waiting on our own latch with a timeout; the postmaster's
-        // death ends the process.
-        unsafe {
-            pg_sys::WaitLatch(
-                pg_sys::MyLatch,
-                (pg_sys::WL_LATCH_SET | pg_sys::WL_TIMEOUT | pg_sys::WL_EXIT_ON_PM_DEATH) as i32,
-                1,
-                pg_sys::PG_WAIT_EXTENSION,
-            );
-            pg_sys::ResetLatch(pg_sys::MyLatch);
-        }
-        pgrx::check_for_interrupts!();
+        interrupts::nap();
     }
 }
 
@@ -281,24 +264,14 @@ fn wait_for_executor(slot: &Slot, stale: Option<u64>, fn_name: &str) -> u64 {
                 Some("See the server log for why executors fail to start (plrust.toolchain_dir).".into()),
             );
         }
-        // SAFETY: see lease().
-        unsafe {
-            pg_sys::WaitLatch(
-                pg_sys::MyLatch,
-                (pg_sys::WL_LATCH_SET | pg_sys::WL_TIMEOUT | pg_sys::WL_EXIT_ON_PM_DEATH) as i32,
-                1,
-                pg_sys::PG_WAIT_EXTENSION,
-            );
-            pg_sys::ResetLatch(pg_sys::MyLatch);
-        }
-        pgrx::check_for_interrupts!();
+        interrupts::nap();
     }
 }
 
 /// Between futex slices: serve interrupts (an ERROR here unwinds and the
 /// in-flight lease kills the executor) and notice a replaced executor.
 fn check_between_slices(slot: &Slot, generation: u64) -> Result<(), ()> {
-    if interrupt_pending() {
+    if interrupts::pending() {
         pgrx::check_for_interrupts!();
     }
     if slot.generation.load(Ordering::Acquire) != generation {

@@ -17,6 +17,7 @@ mod dispatch;
 mod errors;
 mod function;
 mod gucs;
+mod interrupts;
 mod pool;
 mod status;
 mod worker;

@@ -6,6 +6,7 @@ use plrust_tests::{client, error_of, one, Health};
 
 #[test]
 fn err_is_an_error_with_its_message() {
+    let health = Health::before();
     let mut c = client();
     c.batch_execute(
         "CREATE OR REPLACE FUNCTION fn_err(x int) RETURNS int STRICT LANGUAGE plrust AS $$
@@ -24,10 +25,12 @@ fn err_is_an_error_with_its_message() {
     c.batch_execute("CREATE OR REPLACE FUNCTION fn_err_ok() RETURNS int LANGUAGE plrust AS $$ Ok(Some(1)) $$")
         .unwrap();
     assert_eq!(one::<i32>(&mut c, "SELECT fn_err_ok()"), 1);
+    health.assert_unharmed();
 }
 
 #[test]
 fn panic_is_an_error_with_the_panic_message() {
+    let health = Health::before();
     let mut c = client();
     c.batch_execute(
         "CREATE OR REPLACE FUNCTION fn_panic(x int) RETURNS int STRICT LANGUAGE plrust AS $$
@@ -42,6 +45,11 @@ fn panic_is_an_error_with_the_panic_message() {
     assert!(e.message().contains("fn_panic") && e.message().ends_with("panicked: custom panic 1"), "{e:?}");
     let e = error_of(&mut c, "SELECT fn_panic(3)");
     assert!(e.message().contains("index out of bounds"), "{e:?}");
+    // A panic is contained inside the executor: the same one serves on.
+    c.batch_execute("CREATE OR REPLACE FUNCTION fn_panic_ok() RETURNS int LANGUAGE plrust AS $$ Ok(Some(2)) $$")
+        .unwrap();
+    assert_eq!(one::<i32>(&mut c, "SELECT fn_panic_ok()"), 2);
+    health.assert_unharmed();
 }
 
 fn assert_death_is_contained(name: &str, body: &str) {
