@@ -13,6 +13,7 @@ use plrust_ipc::message::{op, status};
 use plrust_ipc::wire::{self, WireError};
 use plrust_ipc::{Reply, SqlType};
 
+use crate::backend_local::BackendLocal;
 use crate::dispatch::{self, Lease};
 use crate::errors::raise;
 use crate::function::{self, Function};
@@ -30,9 +31,11 @@ pub extern "C" fn pg_finfo_plrust_validator() -> &'static pg_sys::Pg_finfo_recor
     &V1
 }
 
-thread_local! {
-    static REPLY: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
-}
+/// The call's encoded arguments, built in private memory and then copied
+/// into the channel in one piece; and the reply, copied out of the channel
+/// before it is decoded.
+static ARGS: BackendLocal<RefCell<Vec<u8>>> = BackendLocal::new(RefCell::new(Vec::new()));
+static REPLY: BackendLocal<RefCell<Vec<u8>>> = BackendLocal::new(RefCell::new(Vec::new()));
 
 /// What came back, converted while the executor is still leased (so a
 /// malformed reply can still recycle it), acted on after it is released.
@@ -144,12 +147,19 @@ pub unsafe extern "C-unwind" fn plrust_call_handler(fcinfo: pg_sys::FunctionCall
     };
     let key = f.key();
     let mut lease = dispatch::lease(f.principal, key, &f.name);
-    // SAFETY: fcinfo is this call's, and f was built from this function's
-    // pg_proc entry.
-    let len = unsafe { encode_args(fcinfo, f, lease.channel().request_area()) };
-    let (st, reply_len) = dispatch::request(&mut lease, op::CALL, key, len, &f.name);
-    let returned = REPLY.with(|buf| {
-        let mut buf = buf.borrow_mut();
+    let (st, reply_len) = {
+        let mut args = ARGS.borrow_mut();
+        if args.len() < plrust_ipc::limits::REQUEST_AREA {
+            // Zeroed on demand by the kernel: only touched pages cost memory.
+            *args = vec![0u8; plrust_ipc::limits::REQUEST_AREA];
+        }
+        // SAFETY: fcinfo is this call's, and f was built from this
+        // function's pg_proc entry.
+        let len = unsafe { encode_args(fcinfo, f, &mut args) };
+        dispatch::request(&mut lease, op::CALL, key, &args[..len], &f.name)
+    };
+    let returned = {
+        let mut buf = REPLY.borrow_mut();
         lease.channel().copy_reply(reply_len, &mut buf);
         if st != status::OK {
             let msg = wire::decode_message(&buf);
@@ -167,7 +177,7 @@ pub unsafe extern "C-unwind" fn plrust_call_handler(fcinfo: pg_sys::FunctionCall
             SqlType::Bytea => decode::<Vec<u8>>(&mut lease, f, bytes, datum),
             SqlType::Void => decode::<()>(&mut lease, f, bytes, |()| pg_sys::Datum::from(0)),
         }
-    });
+    };
     drop(lease);
     match returned {
         Returned::Value(d) => d,

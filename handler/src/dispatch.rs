@@ -19,6 +19,7 @@ use plrust_ipc::{wire, Channel};
 
 use crate::errors::raise;
 use crate::pool::{self, Principal, Slot, MAX_LOADED};
+use crate::backend_local::BackendLocal;
 use crate::{catalog, gucs, interrupts};
 
 /// The backend spins this long for a reply while the executor runs, then
@@ -43,10 +44,8 @@ struct Verified {
     principal: Principal,
 }
 
-thread_local! {
-    static LAST: Cell<Option<Verified>> = const { Cell::new(None) };
-    static EXIT_HOOK: Cell<bool> = const { Cell::new(false) };
-}
+static LAST: BackendLocal<Cell<Option<Verified>>> = BackendLocal::new(Cell::new(None));
+static EXIT_HOOK: BackendLocal<Cell<bool>> = BackendLocal::new(Cell::new(false));
 
 fn my_pid() -> i32 {
     // SAFETY: MyProcPid is set at process start and never changes.
@@ -202,12 +201,10 @@ fn prepare(i: usize, principal: Principal, key: u64, fn_name: &str) -> Lease {
     objects.sort_by_key(|(k, _)| *k != key);
     let mut loaded = 0usize;
     for (k, object) in objects.iter().take(MAX_LOADED) {
-        let area = ch.request_area();
-        if object.len() > area.len() {
+        if object.len() > plrust_ipc::limits::REQUEST_AREA {
             continue;
         }
-        area[..object.len()].copy_from_slice(object);
-        match request(&mut lease, op::LOAD, *k, object.len(), fn_name) {
+        match request(&mut lease, op::LOAD, *k, object, fn_name) {
             (status::OK, _) => {
                 slot.loaded[loaded].store(*k, Ordering::Relaxed);
                 loaded += 1;
@@ -219,7 +216,7 @@ fn prepare(i: usize, principal: Principal, key: u64, fn_name: &str) -> Lease {
             }
         }
     }
-    match request(&mut lease, op::SEAL, 0, 0, fn_name) {
+    match request(&mut lease, op::SEAL, 0, &[], fn_name) {
         (status::OK, _) => slot.sealed_generation.store(lease.generation, Ordering::Release),
         (_, len) => {
             let msg = failure_message(&lease, len);
@@ -282,12 +279,12 @@ fn check_between_slices(slot: &Slot, generation: u64) -> Result<(), ()> {
 
 /// Send one request and wait for its reply: (status, reply length).  Every
 /// way the executor can fail is turned into an ERROR here.
-pub fn request(lease: &mut Lease, opcode: u32, key: u64, len: usize, fn_name: &str) -> (u32, usize) {
+pub fn request(lease: &mut Lease, opcode: u32, key: u64, payload: &[u8], fn_name: &str) -> (u32, usize) {
     let slot = lease.slot();
     let ch = lease.channel();
     let generation = lease.generation;
     lease.in_flight = true;
-    ch.publish_request(opcode, key, len);
+    ch.publish_request(opcode, key, payload);
     let outcome = ch.wait_reply(CALL_POLICY, || check_between_slices(slot, generation));
     match outcome {
         Ok(Outcome::Reply { status, len }) => {

@@ -10,6 +10,7 @@
 
 use pgrx::prelude::*;
 
+mod backend_local;
 mod call;
 mod catalog;
 mod compile;

@@ -19,17 +19,24 @@ fn main() {
         ch.ready();
         loop {
             let r = ch.wait_request(POLICY);
-            ch.reply_area()[..4].copy_from_slice(&ch.request_bytes(4)[..4]);
-            ch.publish_reply(0, r.len);
+            let echo: [u8; 4] = ch.request_bytes(r.len)[..4].try_into().unwrap();
+            ch.publish_reply(0, &echo);
         }
     }
     ch.wait_ready(POLICY, || Ok::<(), ()>(())).unwrap();
+    let work: u64 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(0);
+    let mut buf = Vec::new();
     let t = Instant::now();
     for i in 0..N {
-        ch.request_area()[..4].copy_from_slice(&i.to_le_bytes());
-        ch.publish_request(3, 1, 4);
+        // Stand-in for the backend's own work between calls.
+        let mut x = i as u64;
+        for _ in 0..work {
+            x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(7));
+        }
+        ch.publish_request(3, 1, &(i as u32).to_le_bytes());
         let out = ch.wait_reply(POLICY, || Ok::<(), ()>(())).unwrap();
         assert!(matches!(out, Outcome::Reply { .. }));
+        ch.copy_reply(4, &mut buf);
     }
     let ns = t.elapsed().as_nanos() as f64 / N as f64;
     println!("round trip: {ns:.0} ns");

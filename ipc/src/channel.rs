@@ -22,6 +22,7 @@
 //! backend takes from it (state, status, lengths, reply bytes) is checked:
 //! lengths against the limits, bytes by [`crate::wire`].
 
+use std::cell::UnsafeCell;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -35,21 +36,35 @@ pub const REQUEST: u32 = 2;
 pub const REPLY: u32 = 3;
 pub const DEAD: u32 = 4;
 
-/// The words both sides share.  All of them sit in one cache line: a call
-/// moves that line to the executor and back once, and nothing else.
+/// Payloads up to this size travel inside the header's cache line.
+pub const INLINE: usize = 32;
+
+/// The words both sides share.  The first cache line holds everything a
+/// call moves, small payloads included, so a typical call moves that one
+/// line to the executor and back and nothing else (each extra line costs a
+/// cross-core transfer, which on this hardware is most of a call's cost).
+/// The sleeping flags live on their own line: they change only when a side
+/// goes to sleep, so both sides keep them cached.
 #[repr(C, align(64))]
 struct Header {
     state: AtomicU32,
-    backend_sleeping: AtomicU32,
-    executor_sleeping: AtomicU32,
     op: AtomicU32,
+    key: AtomicU64,
     request_len: AtomicU32,
     status: AtomicU32,
     reply_len: AtomicU32,
     _reserved: AtomicU32,
-    key: AtomicU64,
+    inline: UnsafeCell<[u8; INLINE]>,
+    flags: Flags,
 }
 
+#[repr(C, align(64))]
+struct Flags {
+    backend_sleeping: AtomicU32,
+    executor_sleeping: AtomicU32,
+}
+
+const _: () = assert!(std::mem::offset_of!(Header, flags) == 64);
 const _: () = assert!(std::mem::size_of::<Header>() <= HEADER_SIZE);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,15 +124,21 @@ impl Channel {
         unsafe { self.map.base().as_ptr().add(offset) }
     }
 
+    /// Where a payload of `len` bytes lives: inline in the header, or in
+    /// the area at `area_offset`.
+    fn payload(&self, len: usize, area_offset: usize) -> *mut u8 {
+        if len <= INLINE { self.header().inline.get().cast() } else { self.area(area_offset) }
+    }
+
     pub fn state(&self) -> u32 {
         self.header().state.load(Ordering::Acquire)
     }
 
     fn flags(&self, me: Side) -> (&AtomicU32, &AtomicU32) {
-        let h = self.header();
+        let f = &self.header().flags;
         match me {
-            Side::Backend => (&h.backend_sleeping, &h.executor_sleeping),
-            Side::Executor => (&h.executor_sleeping, &h.backend_sleeping),
+            Side::Backend => (&f.backend_sleeping, &f.executor_sleeping),
+            Side::Executor => (&f.executor_sleeping, &f.backend_sleeping),
         }
     }
 
@@ -166,7 +187,11 @@ impl Channel {
                         check()?;
                     }
                 }
-                std::hint::spin_loop();
+                // The first polls are tight: a reply usually lands within
+                // them, and PAUSE would add its own latency to noticing it.
+                if spins > 256 {
+                    std::hint::spin_loop();
+                }
                 continue;
             }
             my_sleeping.store(1, Ordering::SeqCst);
@@ -184,8 +209,8 @@ impl Channel {
     /// Before a new executor starts: forget the previous one's traffic.
     pub fn reset(&self) {
         let h = self.header();
-        h.backend_sleeping.store(0, Ordering::Relaxed);
-        h.executor_sleeping.store(0, Ordering::Relaxed);
+        h.flags.backend_sleeping.store(0, Ordering::Relaxed);
+        h.flags.executor_sleeping.store(0, Ordering::Relaxed);
         h.op.store(0, Ordering::Relaxed);
         h.request_len.store(0, Ordering::Relaxed);
         h.status.store(0, Ordering::Relaxed);
@@ -202,25 +227,16 @@ impl Channel {
 
     // ---- backend ------------------------------------------------------
 
-    /// The request area, for the backend to fill before `publish_request`.
-    /// Only the backend that owns the slot writes it, and only while the
-    /// executor is idle; the executor may scribble on it, which can only
-    /// garble its own request.
-    // The memory is shared with another process, so handing out a mutable
-    // view from a shared reference is the point; the protocol says whose turn it is.
-    #[allow(clippy::mut_from_ref)]
-    pub fn request_area(&self) -> &mut [u8] {
-        // SAFETY: the area is REQUEST_AREA bytes inside the mapping; the
-        // protocol gives the backend sole use of it between replies.  An
-        // executor writing concurrently can change the bytes but not their
-        // location or length.
-        unsafe { std::slice::from_raw_parts_mut(self.area(HEADER_SIZE), REQUEST_AREA) }
-    }
-
-    /// Hand a request of `len` bytes (already in the request area) to the
-    /// executor.
-    pub fn publish_request(&self, op: u32, key: u64, len: usize) {
+    /// Hand a request to the executor: `payload` is copied inline or into
+    /// the request area.  Only the backend that owns the slot calls this,
+    /// and only while the executor is idle; an executor scribbling on the
+    /// bytes meanwhile can only garble its own request.
+    pub fn publish_request(&self, op: u32, key: u64, payload: &[u8]) {
+        let len = payload.len();
         assert!(len <= REQUEST_AREA);
+        // SAFETY: the destination holds `len` bytes (INLINE in the header,
+        // or REQUEST_AREA in the mapping) and is not our `payload`.
+        unsafe { std::ptr::copy_nonoverlapping(payload.as_ptr(), self.payload(len, HEADER_SIZE), len) };
         let h = self.header();
         h.op.store(op, Ordering::Relaxed);
         h.key.store(key, Ordering::Relaxed);
@@ -267,11 +283,11 @@ impl Channel {
         assert!(len <= REPLY_AREA);
         into.clear();
         into.reserve(len);
-        // SAFETY: the source is `len` <= REPLY_AREA bytes of the reply area
+        // SAFETY: the source is `len` bytes inline or of the reply area,
         // inside the mapping; the destination has capacity for `len` bytes
         // and u8 has no invalid values, so set_len after the copy is sound.
         unsafe {
-            std::ptr::copy_nonoverlapping(self.area(HEADER_SIZE + REQUEST_AREA), into.as_mut_ptr(), len);
+            std::ptr::copy_nonoverlapping(self.payload(len, HEADER_SIZE + REQUEST_AREA), into.as_mut_ptr(), len);
             into.set_len(len);
         }
     }
@@ -297,33 +313,25 @@ impl Channel {
         }
     }
 
-    /// The request bytes, for the executor.
+    /// The request bytes, for the executor (inline or in the request area).
     pub fn request_bytes(&self, len: usize) -> &[u8] {
         let len = len.min(REQUEST_AREA);
-        // SAFETY: `len` bytes of the request area lie inside the mapping;
+        // SAFETY: `len` bytes at the payload's place lie inside the mapping;
         // the backend does not write them while the executor handles them.
-        unsafe { std::slice::from_raw_parts(self.area(HEADER_SIZE), len) }
+        unsafe { std::slice::from_raw_parts(self.payload(len, HEADER_SIZE), len) }
     }
 
-    /// Raw pointers to the request and reply areas, for code that hands
-    /// them across an FFI boundary.
-    pub fn areas(&self) -> (*const u8, *mut u8) {
-        (self.area(HEADER_SIZE), self.area(HEADER_SIZE + REQUEST_AREA))
-    }
-
-    /// The reply area, for the executor to fill.
-    #[allow(clippy::mut_from_ref)]
-    pub fn reply_area(&self) -> &mut [u8] {
-        // SAFETY: REPLY_AREA bytes inside the mapping, disjoint from the
-        // request area; only the executor writes it.
-        unsafe { std::slice::from_raw_parts_mut(self.area(HEADER_SIZE + REQUEST_AREA), REPLY_AREA) }
-    }
-
-    /// Hand the reply (already in the reply area) back to the backend.
-    pub fn publish_reply(&self, status: u32, len: usize) {
+    /// Hand a reply back to the backend: `payload` is copied inline or into
+    /// the reply area.
+    pub fn publish_reply(&self, status: u32, payload: &[u8]) {
+        let len = payload.len().min(REPLY_AREA);
+        // SAFETY: the destination holds `len` bytes (inline, or REPLY_AREA
+        // bytes disjoint from the request area) and is not `payload`, which
+        // is the executor's private memory.
+        unsafe { std::ptr::copy_nonoverlapping(payload.as_ptr(), self.payload(len, HEADER_SIZE + REQUEST_AREA), len) };
         let h = self.header();
         h.status.store(status, Ordering::Relaxed);
-        h.reply_len.store(len.min(REPLY_AREA) as u32, Ordering::Relaxed);
+        h.reply_len.store(len as u32, Ordering::Relaxed);
         self.publish(Side::Executor, REPLY);
     }
 }
@@ -345,10 +353,8 @@ mod tests {
             ch.ready();
             for _ in 0..calls {
                 let req = ch.wait_request(POLICY);
-                let n = req.len;
-                let bytes = ch.request_bytes(n).to_vec();
-                ch.reply_area()[..n].copy_from_slice(&bytes);
-                ch.publish_reply(req.op, n);
+                let bytes = ch.request_bytes(req.len).to_vec();
+                ch.publish_reply(req.op, &bytes);
             }
         })
     }
@@ -361,12 +367,12 @@ mod tests {
         assert_eq!(ch.wait_ready(POLICY, || Ok::<(), ()>(())), Ok(Outcome::Reply { status: 0, len: 0 }));
         let mut buf = Vec::new();
         for i in 0..2000u32 {
-            let msg = i.to_le_bytes();
-            ch.request_area()[..4].copy_from_slice(&msg);
-            ch.publish_request(7, i as u64, 4);
+            // Inline (small) and area (large) payloads alike.
+            let msg: Vec<u8> = if i % 2 == 0 { i.to_le_bytes().to_vec() } else { vec![i as u8; 1000 + i as usize] };
+            ch.publish_request(7, i as u64, &msg);
             let out = ch.wait_reply(POLICY, || Ok::<(), ()>(())).unwrap();
-            assert_eq!(out, Outcome::Reply { status: 7, len: 4 });
-            ch.copy_reply(4, &mut buf);
+            assert_eq!(out, Outcome::Reply { status: 7, len: msg.len() });
+            ch.copy_reply(msg.len(), &mut buf);
             assert_eq!(buf, msg);
         }
         exec.join().unwrap();
@@ -381,9 +387,8 @@ mod tests {
         let exec = echo_executor(ch, 1);
         ch.wait_ready(POLICY, || Ok::<(), ()>(())).unwrap();
         std::thread::sleep(Duration::from_millis(50));
-        ch.request_area()[0] = 42;
         let t = Instant::now();
-        ch.publish_request(1, 0, 1);
+        ch.publish_request(1, 0, &[42]);
         let long_slice = WaitPolicy { spin: Duration::from_micros(10), slice: Duration::from_secs(5) };
         assert_eq!(ch.wait_reply(long_slice, || Ok::<(), ()>(())), Ok(Outcome::Reply { status: 1, len: 1 }));
         assert!(t.elapsed() < Duration::from_secs(1), "wake-up was lost: {:?}", t.elapsed());
@@ -394,7 +399,7 @@ mod tests {
     fn dead_executor_ends_the_wait() {
         let ch = channel();
         ch.reset();
-        ch.publish_request(1, 0, 0);
+        ch.publish_request(1, 0, &[]);
         let killer = std::thread::spawn(move || {
             std::thread::sleep(Duration::from_millis(20));
             ch.mark_dead();
@@ -407,7 +412,7 @@ mod tests {
     fn check_can_abandon_the_wait() {
         let ch = channel();
         ch.reset();
-        ch.publish_request(1, 0, 0);
+        ch.publish_request(1, 0, &[]);
         let mut n = 0;
         let r = ch.wait_reply(POLICY, || {
             n += 1;
@@ -420,7 +425,7 @@ mod tests {
     fn hostile_reply_length_is_refused() {
         let ch = channel();
         ch.reset();
-        ch.publish_request(1, 0, 0);
+        ch.publish_request(1, 0, &[]);
         ch.header().reply_len.store(u32::MAX, Ordering::SeqCst);
         ch.header().state.store(REPLY, Ordering::SeqCst);
         assert!(matches!(ch.wait_reply(POLICY, || Ok::<(), ()>(())), Ok(Outcome::Invalid(_))));

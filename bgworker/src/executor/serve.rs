@@ -17,36 +17,36 @@ use super::seccomp;
 const POLICY: WaitPolicy = WaitPolicy { spin: Duration::from_micros(200), slice: Duration::from_secs(10) };
 
 fn reply_failed(ch: &Channel, msg: &str) {
-    let area = ch.reply_area();
-    let n = msg.len().min(area.len());
-    area[..n].copy_from_slice(&msg.as_bytes()[..n]);
-    ch.publish_reply(status::FAILED, n);
+    ch.publish_reply(status::FAILED, msg.as_bytes());
 }
 
 /// Serve requests until killed.
 pub fn serve(ch: Channel) -> ! {
     let mut functions = Functions::default();
     let mut sealed = false;
+    // Replies are written to private memory first (it stays in this CPU's
+    // cache), then copied inline or into the reply area.  Pages are only
+    // allocated when a large reply touches them.
+    let mut scratch = vec![0u8; REPLY_AREA];
     ch.ready();
     loop {
         let req = ch.wait_request(POLICY);
         match (req.op, sealed) {
             (op::CALL, true) => match functions.get(req.key) {
                 Some(entry) => {
-                    let (args, out) = ch.areas();
-                    // SAFETY: args/out are the channel's request and reply
-                    // areas: disjoint, inside the mapping, req.len is clamped
-                    // to the request area, and the backend writes neither
-                    // while it waits for this reply.
-                    let n = unsafe { entry(args, req.len, out, REPLY_AREA) };
-                    ch.publish_reply(status::OK, n.min(REPLY_AREA));
+                    let args = ch.request_bytes(req.len);
+                    // SAFETY: `args` is the request, which the backend does
+                    // not touch while it waits for this reply; `scratch` is
+                    // private, REPLY_AREA bytes, and disjoint from it.
+                    let n = unsafe { entry(args.as_ptr(), args.len(), scratch.as_mut_ptr(), scratch.len()) };
+                    ch.publish_reply(status::OK, &scratch[..n.min(REPLY_AREA)]);
                 }
                 None => reply_failed(&ch, "function is not loaded in this executor"),
             },
             (op::LOAD, false) => match loader::load(ch.request_bytes(req.len)) {
                 Ok((entry, file)) => {
                     functions.insert(req.key, entry, file);
-                    ch.publish_reply(status::OK, 0);
+                    ch.publish_reply(status::OK, &[]);
                 }
                 Err(e) => reply_failed(&ch, &e),
             },
@@ -55,7 +55,7 @@ pub fn serve(ch: Channel) -> ! {
                 match seccomp::install() {
                     Ok(()) => {
                         sealed = true;
-                        ch.publish_reply(status::OK, 0);
+                        ch.publish_reply(status::OK, &[]);
                     }
                     Err(e) => {
                         reply_failed(&ch, &format!("installing the seccomp filter: {e}"));
