@@ -7,7 +7,8 @@ use plrust_ipc::channel::{Outcome, WaitPolicy};
 use plrust_ipc::{memfd, Channel};
 
 const N: u32 = 1_000_000;
-const POLICY: WaitPolicy = WaitPolicy { spin: Duration::from_micros(200), slice: Duration::from_millis(10) };
+const POLICY: WaitPolicy =
+    WaitPolicy { spin: Duration::from_micros(200), slice: Duration::from_millis(10), tight_polls: 256 };
 
 fn main() {
     let fd = memfd::create(c"pingpong").unwrap();
@@ -33,7 +34,7 @@ fn main() {
         for _ in 0..work {
             x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(7));
         }
-        ch.publish_request(3, 1, &(i as u32).to_le_bytes());
+        ch.publish_request(3, 1, &i.to_le_bytes());
         let out = ch.wait_reply(POLICY, || Ok::<(), ()>(())).unwrap();
         assert!(matches!(out, Outcome::Reply { .. }));
         ch.copy_reply(4, &mut buf);

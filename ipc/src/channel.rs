@@ -78,6 +78,9 @@ pub enum Side {
 pub struct WaitPolicy {
     pub spin: Duration,
     pub slice: Duration,
+    /// Polls before PAUSE is used between polls.  Tight polls notice a store
+    /// sooner; PAUSE leaves the peer's cache line alone a little longer.
+    pub tight_polls: u32,
 }
 
 /// A request as the executor sees it.
@@ -189,7 +192,7 @@ impl Channel {
                 }
                 // The first polls are tight: a reply usually lands within
                 // them, and PAUSE would add its own latency to noticing it.
-                if spins > 256 {
+                if spins > policy.tight_polls {
                     std::hint::spin_loop();
                 }
                 continue;
@@ -346,7 +349,8 @@ mod tests {
         Channel::new(memfd::map(std::os::fd::AsRawFd::as_raw_fd(&fd)).unwrap())
     }
 
-    const POLICY: WaitPolicy = WaitPolicy { spin: Duration::from_micros(200), slice: Duration::from_millis(10) };
+    const POLICY: WaitPolicy =
+        WaitPolicy { spin: Duration::from_micros(200), slice: Duration::from_millis(10), tight_polls: 256 };
 
     fn echo_executor(ch: Channel, calls: usize) -> std::thread::JoinHandle<()> {
         std::thread::spawn(move || {
@@ -389,7 +393,7 @@ mod tests {
         std::thread::sleep(Duration::from_millis(50));
         let t = Instant::now();
         ch.publish_request(1, 0, &[42]);
-        let long_slice = WaitPolicy { spin: Duration::from_micros(10), slice: Duration::from_secs(5) };
+        let long_slice = WaitPolicy { spin: Duration::from_micros(10), slice: Duration::from_secs(5), tight_polls: 0 };
         assert_eq!(ch.wait_reply(long_slice, || Ok::<(), ()>(())), Ok(Outcome::Reply { status: 1, len: 1 }));
         assert!(t.elapsed() < Duration::from_secs(1), "wake-up was lost: {:?}", t.elapsed());
         exec.join().unwrap();
