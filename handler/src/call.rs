@@ -11,6 +11,7 @@ use std::cell::RefCell;
 use pgrx::prelude::*;
 use plrust_ipc::message::{op, status};
 use plrust_ipc::wire::{self, WireError};
+use plrust_ipc::channel::INLINE;
 use plrust_ipc::{Reply, SqlType};
 
 use crate::backend_local::BackendLocal;
@@ -46,22 +47,29 @@ enum Returned {
     Panic(String),
 }
 
-fn put<T: bincode::Encode>(v: &T, out: &mut [u8], f: &Function) -> usize {
+/// Encode one value at the start of `out`; None when it does not fit.
+fn put<T: bincode::Encode>(v: &T, out: &mut [u8]) -> Option<usize> {
     match wire::encode_into(v, out) {
-        Ok(n) => n,
-        Err(WireError::TooLarge) => raise(
-            PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
-            format!("arguments of plrust function \"{}\" are too large", f.name),
-            Some(format!("At most {} bytes of arguments fit in one call.", plrust_ipc::limits::REQUEST_AREA)),
-            None,
-        ),
+        Ok(n) => Some(n),
+        Err(WireError::TooLarge) => None,
         Err(e) => raise(PgSqlErrorCode::ERRCODE_INTERNAL_ERROR, format!("plrust: encoding arguments: {e}"), None, None),
     }
 }
 
+fn too_large(f: &Function) -> ! {
+    raise(
+        PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+        format!("arguments of plrust function \"{}\" are too large", f.name),
+        Some(format!("At most {} bytes of arguments fit in one call.", plrust_ipc::limits::REQUEST_AREA)),
+        None,
+    )
+}
+
+/// Encode the call's arguments into `out`; None when they do not fit.
+///
 /// # Safety
 /// `fcinfo` is the live call's; the function's signature matches its args.
-unsafe fn encode_args(fcinfo: pg_sys::FunctionCallInfo, f: &Function, out: &mut [u8]) -> usize {
+unsafe fn encode_args(fcinfo: pg_sys::FunctionCallInfo, f: &Function, out: &mut [u8]) -> Option<usize> {
     // SAFETY: fcinfo holds nargs initialised NullableDatums.
     let args = unsafe { (*fcinfo).args.as_slice((*fcinfo).nargs as usize) };
     let mut pos = 0;
@@ -69,13 +77,13 @@ unsafe fn encode_args(fcinfo: pg_sys::FunctionCallInfo, f: &Function, out: &mut 
         let out = &mut out[pos..];
         if d.isnull {
             // A STRICT function is never called with NULL arguments.
-            pos += put(&None::<()>, out, f);
+            pos += put(&None::<()>, out)?;
             continue;
         }
         let v = d.value;
         macro_rules! enc {
             ($x:expr) => {
-                if f.sig.strict { put(&$x, out, f) } else { put(&Some($x), out, f) }
+                if f.sig.strict { put(&$x, out)? } else { put(&Some($x), out)? }
             };
         }
         pos += match arg.ty {
@@ -100,7 +108,7 @@ unsafe fn encode_args(fcinfo: pg_sys::FunctionCallInfo, f: &Function, out: &mut 
             SqlType::Void => 0,
         };
     }
-    pos
+    Some(pos)
 }
 
 fn decode<T: bincode::Decode<()>>(
@@ -147,25 +155,38 @@ pub unsafe extern "C-unwind" fn plrust_call_handler(fcinfo: pg_sys::FunctionCall
     };
     let key = f.key();
     let mut lease = dispatch::lease(f.principal, key, &f.name);
-    let (st, reply_len) = {
-        let mut args = ARGS.borrow_mut();
-        if args.len() < plrust_ipc::limits::REQUEST_AREA {
-            // Zeroed on demand by the kernel: only touched pages cost memory.
-            *args = vec![0u8; plrust_ipc::limits::REQUEST_AREA];
+    // Small arguments (most calls) are encoded on the stack; larger ones in
+    // a private buffer as big as the request area.
+    let mut small = [0u8; INLINE];
+    // SAFETY: fcinfo is this call's, and f was built from this function's
+    // pg_proc entry.
+    let (st, reply_len) = match unsafe { encode_args(fcinfo, f, &mut small) } {
+        Some(len) => dispatch::request(&mut lease, op::CALL, key, &small[..len], &f.name),
+        None => {
+            let mut args = ARGS.borrow_mut();
+            if args.len() < plrust_ipc::limits::REQUEST_AREA {
+                // Zeroed on demand by the kernel: only touched pages cost memory.
+                *args = vec![0u8; plrust_ipc::limits::REQUEST_AREA];
+            }
+            // SAFETY: as above.
+            let len = unsafe { encode_args(fcinfo, f, &mut args) }.unwrap_or_else(|| too_large(f));
+            dispatch::request(&mut lease, op::CALL, key, &args[..len], &f.name)
         }
-        // SAFETY: fcinfo is this call's, and f was built from this
-        // function's pg_proc entry.
-        let len = unsafe { encode_args(fcinfo, f, &mut args) };
-        dispatch::request(&mut lease, op::CALL, key, &args[..len], &f.name)
     };
     let returned = {
         let mut buf = REPLY.borrow_mut();
-        lease.channel().copy_reply(reply_len, &mut buf);
+        let inline;
+        let bytes: &[u8] = if reply_len <= INLINE && st == status::OK {
+            inline = lease.channel().copy_inline_reply();
+            &inline[..reply_len]
+        } else {
+            lease.channel().copy_reply(reply_len, &mut buf);
+            &buf[..]
+        };
         if st != status::OK {
-            let msg = wire::decode_message(&buf);
+            let msg = wire::decode_message(bytes);
             dispatch::protocol_error(&mut lease, &f.name, &msg);
         }
-        let bytes = &buf[..];
         match f.sig.ret {
             SqlType::Bool => decode::<bool>(&mut lease, f, bytes, datum),
             SqlType::Int2 => decode::<i16>(&mut lease, f, bytes, datum),

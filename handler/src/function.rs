@@ -85,6 +85,15 @@ pub fn definition(oid: pg_sys::Oid) -> Function {
         let p = pg_sys::get_func_name(oid);
         if p.is_null() { format!("{oid:?}") } else { std::ffi::CStr::from_ptr(p).to_string_lossy().into_owned() }
     };
+    // SAFETY: a plain getter of the database's encoding.
+    if unsafe { pg_sys::GetDatabaseEncoding() } != pg_sys::pg_enc::PG_UTF8 as i32 {
+        raise(
+            PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
+            format!("plrust function \"{name}\": plrust requires a UTF8 database"),
+            Some("Rust strings are UTF-8; text arguments and results are passed as such.".into()),
+            Some("Create the database with ENCODING 'UTF8'.".into()),
+        );
+    }
     if proc.prokind() != ProKind::Function {
         unsupported(&name, "only plain functions are supported (not procedures, aggregates or window functions)".into());
     }

@@ -280,6 +280,14 @@ impl Channel {
         }
     }
 
+    /// A reply of at most INLINE bytes, copied out of the header in one
+    /// fixed-size move (no allocation, no memmove call).
+    pub fn copy_inline_reply(&self) -> [u8; INLINE] {
+        // SAFETY: the inline buffer is INLINE bytes inside the mapping; any
+        // bit pattern is a valid [u8; INLINE].
+        unsafe { std::ptr::read_volatile(self.header().inline.get()) }
+    }
+
     /// Copy `len` reply bytes out of shared memory, so that the executor
     /// cannot change them while they are decoded.
     pub fn copy_reply(&self, len: usize, into: &mut Vec<u8>) {

@@ -179,3 +179,19 @@ fn a_busy_loop_is_cancelled_by_statement_timeout() {
     assert_eq!(one::<i64>(&mut c, "SELECT fn_spin_ok(9)"), 9);
     health.assert_unharmed();
 }
+
+#[test]
+fn a_non_utf8_database_is_refused_at_create_function() {
+    let mut c = client();
+    // Only this test uses the database; a rerun finds it already there.
+    let _ = c.batch_execute(
+        "CREATE DATABASE plrust_latin1 ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0",
+    );
+    let host = std::env::var("PLRUST_TEST_HOST").unwrap();
+    let port = std::env::var("PLRUST_TEST_PORT").unwrap();
+    let mut latin = plrust_tests::connect_to(&host, &port, "plrust_latin1");
+    latin.batch_execute("CREATE EXTENSION IF NOT EXISTS plrust").unwrap();
+    let e = error_of(&mut latin, "CREATE FUNCTION fn_latin(x text) RETURNS text LANGUAGE plrust AS $$ Ok(None) $$");
+    assert_eq!(e.code().code(), "0A000");
+    assert!(e.message().contains("requires a UTF8 database"), "{e:?}");
+}
