@@ -15,7 +15,7 @@ use super::seccomp;
 /// 40 µs futex wake-up; an idle executor sleeps after that.  It has nothing
 /// to check between slices, so a slice can be long.
 const POLICY: WaitPolicy =
-    WaitPolicy { spin: Duration::from_micros(200), slice: Duration::from_secs(10), tight_polls: 0 };
+    WaitPolicy { spin: Duration::from_micros(20), slice: Duration::from_secs(10), tight_polls: 0 };
 
 fn reply_failed(ch: &Channel, msg: &str) {
     ch.publish_reply(status::FAILED, msg.as_bytes());

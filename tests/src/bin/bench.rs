@@ -83,6 +83,21 @@ fn main() {
     }
     println!("ratio plrust / PL/pgSQL: {:.2}", plrust / plpgsql);
 
+    // One call per statement: the executor has gone to sleep between
+    // statements, so this is the cost of waking it (plus the round trip).
+    let isolated = |c: &mut postgres::Client, f: &str| {
+        let stmt = c.prepare(&format!("SELECT {f}($1)")).unwrap();
+        let n = 2000;
+        let t = Instant::now();
+        for i in 0..n {
+            let _: i32 = c.query_one(&stmt, &[&i]).unwrap().get(0);
+        }
+        t.elapsed().as_secs_f64() * 1e6 / n as f64
+    };
+    let pl = isolated(&mut c, "bench_plpgsql");
+    let rs = isolated(&mut c, "bench_plrust");
+    println!("one call per statement (client round trip included): PL/pgSQL {pl:.0} us, plrust {rs:.0} us");
+
     let mut creates = Vec::new();
     for i in 0..RUNS {
         let sql = format!(
