@@ -89,6 +89,8 @@ pub struct Request {
     pub op: u32,
     pub key: u64,
     pub len: usize,
+    /// The executor slept on the futex before this request came.
+    pub slept: bool,
 }
 
 /// What a backend's wait ended with.
@@ -164,7 +166,7 @@ impl Channel {
         policy: WaitPolicy,
         done: impl Fn(u32) -> bool,
         mut check: impl FnMut() -> Result<(), E>,
-    ) -> Result<u32, E> {
+    ) -> Result<(u32, bool), E> {
         let (my_sleeping, peer_sleeping) = self.flags(me);
         let state = &self.header().state;
         // The clock is read only once a wait is not over at once: most
@@ -176,7 +178,7 @@ impl Channel {
         loop {
             let s = state.load(Ordering::Acquire);
             if done(s) {
-                return Ok(s);
+                return Ok((s, !spinning));
             }
             if spinning {
                 spins = spins.wrapping_add(1);
@@ -250,13 +252,13 @@ impl Channel {
     /// Wait for the reply to the request just published, or for the
     /// executor's death.
     pub fn wait_reply<E>(&self, policy: WaitPolicy, check: impl FnMut() -> Result<(), E>) -> Result<Outcome, E> {
-        let s = self.wait_until(Side::Backend, policy, |s| s != REQUEST, check)?;
+        let (s, _) = self.wait_until(Side::Backend, policy, |s| s != REQUEST, check)?;
         Ok(self.outcome(s))
     }
 
     /// Wait until a freshly started executor says it is ready.
     pub fn wait_ready<E>(&self, policy: WaitPolicy, check: impl FnMut() -> Result<(), E>) -> Result<Outcome, E> {
-        let s = self.wait_until(Side::Backend, policy, |s| s != STARTING, check)?;
+        let (s, _) = self.wait_until(Side::Backend, policy, |s| s != STARTING, check)?;
         Ok(match s {
             IDLE => Outcome::Reply { status: 0, len: 0 },
             _ => self.outcome(s),
@@ -313,14 +315,15 @@ impl Channel {
     /// Wait for the next request.  The executor trusts the backend, but it
     /// still never reads past its area.
     pub fn wait_request(&self, policy: WaitPolicy) -> Request {
-        let waited: Result<u32, std::convert::Infallible> =
+        let waited: Result<(u32, bool), std::convert::Infallible> =
             self.wait_until(Side::Executor, policy, |s| s == REQUEST, || Ok(()));
-        let _ = waited;
+        let Ok((_, slept)) = waited;
         let h = self.header();
         Request {
             op: h.op.load(Ordering::Acquire),
             key: h.key.load(Ordering::Acquire),
             len: (h.request_len.load(Ordering::Acquire) as usize).min(REQUEST_AREA),
+            slept,
         }
     }
 
