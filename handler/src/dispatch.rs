@@ -199,10 +199,15 @@ fn prepare(i: usize, principal: Principal, key: u64, fn_name: &str) -> Lease {
     let generation = wait_for_executor(slot, stale, fn_name);
     let mut lease = Lease { index: i, generation, in_flight: false };
     let ch = lease.channel();
-    let ready = ch.wait_ready(CALL_POLICY, || check_between_slices(slot, lease.generation));
+    // An executor that never says it is ready must not hang the call.
+    let deadline = Instant::now() + Duration::from_millis(gucs::POOL_WAIT_TIMEOUT.get().max(1000) as u64);
+    let ready = ch.wait_ready(CALL_POLICY, || {
+        check_between_slices(slot, lease.generation)?;
+        if Instant::now() > deadline { Err(()) } else { Ok(()) }
+    });
     match ready {
         Ok(Outcome::Reply { .. }) => {}
-        _ => executor_failed(&mut lease, fn_name, "it did not start"),
+        _ => executor_failed(&mut lease, fn_name, "it did not become ready"),
     }
 
     slot.loaded_len.store(0, Ordering::Release);
