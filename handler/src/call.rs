@@ -9,9 +9,9 @@
 use std::cell::RefCell;
 
 use pgrx::prelude::*;
+use plrust_ipc::channel::INLINE;
 use plrust_ipc::message::{op, status};
 use plrust_ipc::wire::{self, WireError};
-use plrust_ipc::channel::INLINE;
 use plrust_ipc::{Reply, SqlType};
 
 use crate::backend_local::BackendLocal;
@@ -52,7 +52,12 @@ fn put<T: bincode::Encode>(v: &T, out: &mut [u8]) -> Option<usize> {
     match wire::encode_into(v, out) {
         Ok(n) => Some(n),
         Err(WireError::TooLarge) => None,
-        Err(e) => raise(PgSqlErrorCode::ERRCODE_INTERNAL_ERROR, format!("plrust: encoding arguments: {e}"), None, None),
+        Err(e) => raise(
+            PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
+            format!("plrust: encoding arguments: {e}"),
+            None,
+            None,
+        ),
     }
 }
 
@@ -60,7 +65,10 @@ fn too_large(f: &Function) -> ! {
     raise(
         PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
         format!("arguments of plrust function \"{}\" are too large", f.name),
-        Some(format!("At most {} bytes of arguments fit in one call.", plrust_ipc::limits::REQUEST_AREA)),
+        Some(format!(
+            "At most {} bytes of arguments fit in one call.",
+            plrust_ipc::limits::REQUEST_AREA
+        )),
         None,
     )
 }
@@ -69,7 +77,11 @@ fn too_large(f: &Function) -> ! {
 ///
 /// # Safety
 /// `fcinfo` is the live call's; the function's signature matches its args.
-unsafe fn encode_args(fcinfo: pg_sys::FunctionCallInfo, f: &Function, out: &mut [u8]) -> Option<usize> {
+unsafe fn encode_args(
+    fcinfo: pg_sys::FunctionCallInfo,
+    f: &Function,
+    out: &mut [u8],
+) -> Option<usize> {
     // SAFETY: fcinfo holds nargs initialised NullableDatums.
     let args = unsafe { (*fcinfo).args.as_slice((*fcinfo).nargs as usize) };
     let mut pos = 0;
@@ -83,7 +95,11 @@ unsafe fn encode_args(fcinfo: pg_sys::FunctionCallInfo, f: &Function, out: &mut 
         let v = d.value;
         macro_rules! enc {
             ($x:expr) => {
-                if f.sig.strict { put(&$x, out)? } else { put(&Some($x), out)? }
+                if f.sig.strict {
+                    put(&$x, out)?
+                } else {
+                    put(&Some($x), out)?
+                }
             };
         }
         pos += match arg.ty {
@@ -132,7 +148,9 @@ fn datum<T: IntoDatum>(v: T) -> pg_sys::Datum {
 
 #[pg_guard]
 #[no_mangle]
-pub unsafe extern "C-unwind" fn plrust_call_handler(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
+pub unsafe extern "C-unwind" fn plrust_call_handler(
+    fcinfo: pg_sys::FunctionCallInfo,
+) -> pg_sys::Datum {
     if !pool::is_initialized() {
         raise(
             PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
@@ -219,9 +237,12 @@ pub unsafe extern "C-unwind" fn plrust_call_handler(fcinfo: pg_sys::FunctionCall
 
 #[pg_guard]
 #[no_mangle]
-pub unsafe extern "C-unwind" fn plrust_validator(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
+pub unsafe extern "C-unwind" fn plrust_validator(
+    fcinfo: pg_sys::FunctionCallInfo,
+) -> pg_sys::Datum {
     // SAFETY: the validator is called with one oid argument.
-    let oid: pg_sys::Oid = unsafe { pgrx::fcinfo::pg_getarg(fcinfo, 0) }.expect("validator called with NULL");
+    let oid: pg_sys::Oid =
+        unsafe { pgrx::fcinfo::pg_getarg(fcinfo, 0) }.expect("validator called with NULL");
     // SAFETY: fcinfo and flinfo are valid for this call.
     let allowed = unsafe { pg_sys::CheckFunctionValidatorAccess((*(*fcinfo).flinfo).fn_oid, oid) };
     if !allowed {

@@ -32,7 +32,9 @@ fn as_catalog_owner<R>(f: impl FnOnce() -> R) -> R {
         pg_sys::GetUserIdAndSecContext(&mut user, &mut context);
         pg_sys::SetUserIdAndSecContext(
             pg_sys::Oid::from(pg_sys::BOOTSTRAP_SUPERUSERID),
-            context | (pg_sys::SECURITY_LOCAL_USERID_CHANGE | pg_sys::SECURITY_RESTRICTED_OPERATION) as i32,
+            context
+                | (pg_sys::SECURITY_LOCAL_USERID_CHANGE | pg_sys::SECURITY_RESTRICTED_OPERATION)
+                    as i32,
         );
     }
     let _restore = RestoreUser { user, context };
@@ -73,7 +75,12 @@ pub fn store(fn_oid: pg_sys::Oid, hash: &[u8], key: u64, object: Vec<u8>) {
             "INSERT INTO plrust.artifacts (fn_oid, hash, key, object) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (fn_oid) DO UPDATE SET hash = excluded.hash, key = excluded.key, \
              object = excluded.object, built_at = pg_catalog.now()",
-            &[fn_oid.into(), hash.to_vec().into(), (key as i64).into(), object.into()],
+            &[
+                fn_oid.into(),
+                hash.to_vec().into(),
+                (key as i64).into(),
+                object.into(),
+            ],
         )
     })
     .unwrap_or_else(|e| spi_failed("storing the compiled function", e))

@@ -22,7 +22,9 @@ impl BuildDir {
     fn new(oid: pg_sys::Oid) -> BuildDir {
         static COUNTER: AtomicU64 = AtomicU64::new(0);
         // SAFETY: DataDir is set at startup to a NUL-terminated path.
-        let data = unsafe { std::ffi::CStr::from_ptr(pg_sys::DataDir) }.to_string_lossy().into_owned();
+        let data = unsafe { std::ffi::CStr::from_ptr(pg_sys::DataDir) }
+            .to_string_lossy()
+            .into_owned();
         // SAFETY: MyProcPid is set at process start.
         let pid = unsafe { pg_sys::MyProcPid };
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
@@ -36,7 +38,10 @@ impl BuildDir {
         if let Err(e) = made {
             raise(
                 PgSqlErrorCode::ERRCODE_IO_ERROR,
-                format!("plrust: cannot create build directory {}: {e}", dir.display()),
+                format!(
+                    "plrust: cannot create build directory {}: {e}",
+                    dir.display()
+                ),
                 None,
                 None,
             );
@@ -76,7 +81,10 @@ pub fn compile_function(f: &Function) -> Vec<u8> {
         raise(
             code,
             message,
-            Some(format!("At line {}, column {} of the function body.", r.line, r.column)),
+            Some(format!(
+                "At line {}, column {} of the function body.",
+                r.line, r.column
+            )),
             Some(r.reason.clone()),
         );
     }
@@ -90,9 +98,20 @@ pub fn compile_function(f: &Function) -> Vec<u8> {
     };
     let toolchain = Toolchain::in_kit(&gucs::kit_dir());
     let crate_name = format!("plrust_fn_{}", f.oid.to_u32());
-    let result = rustc::compile(&toolchain, limits, &dir.0, &crate_name, &generated.source, || {
-        if interrupts::pending() { Err(()) } else { Ok(()) }
-    });
+    let result = rustc::compile(
+        &toolchain,
+        limits,
+        &dir.0,
+        &crate_name,
+        &generated.source,
+        || {
+            if interrupts::pending() {
+                Err(())
+            } else {
+                Ok(())
+            }
+        },
+    );
     match result {
         Ok(object) => object,
         Err(CompileError::Rejected { diagnostics }) => {
@@ -101,7 +120,11 @@ pub fn compile_function(f: &Function) -> Vec<u8> {
             let detail = if errors.is_empty() {
                 diagnostics.lines().take(20).collect::<Vec<_>>().join("\n")
             } else {
-                errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n")
+                errors
+                    .iter()
+                    .map(|e| e.to_string())
+                    .collect::<Vec<_>>()
+                    .join("\n")
             };
             raise(
                 PgSqlErrorCode::ERRCODE_INVALID_FUNCTION_DEFINITION,
@@ -112,25 +135,41 @@ pub fn compile_function(f: &Function) -> Vec<u8> {
         }
         Err(CompileError::Timeout(d)) => raise(
             PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
-            format!("compiling plrust function \"{name}\" took longer than {} ms", d.as_millis()),
+            format!(
+                "compiling plrust function \"{name}\" took longer than {} ms",
+                d.as_millis()
+            ),
             None,
-            Some("Simplify the function, or ask a superuser to raise plrust.compile_timeout.".into()),
+            Some(
+                "Simplify the function, or ask a superuser to raise plrust.compile_timeout.".into(),
+            ),
         ),
         Err(CompileError::Killed { signal, .. }) => raise(
             PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
             format!("compiling plrust function \"{name}\" exceeded a resource limit"),
             Some(format!("rustc was terminated by signal {signal}.")),
-            Some("Simplify the function, or ask a superuser to raise plrust.compile_memory_limit.".into()),
+            Some(
+                "Simplify the function, or ask a superuser to raise plrust.compile_memory_limit."
+                    .into(),
+            ),
         ),
         Err(CompileError::Cancelled(())) => {
             pgrx::check_for_interrupts!();
-            raise(PgSqlErrorCode::ERRCODE_QUERY_CANCELED, "canceling plrust compilation".into(), None, None)
+            raise(
+                PgSqlErrorCode::ERRCODE_QUERY_CANCELED,
+                "canceling plrust compilation".into(),
+                None,
+                None,
+            )
         }
         Err(CompileError::Io(m)) => raise(
             PgSqlErrorCode::ERRCODE_SYSTEM_ERROR,
             format!("plrust function \"{name}\" cannot be compiled: {m}"),
             None,
-            Some(format!("Is plrust's compiler kit installed in {}?", gucs::kit_dir().display())),
+            Some(format!(
+                "Is plrust's compiler kit installed in {}?",
+                gucs::kit_dir().display()
+            )),
         ),
     }
 }

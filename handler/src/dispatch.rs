@@ -17,15 +17,18 @@ use plrust_ipc::channel::{Outcome, WaitPolicy};
 use plrust_ipc::message::{op, status};
 use plrust_ipc::{wire, Channel};
 
+use crate::backend_local::BackendLocal;
 use crate::errors::raise;
 use crate::pool::{self, Principal, Slot, MAX_LOADED};
-use crate::backend_local::BackendLocal;
 use crate::{catalog, gucs, interrupts};
 
 /// The backend spins this long for a reply while the executor runs, then
 /// sleeps on the futex in slices, handling interrupts in between.
-const CALL_POLICY: WaitPolicy =
-    WaitPolicy { spin: Duration::from_micros(200), slice: Duration::from_millis(10), tight_polls: 256 };
+const CALL_POLICY: WaitPolicy = WaitPolicy {
+    spin: Duration::from_micros(200),
+    slice: Duration::from_millis(10),
+    tight_polls: 256,
+};
 
 pub struct Lease {
     pub index: usize,
@@ -106,7 +109,10 @@ fn ensure_exit_hook() {
 }
 
 fn try_take(i: usize) -> bool {
-    pool::slot(i).owner.compare_exchange(0, my_pid(), Ordering::AcqRel, Ordering::Relaxed).is_ok()
+    pool::slot(i)
+        .owner
+        .compare_exchange(0, my_pid(), Ordering::AcqRel, Ordering::Relaxed)
+        .is_ok()
 }
 
 /// Lease a slot for `principal` that has `key` loaded, preparing one if
@@ -119,7 +125,11 @@ pub fn lease(principal: Principal, key: u64, fn_name: &str) -> Lease {
             let alive = s.executor_pid.load(Ordering::Acquire) != 0;
             let g = s.generation.load(Ordering::Acquire);
             if alive && g == v.generation && s.sealed_generation.load(Ordering::Acquire) == g {
-                return Lease { index: v.index, generation: g, in_flight: false };
+                return Lease {
+                    index: v.index,
+                    generation: g,
+                    in_flight: false,
+                };
             }
             s.owner.store(0, Ordering::Release);
         }
@@ -144,9 +154,18 @@ pub fn lease(principal: Principal, key: u64, fn_name: &str) -> Lease {
                     // Re-check now that the slot is ours and cannot change.
                     if s.is_bound_to(principal) && s.has_loaded(key) {
                         let generation = s.generation.load(Ordering::Acquire);
-                        LAST.set(Some(Verified { index: i, generation, key, principal }));
+                        LAST.set(Some(Verified {
+                            index: i,
+                            generation,
+                            key,
+                            principal,
+                        }));
                         UNSTAMPED.set(0);
-                        return Lease { index: i, generation, in_flight: false };
+                        return Lease {
+                            index: i,
+                            generation,
+                            in_flight: false,
+                        };
                     }
                     s.owner.store(0, Ordering::Release);
                 }
@@ -164,7 +183,12 @@ pub fn lease(principal: Principal, key: u64, fn_name: &str) -> Lease {
         if let Some(i) = candidate {
             if try_take(i) {
                 let lease = prepare(i, principal, key, fn_name);
-                LAST.set(Some(Verified { index: i, generation: lease.generation, key, principal }));
+                LAST.set(Some(Verified {
+                    index: i,
+                    generation: lease.generation,
+                    key,
+                    principal,
+                }));
                 UNSTAMPED.set(0);
                 return lease;
             }
@@ -197,13 +221,22 @@ fn prepare(i: usize, principal: Principal, key: u64, fn_name: &str) -> Lease {
         None
     };
     let generation = wait_for_executor(slot, stale, fn_name);
-    let mut lease = Lease { index: i, generation, in_flight: false };
+    let mut lease = Lease {
+        index: i,
+        generation,
+        in_flight: false,
+    };
     let ch = lease.channel();
     // An executor that never says it is ready must not hang the call.
-    let deadline = Instant::now() + Duration::from_millis(gucs::POOL_WAIT_TIMEOUT.get().max(1000) as u64);
+    let deadline =
+        Instant::now() + Duration::from_millis(gucs::POOL_WAIT_TIMEOUT.get().max(1000) as u64);
     let ready = ch.wait_ready(CALL_POLICY, || {
         check_between_slices(slot, lease.generation)?;
-        if Instant::now() > deadline { Err(()) } else { Ok(()) }
+        if Instant::now() > deadline {
+            Err(())
+        } else {
+            Ok(())
+        }
     });
     match ready {
         Ok(Outcome::Reply { .. }) => {}
@@ -211,9 +244,11 @@ fn prepare(i: usize, principal: Principal, key: u64, fn_name: &str) -> Lease {
     }
 
     slot.loaded_len.store(0, Ordering::Release);
-    slot.bound_database.store(principal.database, Ordering::Relaxed);
+    slot.bound_database
+        .store(principal.database, Ordering::Relaxed);
     slot.bound_role.store(principal.role, Ordering::Relaxed);
-    slot.bound_generation.store(lease.generation, Ordering::Release);
+    slot.bound_generation
+        .store(lease.generation, Ordering::Release);
 
     let mut objects = catalog::objects_of(principal.role);
     // The function being called first, so it is loaded even past MAX_LOADED.
@@ -231,12 +266,18 @@ fn prepare(i: usize, principal: Principal, key: u64, fn_name: &str) -> Lease {
             }
             (_, len) => {
                 let msg = failure_message(&lease, len);
-                executor_failed(&mut lease, fn_name, &format!("loading a function failed: {msg}"));
+                executor_failed(
+                    &mut lease,
+                    fn_name,
+                    &format!("loading a function failed: {msg}"),
+                );
             }
         }
     }
     match request(&mut lease, op::SEAL, 0, &[], fn_name) {
-        (status::OK, _) => slot.sealed_generation.store(lease.generation, Ordering::Release),
+        (status::OK, _) => slot
+            .sealed_generation
+            .store(lease.generation, Ordering::Release),
         (_, len) => {
             let msg = failure_message(&lease, len);
             executor_failed(&mut lease, fn_name, &format!("sealing failed: {msg}"));
@@ -264,7 +305,8 @@ fn failure_message(lease: &Lease, len: usize) -> String {
 /// (the worker publishes them in the opposite order), so the generation
 /// returned is never older than the executor seen.
 fn wait_for_executor(slot: &Slot, stale: Option<u64>, fn_name: &str) -> u64 {
-    let deadline = Instant::now() + Duration::from_millis(gucs::POOL_WAIT_TIMEOUT.get().max(1000) as u64);
+    let deadline =
+        Instant::now() + Duration::from_millis(gucs::POOL_WAIT_TIMEOUT.get().max(1000) as u64);
     loop {
         let pid = slot.executor_pid.load(Ordering::Acquire);
         let generation = slot.generation.load(Ordering::Acquire);
@@ -277,7 +319,10 @@ fn wait_for_executor(slot: &Slot, stale: Option<u64>, fn_name: &str) -> u64 {
                 PgSqlErrorCode::ERRCODE_INSUFFICIENT_RESOURCES,
                 format!("no plrust executor could be started to run function \"{fn_name}\""),
                 Some("The pool worker did not start a new executor in time.".into()),
-                Some("See the server log for why executors fail to start (plrust.toolchain_dir).".into()),
+                Some(
+                    "See the server log for why executors fail to start (plrust.toolchain_dir)."
+                        .into(),
+                ),
             );
         }
         interrupts::nap();
@@ -298,7 +343,13 @@ fn check_between_slices(slot: &Slot, generation: u64) -> Result<(), ()> {
 
 /// Send one request and wait for its reply: (status, reply length).  Every
 /// way the executor can fail is turned into an ERROR here.
-pub fn request(lease: &mut Lease, opcode: u32, key: u64, payload: &[u8], fn_name: &str) -> (u32, usize) {
+pub fn request(
+    lease: &mut Lease,
+    opcode: u32,
+    key: u64,
+    payload: &[u8],
+    fn_name: &str,
+) -> (u32, usize) {
     let slot = lease.slot();
     let ch = lease.channel();
     let generation = lease.generation;
@@ -319,7 +370,8 @@ pub fn request(lease: &mut Lease, opcode: u32, key: u64, payload: &[u8], fn_name
 }
 
 fn executor_gone(slot: &Slot, generation: u64) -> bool {
-    slot.generation.load(Ordering::Acquire) != generation || slot.executor_pid.load(Ordering::Acquire) == 0
+    slot.generation.load(Ordering::Acquire) != generation
+        || slot.executor_pid.load(Ordering::Acquire) == 0
 }
 
 fn executor_died(lease: &mut Lease, fn_name: &str) -> ! {

@@ -52,7 +52,9 @@ pub fn sql_type(oid: pg_sys::Oid) -> Option<SqlType> {
 
 fn type_name(oid: pg_sys::Oid) -> String {
     // SAFETY: format_type_be returns a palloc'd C string for any type oid.
-    unsafe { std::ffi::CStr::from_ptr(pg_sys::format_type_be(oid)) }.to_string_lossy().into_owned()
+    unsafe { std::ffi::CStr::from_ptr(pg_sys::format_type_be(oid)) }
+        .to_string_lossy()
+        .into_owned()
 }
 
 fn unsupported(name: &str, what: String) -> ! {
@@ -78,12 +80,21 @@ fn toolchain_id() -> &'static str {
 /// Read and check the definition of `oid` from pg_proc.
 pub fn definition(oid: pg_sys::Oid) -> Function {
     let Some(proc) = PgProc::new(oid) else {
-        raise(PgSqlErrorCode::ERRCODE_UNDEFINED_FUNCTION, format!("function with OID {oid:?} does not exist"), None, None);
+        raise(
+            PgSqlErrorCode::ERRCODE_UNDEFINED_FUNCTION,
+            format!("function with OID {oid:?} does not exist"),
+            None,
+            None,
+        );
     };
     // SAFETY: get_func_name returns a palloc'd copy of the name (or NULL).
     let name = unsafe {
         let p = pg_sys::get_func_name(oid);
-        if p.is_null() { format!("{oid:?}") } else { std::ffi::CStr::from_ptr(p).to_string_lossy().into_owned() }
+        if p.is_null() {
+            format!("{oid:?}")
+        } else {
+            std::ffi::CStr::from_ptr(p).to_string_lossy().into_owned()
+        }
     };
     // SAFETY: a plain getter of the database's encoding.
     if unsafe { pg_sys::GetDatabaseEncoding() } != pg_sys::pg_enc::PG_UTF8 as i32 {
@@ -95,13 +106,23 @@ pub fn definition(oid: pg_sys::Oid) -> Function {
         );
     }
     if proc.prokind() != ProKind::Function {
-        unsupported(&name, "only plain functions are supported (not procedures, aggregates or window functions)".into());
+        unsupported(
+            &name,
+            "only plain functions are supported (not procedures, aggregates or window functions)"
+                .into(),
+        );
     }
     if proc.proretset() {
-        unsupported(&name, "set-returning functions are not supported yet".into());
+        unsupported(
+            &name,
+            "set-returning functions are not supported yet".into(),
+        );
     }
     if proc.proargmodes().iter().any(|m| *m != ProArgMode::In) {
-        unsupported(&name, "OUT, INOUT and VARIADIC arguments are not supported yet".into());
+        unsupported(
+            &name,
+            "OUT, INOUT and VARIADIC arguments are not supported yet".into(),
+        );
     }
     let names = proc.proargnames();
     let mut args = Vec::new();
@@ -123,14 +144,30 @@ pub fn definition(oid: pg_sys::Oid) -> Function {
             );
         }
         let Some(t) = sql_type(ty).filter(|t| t.can_be_argument()) else {
-            unsupported(&name, format!("argument type {} is not supported yet", type_name(ty)));
+            unsupported(
+                &name,
+                format!("argument type {} is not supported yet", type_name(ty)),
+            );
         };
-        args.push(Arg { name: arg_name, ty: t });
+        args.push(Arg {
+            name: arg_name,
+            ty: t,
+        });
     }
     let Some(ret) = sql_type(proc.prorettype()) else {
-        unsupported(&name, format!("return type {} is not supported yet", type_name(proc.prorettype())));
+        unsupported(
+            &name,
+            format!(
+                "return type {} is not supported yet",
+                type_name(proc.prorettype())
+            ),
+        );
     };
-    let sig = Signature { args, ret, strict: proc.proisstrict() };
+    let sig = Signature {
+        args,
+        ret,
+        strict: proc.proisstrict(),
+    };
     let source = proc.prosrc();
 
     let mut h = Sha256::new();
@@ -146,7 +183,10 @@ pub fn definition(oid: pg_sys::Oid) -> Function {
     Function {
         oid,
         name,
-        principal: Principal { database, role: proc.proowner().to_u32() },
+        principal: Principal {
+            database,
+            role: proc.proowner().to_u32(),
+        },
         sig,
         hash: h.finalize().into(),
         source,

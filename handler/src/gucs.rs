@@ -17,7 +17,8 @@ pub static EXECUTOR_MEMORY_LIMIT: GucSetting<i32> = GucSetting::<i32>::new(512);
 /// How long a call waits for a free executor (ms).
 pub static POOL_WAIT_TIMEOUT: GucSetting<i32> = GucSetting::<i32>::new(10_000);
 /// The compiler kit and executor binary.
-pub static KIT_DIR: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(Some(c"$libdir/plrust"));
+pub static KIT_DIR: GucSetting<Option<CString>> =
+    GucSetting::<Option<CString>>::new(Some(c"$libdir/plrust"));
 
 /// Define the settings.  PGC_POSTMASTER ones can only be defined while
 /// libraries are preloaded (PostgreSQL raises FATAL otherwise), so a
@@ -87,11 +88,19 @@ pub fn define(preloading: bool) {
 
 /// plrust.toolchain_dir with $libdir expanded.
 pub fn kit_dir() -> std::path::PathBuf {
-    let raw = KIT_DIR.get().map(|c| c.to_string_lossy().into_owned()).unwrap_or_default();
-    let raw = if raw.is_empty() { "$libdir/plrust".to_string() } else { raw };
+    let raw = KIT_DIR
+        .get()
+        .map(|c| c.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let raw = if raw.is_empty() {
+        "$libdir/plrust".to_string()
+    } else {
+        raw
+    };
     if let Some(rest) = raw.strip_prefix("$libdir") {
         // SAFETY: pkglib_path is a NUL-terminated buffer set at startup.
-        let libdir = unsafe { CStr::from_ptr(std::ptr::addr_of!(pgrx::pg_sys::pkglib_path).cast()) };
+        let libdir =
+            unsafe { CStr::from_ptr(std::ptr::addr_of!(pgrx::pg_sys::pkglib_path).cast()) };
         return std::path::PathBuf::from(format!("{}{}", libdir.to_string_lossy(), rest));
     }
     std::path::PathBuf::from(raw)

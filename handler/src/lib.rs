@@ -49,7 +49,9 @@ pub extern "C" fn pg_finfo_plrust_ensure_preloaded() -> &'static pg_sys::Pg_finf
 
 #[pg_guard]
 #[no_mangle]
-pub unsafe extern "C-unwind" fn plrust_ensure_preloaded(_fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
+pub unsafe extern "C-unwind" fn plrust_ensure_preloaded(
+    _fcinfo: pg_sys::FunctionCallInfo,
+) -> pg_sys::Datum {
     if !pool::is_initialized() {
         errors::raise(
             PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,

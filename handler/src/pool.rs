@@ -129,7 +129,8 @@ pub fn init() {
     for _ in 0..n {
         let fd = memfd::create(c"plrust-channel")
             .unwrap_or_else(|e| pgrx::error!("plrust: cannot create a channel memfd: {e}"));
-        let map = memfd::map(fd.as_raw_fd()).unwrap_or_else(|e| pgrx::error!("plrust: cannot map a channel: {e}"));
+        let map = memfd::map(fd.as_raw_fd())
+            .unwrap_or_else(|e| pgrx::error!("plrust: cannot map a channel: {e}"));
         channels.push((fd, Channel::new(map)));
     }
     let _ = CHANNELS.set(channels);
@@ -148,7 +149,10 @@ pub fn shared() -> &'static PoolShared {
     // callers only run in such children after checking is_initialized().
     unsafe {
         let p = SHARED;
-        assert!(!p.is_null(), "plrust pool used before shared memory was initialized");
+        assert!(
+            !p.is_null(),
+            "plrust pool used before shared memory was initialized"
+        );
         &*p
     }
 }
@@ -162,7 +166,9 @@ pub fn channel(i: usize) -> Channel {
 }
 
 pub fn channel_fd(i: usize) -> RawFd {
-    CHANNELS.get().expect("plrust pool not initialized")[i].0.as_raw_fd()
+    CHANNELS.get().expect("plrust pool not initialized")[i]
+        .0
+        .as_raw_fd()
 }
 
 pub fn tick() -> u64 {
@@ -191,7 +197,9 @@ impl Slot {
 
     pub fn has_loaded(&self, key: u64) -> bool {
         let n = (self.loaded_len.load(Ordering::Acquire) as usize).min(MAX_LOADED);
-        self.loaded[..n].iter().any(|k| k.load(Ordering::Relaxed) == key)
+        self.loaded[..n]
+            .iter()
+            .any(|k| k.load(Ordering::Relaxed) == key)
     }
 
     /// Kill the executor on purpose (the worker starts a fresh one).

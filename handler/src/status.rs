@@ -35,7 +35,11 @@ fn worker_status() -> TableIterator<
                 bound.then(|| pg_sys::Oid::from(s.bound_database.load(Ordering::Relaxed))),
                 bound.then(|| pg_sys::Oid::from(s.bound_role.load(Ordering::Relaxed))),
                 bound && s.sealed_generation.load(Ordering::Acquire) == g,
-                if bound { s.loaded_len.load(Ordering::Relaxed) as i32 } else { 0 },
+                if bound {
+                    s.loaded_len.load(Ordering::Relaxed) as i32
+                } else {
+                    0
+                },
                 (owner != 0).then_some(owner),
             )
         })

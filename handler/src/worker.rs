@@ -12,7 +12,9 @@
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use pgrx::bgworkers::{BackgroundWorker, BackgroundWorkerBuilder, BgWorkerStartTime, SignalWakeFlags};
+use pgrx::bgworkers::{
+    BackgroundWorker, BackgroundWorkerBuilder, BgWorkerStartTime, SignalWakeFlags,
+};
 use pgrx::prelude::*;
 use plrust_bgworker::spawn::{self, ExecutorConfig, ExecutorProcess};
 use std::os::fd::AsRawFd;
@@ -81,7 +83,10 @@ pub extern "C-unwind" fn plrust_pool_worker_main(arg: pg_sys::Datum) {
                     executor = Some(p);
                 }
                 Err(e) => {
-                    pgrx::warning!("plrust: cannot start executor {}: {e}", cfg.program.display());
+                    pgrx::warning!(
+                        "plrust: cannot start executor {}: {e}",
+                        cfg.program.display()
+                    );
                     next_start = Instant::now() + Duration::from_secs(5);
                 }
             }
@@ -96,7 +101,13 @@ pub extern "C-unwind" fn plrust_pool_worker_main(arg: pg_sys::Datum) {
         // SAFETY: MyLatch is this process's latch; the pidfd stays open
         // for the duration of the wait.
         unsafe {
-            pg_sys::WaitLatchOrSocket(pg_sys::MyLatch, events as i32, sock, 1000, pg_sys::PG_WAIT_EXTENSION);
+            pg_sys::WaitLatchOrSocket(
+                pg_sys::MyLatch,
+                events as i32,
+                sock,
+                1000,
+                pg_sys::PG_WAIT_EXTENSION,
+            );
             pg_sys::ResetLatch(pg_sys::MyLatch);
         }
 

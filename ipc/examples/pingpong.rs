@@ -7,8 +7,11 @@ use plrust_ipc::channel::{Outcome, WaitPolicy};
 use plrust_ipc::{memfd, Channel};
 
 const N: u32 = 1_000_000;
-const POLICY: WaitPolicy =
-    WaitPolicy { spin: Duration::from_micros(200), slice: Duration::from_millis(10), tight_polls: 256 };
+const POLICY: WaitPolicy = WaitPolicy {
+    spin: Duration::from_micros(200),
+    slice: Duration::from_millis(10),
+    tight_polls: 256,
+};
 
 fn main() {
     let fd = memfd::create(c"pingpong").unwrap();
@@ -25,7 +28,10 @@ fn main() {
         }
     }
     ch.wait_ready(POLICY, || Ok::<(), ()>(())).unwrap();
-    let work: u64 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(0);
+    let work: u64 = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(0);
     let mut buf = Vec::new();
     let t = Instant::now();
     for i in 0..N {

@@ -132,7 +132,11 @@ impl Channel {
     /// Where a payload of `len` bytes lives: inline in the header, or in
     /// the area at `area_offset`.
     fn payload(&self, len: usize, area_offset: usize) -> *mut u8 {
-        if len <= INLINE { self.header().inline.get().cast() } else { self.area(area_offset) }
+        if len <= INLINE {
+            self.header().inline.get().cast()
+        } else {
+            self.area(area_offset)
+        }
     }
 
     pub fn state(&self) -> u32 {
@@ -185,7 +189,9 @@ impl Channel {
                 if spins.is_multiple_of(64) {
                     // Spin only while the peer is running and the budget lasts.
                     let started = *start.get_or_insert_with(Instant::now);
-                    if peer_sleeping.load(Ordering::Relaxed) != 0 || started.elapsed() >= policy.spin {
+                    if peer_sleeping.load(Ordering::Relaxed) != 0
+                        || started.elapsed() >= policy.spin
+                    {
                         spinning = false;
                     }
                     if spins.is_multiple_of(4096) {
@@ -241,7 +247,9 @@ impl Channel {
         assert!(len <= REQUEST_AREA);
         // SAFETY: the destination holds `len` bytes (INLINE in the header,
         // or REQUEST_AREA in the mapping) and is not our `payload`.
-        unsafe { std::ptr::copy_nonoverlapping(payload.as_ptr(), self.payload(len, HEADER_SIZE), len) };
+        unsafe {
+            std::ptr::copy_nonoverlapping(payload.as_ptr(), self.payload(len, HEADER_SIZE), len)
+        };
         let h = self.header();
         h.op.store(op, Ordering::Relaxed);
         h.key.store(key, Ordering::Relaxed);
@@ -251,13 +259,21 @@ impl Channel {
 
     /// Wait for the reply to the request just published, or for the
     /// executor's death.
-    pub fn wait_reply<E>(&self, policy: WaitPolicy, check: impl FnMut() -> Result<(), E>) -> Result<Outcome, E> {
+    pub fn wait_reply<E>(
+        &self,
+        policy: WaitPolicy,
+        check: impl FnMut() -> Result<(), E>,
+    ) -> Result<Outcome, E> {
         let (s, _) = self.wait_until(Side::Backend, policy, |s| s != REQUEST, check)?;
         Ok(self.outcome(s))
     }
 
     /// Wait until a freshly started executor says it is ready.
-    pub fn wait_ready<E>(&self, policy: WaitPolicy, check: impl FnMut() -> Result<(), E>) -> Result<Outcome, E> {
+    pub fn wait_ready<E>(
+        &self,
+        policy: WaitPolicy,
+        check: impl FnMut() -> Result<(), E>,
+    ) -> Result<Outcome, E> {
         let (s, _) = self.wait_until(Side::Backend, policy, |s| s != STARTING, check)?;
         Ok(match s {
             IDLE => Outcome::Reply { status: 0, len: 0 },
@@ -300,7 +316,11 @@ impl Channel {
         // inside the mapping; the destination has capacity for `len` bytes
         // and u8 has no invalid values, so set_len after the copy is sound.
         unsafe {
-            std::ptr::copy_nonoverlapping(self.payload(len, HEADER_SIZE + REQUEST_AREA), into.as_mut_ptr(), len);
+            std::ptr::copy_nonoverlapping(
+                self.payload(len, HEADER_SIZE + REQUEST_AREA),
+                into.as_mut_ptr(),
+                len,
+            );
             into.set_len(len);
         }
     }
@@ -342,7 +362,13 @@ impl Channel {
         // SAFETY: the destination holds `len` bytes (inline, or REPLY_AREA
         // bytes disjoint from the request area) and is not `payload`, which
         // is the executor's private memory.
-        unsafe { std::ptr::copy_nonoverlapping(payload.as_ptr(), self.payload(len, HEADER_SIZE + REQUEST_AREA), len) };
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                payload.as_ptr(),
+                self.payload(len, HEADER_SIZE + REQUEST_AREA),
+                len,
+            )
+        };
         let h = self.header();
         h.status.store(status, Ordering::Relaxed);
         h.reply_len.store(len as u32, Ordering::Relaxed);
@@ -360,8 +386,11 @@ mod tests {
         Channel::new(memfd::map(std::os::fd::AsRawFd::as_raw_fd(&fd)).unwrap())
     }
 
-    const POLICY: WaitPolicy =
-        WaitPolicy { spin: Duration::from_micros(200), slice: Duration::from_millis(10), tight_polls: 256 };
+    const POLICY: WaitPolicy = WaitPolicy {
+        spin: Duration::from_micros(200),
+        slice: Duration::from_millis(10),
+        tight_polls: 256,
+    };
 
     fn echo_executor(ch: Channel, calls: usize) -> std::thread::JoinHandle<()> {
         std::thread::spawn(move || {
@@ -379,14 +408,27 @@ mod tests {
         let ch = channel();
         ch.reset();
         let exec = echo_executor(ch, 2000);
-        assert_eq!(ch.wait_ready(POLICY, || Ok::<(), ()>(())), Ok(Outcome::Reply { status: 0, len: 0 }));
+        assert_eq!(
+            ch.wait_ready(POLICY, || Ok::<(), ()>(())),
+            Ok(Outcome::Reply { status: 0, len: 0 })
+        );
         let mut buf = Vec::new();
         for i in 0..2000u32 {
             // Inline (small) and area (large) payloads alike.
-            let msg: Vec<u8> = if i % 2 == 0 { i.to_le_bytes().to_vec() } else { vec![i as u8; 1000 + i as usize] };
+            let msg: Vec<u8> = if i % 2 == 0 {
+                i.to_le_bytes().to_vec()
+            } else {
+                vec![i as u8; 1000 + i as usize]
+            };
             ch.publish_request(7, i as u64, &msg);
             let out = ch.wait_reply(POLICY, || Ok::<(), ()>(())).unwrap();
-            assert_eq!(out, Outcome::Reply { status: 7, len: msg.len() });
+            assert_eq!(
+                out,
+                Outcome::Reply {
+                    status: 7,
+                    len: msg.len()
+                }
+            );
             ch.copy_reply(msg.len(), &mut buf);
             assert_eq!(buf, msg);
         }
@@ -404,9 +446,20 @@ mod tests {
         std::thread::sleep(Duration::from_millis(50));
         let t = Instant::now();
         ch.publish_request(1, 0, &[42]);
-        let long_slice = WaitPolicy { spin: Duration::from_micros(10), slice: Duration::from_secs(5), tight_polls: 0 };
-        assert_eq!(ch.wait_reply(long_slice, || Ok::<(), ()>(())), Ok(Outcome::Reply { status: 1, len: 1 }));
-        assert!(t.elapsed() < Duration::from_secs(1), "wake-up was lost: {:?}", t.elapsed());
+        let long_slice = WaitPolicy {
+            spin: Duration::from_micros(10),
+            slice: Duration::from_secs(5),
+            tight_polls: 0,
+        };
+        assert_eq!(
+            ch.wait_reply(long_slice, || Ok::<(), ()>(())),
+            Ok(Outcome::Reply { status: 1, len: 1 })
+        );
+        assert!(
+            t.elapsed() < Duration::from_secs(1),
+            "wake-up was lost: {:?}",
+            t.elapsed()
+        );
         exec.join().unwrap();
     }
 
@@ -419,7 +472,10 @@ mod tests {
             std::thread::sleep(Duration::from_millis(20));
             ch.mark_dead();
         });
-        assert_eq!(ch.wait_reply(POLICY, || Ok::<(), ()>(())), Ok(Outcome::Dead));
+        assert_eq!(
+            ch.wait_reply(POLICY, || Ok::<(), ()>(())),
+            Ok(Outcome::Dead)
+        );
         killer.join().unwrap();
     }
 
@@ -431,7 +487,11 @@ mod tests {
         let mut n = 0;
         let r = ch.wait_reply(POLICY, || {
             n += 1;
-            if n == 3 { Err("cancelled") } else { Ok(()) }
+            if n == 3 {
+                Err("cancelled")
+            } else {
+                Ok(())
+            }
         });
         assert_eq!(r, Err("cancelled"));
     }
@@ -443,8 +503,14 @@ mod tests {
         ch.publish_request(1, 0, &[]);
         ch.header().reply_len.store(u32::MAX, Ordering::SeqCst);
         ch.header().state.store(REPLY, Ordering::SeqCst);
-        assert!(matches!(ch.wait_reply(POLICY, || Ok::<(), ()>(())), Ok(Outcome::Invalid(_))));
+        assert!(matches!(
+            ch.wait_reply(POLICY, || Ok::<(), ()>(())),
+            Ok(Outcome::Invalid(_))
+        ));
         ch.header().state.store(99, Ordering::SeqCst);
-        assert!(matches!(ch.wait_reply(POLICY, || Ok::<(), ()>(())), Ok(Outcome::Invalid(_))));
+        assert!(matches!(
+            ch.wait_reply(POLICY, || Ok::<(), ()>(())),
+            Ok(Outcome::Invalid(_))
+        ));
     }
 }

@@ -35,7 +35,8 @@ impl Mapping {
 /// explicitly and no other child inherits it.
 pub fn create(name: &std::ffi::CStr) -> io::Result<OwnedFd> {
     // SAFETY: `name` is a valid C string; the flags are constants.
-    let fd = unsafe { libc::memfd_create(name.as_ptr(), libc::MFD_CLOEXEC | libc::MFD_ALLOW_SEALING) };
+    let fd =
+        unsafe { libc::memfd_create(name.as_ptr(), libc::MFD_CLOEXEC | libc::MFD_ALLOW_SEALING) };
     if fd < 0 {
         return Err(io::Error::last_os_error());
     }
@@ -64,12 +65,18 @@ pub fn map(fd: RawFd) -> io::Result<Mapping> {
         return Err(io::Error::last_os_error());
     }
     if st.st_size as usize != CHANNEL_SIZE {
-        return Err(io::Error::new(io::ErrorKind::InvalidInput, "channel memfd has the wrong size"));
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "channel memfd has the wrong size",
+        ));
     }
     // SAFETY: plain fcntl query.
     let seals = unsafe { libc::fcntl(fd, libc::F_GET_SEALS) };
     if seals < 0 || seals & libc::F_SEAL_SHRINK == 0 {
-        return Err(io::Error::new(io::ErrorKind::InvalidInput, "channel memfd is not sealed against shrinking"));
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "channel memfd is not sealed against shrinking",
+        ));
     }
     // SAFETY: we ask for a fresh shared mapping of a file whose size we just
     // checked and which can no longer shrink; the kernel picks the address.
@@ -86,5 +93,7 @@ pub fn map(fd: RawFd) -> io::Result<Mapping> {
     if p == libc::MAP_FAILED {
         return Err(io::Error::last_os_error());
     }
-    Ok(Mapping { base: NonNull::new(p.cast()).expect("mmap returned NULL") })
+    Ok(Mapping {
+        base: NonNull::new(p.cast()).expect("mmap returned NULL"),
+    })
 }

@@ -7,7 +7,7 @@
 //! validating (UTF-8, enum tags, message sizes).  It never panics on bad
 //! input: it returns `WireError`.
 
-use bincode::config::{self, Configuration, Fixint, LittleEndian, Limit};
+use bincode::config::{self, Configuration, Fixint, Limit, LittleEndian};
 use bincode::{Decode, Encode};
 
 use crate::limits::{MAX_MESSAGE, REPLY_AREA};
@@ -18,7 +18,9 @@ use crate::message::Reply;
 type Config = Configuration<LittleEndian, Fixint, Limit<REPLY_AREA>>;
 
 fn config() -> Config {
-    config::standard().with_fixed_int_encoding().with_limit::<REPLY_AREA>()
+    config::standard()
+        .with_fixed_int_encoding()
+        .with_limit::<REPLY_AREA>()
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,8 +58,8 @@ pub fn encode_into<T: Encode>(value: &T, out: &mut [u8]) -> Result<usize, WireEr
 
 /// Decode exactly one `T` from all of `bytes`.
 pub fn decode_exact<T: Decode<()>>(bytes: &[u8]) -> Result<T, WireError> {
-    let (value, used) =
-        bincode::decode_from_slice(bytes, config()).map_err(|e| WireError::Malformed(e.to_string()))?;
+    let (value, used) = bincode::decode_from_slice(bytes, config())
+        .map_err(|e| WireError::Malformed(e.to_string()))?;
     if used != bytes.len() {
         return Err(WireError::TrailingBytes(bytes.len() - used));
     }
@@ -92,7 +94,10 @@ mod tests {
         let mut buf = [0u8; 256];
         let v: (Option<i32>, String, Vec<u8>) = (Some(-5), "héllo".into(), vec![0, 255]);
         let n = encode_into(&v, &mut buf).unwrap();
-        assert_eq!(decode_exact::<(Option<i32>, String, Vec<u8>)>(&buf[..n]).unwrap(), v);
+        assert_eq!(
+            decode_exact::<(Option<i32>, String, Vec<u8>)>(&buf[..n]).unwrap(),
+            v
+        );
         let r = Reply::<i64>::Value(Some(i64::MIN));
         let n = encode_into(&r, &mut buf).unwrap();
         assert_eq!(decode_reply::<i64>(&buf[..n]).unwrap(), r);
@@ -101,7 +106,10 @@ mod tests {
     #[test]
     fn too_large_for_area() {
         let mut buf = [0u8; 4];
-        assert_eq!(encode_into(&String::from("too long"), &mut buf), Err(WireError::TooLarge));
+        assert_eq!(
+            encode_into(&String::from("too long"), &mut buf),
+            Err(WireError::TooLarge)
+        );
     }
 
     #[test]
@@ -114,18 +122,27 @@ mod tests {
         // Invalid UTF-8.
         let mut buf = [0u8; 64];
         let n = encode_into(&Reply::<Vec<u8>>::Value(Some(vec![0xff, 0xfe])), &mut buf).unwrap();
-        assert!(matches!(decode_reply::<String>(&buf[..n]), Err(WireError::Malformed(_))));
+        assert!(matches!(
+            decode_reply::<String>(&buf[..n]),
+            Err(WireError::Malformed(_))
+        ));
         // Unknown enum tag.
         assert!(decode_reply::<i32>(&[9, 0, 0, 0]).is_err());
         // Truncated and trailing.
         let n = encode_into(&Reply::<i32>::Value(Some(7)), &mut buf).unwrap();
         assert!(decode_reply::<i32>(&buf[..n - 1]).is_err());
-        assert_eq!(decode_reply::<i32>(&buf[..n + 1]), Err(WireError::TrailingBytes(1)));
+        assert_eq!(
+            decode_reply::<i32>(&buf[..n + 1]),
+            Err(WireError::TrailingBytes(1))
+        );
         // An oversized message.
         let big = "x".repeat(MAX_MESSAGE + 1);
         let mut big_buf = vec![0u8; MAX_MESSAGE + 64];
         let n = encode_into(&Reply::<i32>::Error(big), &mut big_buf).unwrap();
-        assert!(matches!(decode_reply::<i32>(&big_buf[..n]), Err(WireError::MessageTooLong(_))));
+        assert!(matches!(
+            decode_reply::<i32>(&big_buf[..n]),
+            Err(WireError::MessageTooLong(_))
+        ));
     }
 
     #[test]
@@ -133,7 +150,10 @@ mod tests {
         let mut buf = [0u8; 64];
         let n = encode_into(&Reply::<String>::Value(Some("abc".into())), &mut buf).unwrap();
         for cut in 0..n {
-            assert!(decode_reply::<String>(&buf[..cut]).is_err(), "prefix {cut} accepted");
+            assert!(
+                decode_reply::<String>(&buf[..cut]).is_err(),
+                "prefix {cut} accepted"
+            );
         }
     }
 }

@@ -10,8 +10,9 @@
 //! executor's seccomp filter is the one that holds if this layer leaks.
 
 pub use std::{
-    any, array, ascii, borrow, boxed, cell, char, clone, cmp, collections, convert, default, error, f32, f64, fmt,
-    hash, hint, iter, marker, num, ops, option, primitive, rc, result, slice, str, string, vec,
+    any, array, ascii, borrow, boxed, cell, char, clone, cmp, collections, convert, default, error,
+    f32, f64, fmt, hash, hint, iter, marker, num, ops, option, primitive, rc, result, slice, str,
+    string, vec,
 };
 
 // Macros that allocate (`format!`, `vec!`); `panic!`, `assert!`, `write!`
@@ -21,7 +22,10 @@ pub use std::format;
 
 /// `std::mem` without the functions that only matter to unsafe code.
 pub mod mem {
-    pub use std::mem::{align_of, align_of_val, discriminant, drop, forget, replace, size_of, size_of_val, swap, take};
+    pub use std::mem::{
+        align_of, align_of_val, discriminant, drop, forget, replace, size_of, size_of_val, swap,
+        take,
+    };
 }
 
 /// Shared ownership and interior mutability; no threads to share with.
@@ -32,7 +36,9 @@ pub mod sync {
 /// Unwinding support a body may use to contain its own panics.  Not
 /// `set_hook`: the panic hook belongs to plrust.
 pub mod panic {
-    pub use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe, Location, RefUnwindSafe, UnwindSafe};
+    pub use std::panic::{
+        catch_unwind, resume_unwind, AssertUnwindSafe, Location, RefUnwindSafe, UnwindSafe,
+    };
 }
 
 /// What a `#![no_std]` crate lacks from the std prelude: the allocating

@@ -14,7 +14,8 @@ use postgres::{Client, NoTls};
 pub const DATABASE: &str = "plrust_test";
 
 fn env(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set: run the tests through scripts/test.sh"))
+    std::env::var(name)
+        .unwrap_or_else(|_| panic!("{name} is not set: run the tests through scripts/test.sh"))
 }
 
 pub fn connect_to(host: &str, port: &str, dbname: &str) -> Client {
@@ -38,24 +39,34 @@ pub fn datadir() -> String {
 
 /// A session on the cluster started without plrust preloaded.
 pub fn client_without_preload() -> Client {
-    connect_to(&env("PLRUST_TEST_NOPRELOAD_HOST"), &env("PLRUST_TEST_NOPRELOAD_PORT"), "postgres")
+    connect_to(
+        &env("PLRUST_TEST_NOPRELOAD_HOST"),
+        &env("PLRUST_TEST_NOPRELOAD_PORT"),
+        "postgres",
+    )
 }
 
 /// The error a statement raised; panics if it succeeded.
 pub fn error_of(c: &mut Client, sql: &str) -> DbError {
     match c.batch_execute(sql) {
         Ok(()) => panic!("statement succeeded but should have failed: {sql}"),
-        Err(e) => e.as_db_error().cloned().unwrap_or_else(|| panic!("not a server error: {e}")),
+        Err(e) => e
+            .as_db_error()
+            .cloned()
+            .unwrap_or_else(|| panic!("not a server error: {e}")),
     }
 }
 
 pub fn one<T: for<'a> postgres::types::FromSql<'a>>(c: &mut Client, sql: &str) -> T {
-    c.query_one(sql, &[]).unwrap_or_else(|e| panic!("{sql}: {e}: {:?}", e.as_db_error())).get(0)
+    c.query_one(sql, &[])
+        .unwrap_or_else(|e| panic!("{sql}: {e}: {:?}", e.as_db_error()))
+        .get(0)
 }
 
 /// The postmaster's pid, from postmaster.pid.
 pub fn postmaster_pid() -> i32 {
-    let text = std::fs::read_to_string(format!("{}/postmaster.pid", datadir())).expect("postmaster.pid");
+    let text =
+        std::fs::read_to_string(format!("{}/postmaster.pid", datadir())).expect("postmaster.pid");
     text.lines().next().unwrap().trim().parse().unwrap()
 }
 
@@ -74,9 +85,16 @@ impl Health {
     }
 
     pub fn assert_unharmed(mut self) {
-        let start = one::<String>(&mut self.bystander, "SELECT pg_postmaster_start_time()::text");
+        let start = one::<String>(
+            &mut self.bystander,
+            "SELECT pg_postmaster_start_time()::text",
+        );
         assert_eq!(start, self.start, "the cluster restarted");
-        assert_eq!(one::<i32>(&mut self.bystander, "SELECT 1"), 1, "the other session was disconnected");
+        assert_eq!(
+            one::<i32>(&mut self.bystander, "SELECT 1"),
+            1,
+            "the other session was disconnected"
+        );
     }
 }
 
@@ -84,6 +102,10 @@ impl Health {
 pub fn proc_status(pid: i32, key: &str) -> String {
     let text = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc status");
     text.lines()
-        .find_map(|l| l.strip_prefix(key)?.strip_prefix(':').map(|v| v.trim().to_string()))
+        .find_map(|l| {
+            l.strip_prefix(key)?
+                .strip_prefix(':')
+                .map(|v| v.trim().to_string())
+        })
         .unwrap_or_else(|| panic!("no {key} in /proc/{pid}/status"))
 }

@@ -22,8 +22,10 @@ fn err_is_an_error_with_its_message() {
     let e = error_of(&mut c, "SELECT fn_err(1)");
     assert_eq!(e.message(), "invalid digit found in string");
     // The session and the executor are fine afterwards.
-    c.batch_execute("CREATE OR REPLACE FUNCTION fn_err_ok() RETURNS int LANGUAGE plrust AS $$ Ok(Some(1)) $$")
-        .unwrap();
+    c.batch_execute(
+        "CREATE OR REPLACE FUNCTION fn_err_ok() RETURNS int LANGUAGE plrust AS $$ Ok(Some(1)) $$",
+    )
+    .unwrap();
     assert_eq!(one::<i32>(&mut c, "SELECT fn_err_ok()"), 1);
     health.assert_unharmed();
 }
@@ -42,12 +44,17 @@ fn panic_is_an_error_with_the_panic_message() {
     .unwrap();
     let e = error_of(&mut c, "SELECT fn_panic(1)");
     assert_eq!(e.code().code(), "XX000");
-    assert!(e.message().contains("fn_panic") && e.message().ends_with("panicked: custom panic 1"), "{e:?}");
+    assert!(
+        e.message().contains("fn_panic") && e.message().ends_with("panicked: custom panic 1"),
+        "{e:?}"
+    );
     let e = error_of(&mut c, "SELECT fn_panic(3)");
     assert!(e.message().contains("index out of bounds"), "{e:?}");
     // A panic is contained inside the executor: the same one serves on.
-    c.batch_execute("CREATE OR REPLACE FUNCTION fn_panic_ok() RETURNS int LANGUAGE plrust AS $$ Ok(Some(2)) $$")
-        .unwrap();
+    c.batch_execute(
+        "CREATE OR REPLACE FUNCTION fn_panic_ok() RETURNS int LANGUAGE plrust AS $$ Ok(Some(2)) $$",
+    )
+    .unwrap();
     assert_eq!(one::<i32>(&mut c, "SELECT fn_panic_ok()"), 2);
     health.assert_unharmed();
 }
@@ -63,7 +70,12 @@ fn assert_death_is_contained(name: &str, body: &str) {
     let e = error_of(&mut c, &format!("SELECT {name}(1)"));
     assert_eq!(e.code().code(), "38000", "{e:?}");
     assert!(e.message().contains("its executor process died"), "{e:?}");
-    assert!(e.detail().unwrap().starts_with("The executor was terminated by signal"), "{e:?}");
+    assert!(
+        e.detail()
+            .unwrap()
+            .starts_with("The executor was terminated by signal"),
+        "{e:?}"
+    );
     // Same session, next call: a fresh executor.
     assert_eq!(one::<i32>(&mut c, &format!("SELECT {name}_ok(5)")), 5);
     health.assert_unharmed();
@@ -120,22 +132,41 @@ fn stack_overflow_costs_one_call() {
 #[test]
 fn unnamed_and_non_identifier_arguments_are_refused() {
     let mut c = client();
-    let e = error_of(&mut c, "CREATE FUNCTION fn_unnamed(int) RETURNS int LANGUAGE plrust AS $$ Ok(None) $$");
+    let e = error_of(
+        &mut c,
+        "CREATE FUNCTION fn_unnamed(int) RETURNS int LANGUAGE plrust AS $$ Ok(None) $$",
+    );
     assert_eq!(e.code().code(), "42P13");
     assert!(e.message().contains("argument 1 has no name"), "{e:?}");
     assert!(e.hint().is_some());
-    let e = error_of(&mut c, "CREATE FUNCTION fn_badname(\"a-b\" int) RETURNS int LANGUAGE plrust AS $$ Ok(None) $$");
-    assert!(e.message().contains("\"a-b\" is not a Rust identifier"), "{e:?}");
-    let e = error_of(&mut c, "CREATE FUNCTION fn_kw(fn int) RETURNS int LANGUAGE plrust AS $$ Ok(None) $$");
+    let e = error_of(
+        &mut c,
+        "CREATE FUNCTION fn_badname(\"a-b\" int) RETURNS int LANGUAGE plrust AS $$ Ok(None) $$",
+    );
+    assert!(
+        e.message().contains("\"a-b\" is not a Rust identifier"),
+        "{e:?}"
+    );
+    let e = error_of(
+        &mut c,
+        "CREATE FUNCTION fn_kw(fn int) RETURNS int LANGUAGE plrust AS $$ Ok(None) $$",
+    );
     assert!(e.message().contains("is a Rust keyword"), "{e:?}");
 }
 
 #[test]
 fn unsupported_types_are_refused_clearly() {
     let mut c = client();
-    let e = error_of(&mut c, "CREATE FUNCTION fn_ts(t timestamp) RETURNS int LANGUAGE plrust AS $$ Ok(None) $$");
+    let e = error_of(
+        &mut c,
+        "CREATE FUNCTION fn_ts(t timestamp) RETURNS int LANGUAGE plrust AS $$ Ok(None) $$",
+    );
     assert_eq!(e.code().code(), "0A000");
-    assert!(e.message().contains("timestamp without time zone is not supported"), "{e:?}");
+    assert!(
+        e.message()
+            .contains("timestamp without time zone is not supported"),
+        "{e:?}"
+    );
 }
 
 #[test]
@@ -152,9 +183,18 @@ $$",
     assert_eq!(e.message(), "plrust function \"fn_typo\" does not compile");
     let detail = e.detail().unwrap();
     assert!(detail.contains("cannot find value `z`"), "{detail}");
-    assert!(detail.contains("line 3, column 13 of the function body"), "{detail}");
+    assert!(
+        detail.contains("line 3, column 13 of the function body"),
+        "{detail}"
+    );
     // The failed CREATE left nothing behind.
-    assert_eq!(one::<i64>(&mut c, "SELECT count(*) FROM pg_proc WHERE proname = 'fn_typo'"), 0);
+    assert_eq!(
+        one::<i64>(
+            &mut c,
+            "SELECT count(*) FROM pg_proc WHERE proname = 'fn_typo'"
+        ),
+        0
+    );
 }
 
 #[test]
@@ -174,7 +214,10 @@ fn a_busy_loop_is_cancelled_by_statement_timeout() {
     let e = error_of(&mut c, "SET statement_timeout = '300ms'; SELECT fn_spin(1)");
     let took = start.elapsed();
     assert_eq!(e.code().code(), "57014", "{e:?}");
-    assert!(took < std::time::Duration::from_millis(2000), "cancel took {took:?}");
+    assert!(
+        took < std::time::Duration::from_millis(2000),
+        "cancel took {took:?}"
+    );
     c.batch_execute("RESET statement_timeout").unwrap();
     assert_eq!(one::<i64>(&mut c, "SELECT fn_spin_ok(9)"), 9);
     health.assert_unharmed();
@@ -190,8 +233,13 @@ fn a_non_utf8_database_is_refused_at_create_function() {
     let host = std::env::var("PLRUST_TEST_HOST").unwrap();
     let port = std::env::var("PLRUST_TEST_PORT").unwrap();
     let mut latin = plrust_tests::connect_to(&host, &port, "plrust_latin1");
-    latin.batch_execute("CREATE EXTENSION IF NOT EXISTS plrust").unwrap();
-    let e = error_of(&mut latin, "CREATE FUNCTION fn_latin(x text) RETURNS text LANGUAGE plrust AS $$ Ok(None) $$");
+    latin
+        .batch_execute("CREATE EXTENSION IF NOT EXISTS plrust")
+        .unwrap();
+    let e = error_of(
+        &mut latin,
+        "CREATE FUNCTION fn_latin(x text) RETURNS text LANGUAGE plrust AS $$ Ok(None) $$",
+    );
     assert_eq!(e.code().code(), "0A000");
     assert!(e.message().contains("requires a UTF8 database"), "{e:?}");
 }

@@ -37,11 +37,27 @@ fn floats_round_trip_including_nan_and_infinities() {
          CREATE OR REPLACE FUNCTION fn_f8(x double precision) RETURNS double precision LANGUAGE plrust AS $$ Ok(x) $$;",
     )
     .unwrap();
-    for v in [f32::MIN, f32::MIN_POSITIVE, -0.0, 1.5, f32::MAX, f32::INFINITY, f32::NEG_INFINITY] {
+    for v in [
+        f32::MIN,
+        f32::MIN_POSITIVE,
+        -0.0,
+        1.5,
+        f32::MAX,
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+    ] {
         let got: f32 = c.query_one("SELECT fn_f4($1)", &[&v]).unwrap().get(0);
         assert_eq!(got.to_bits(), v.to_bits());
     }
-    for v in [f64::MIN, f64::MIN_POSITIVE, -0.0, 2.5e300, f64::MAX, f64::INFINITY, f64::NEG_INFINITY] {
+    for v in [
+        f64::MIN,
+        f64::MIN_POSITIVE,
+        -0.0,
+        2.5e300,
+        f64::MAX,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+    ] {
         let got: f64 = c.query_one("SELECT fn_f8($1)", &[&v]).unwrap().get(0);
         assert_eq!(got.to_bits(), v.to_bits());
     }
@@ -65,11 +81,19 @@ fn bool_text_varchar_bytea_round_trip() {
     assert_eq!(one::<Option<bool>>(&mut c, "SELECT fn_b(NULL)"), None);
 
     // Every Unicode plane, the empty string, and a 1 MB string.
-    let texts = ["".to_string(), "plain".into(), "é 中 𝄞 😀 \u{10FFFF}".into(), "x".repeat(1 << 20)];
+    let texts = [
+        "".to_string(),
+        "plain".into(),
+        "é 中 𝄞 😀 \u{10FFFF}".into(),
+        "x".repeat(1 << 20),
+    ];
     for t in &texts {
         let got: String = c.query_one("SELECT fn_t($1)", &[t]).unwrap().get(0);
         assert_eq!(&got, t);
-        let got: String = c.query_one("SELECT fn_vc($1::varchar)", &[t]).unwrap().get(0);
+        let got: String = c
+            .query_one("SELECT fn_vc($1::varchar)", &[t])
+            .unwrap()
+            .get(0);
         assert_eq!(&got, t);
     }
     assert_eq!(one::<Option<String>>(&mut c, "SELECT fn_t(NULL)"), None);
@@ -110,9 +134,18 @@ fn strict_gets_plain_values_and_non_strict_gets_options() {
     )
     .unwrap();
     assert_eq!(one::<String>(&mut c, "SELECT fn_strict(1, 'x')"), "x1");
-    assert_eq!(one::<Option<String>>(&mut c, "SELECT fn_strict(NULL, 'x')"), None);
-    assert_eq!(one::<String>(&mut c, "SELECT fn_lax(NULL, 'x')"), "Some(\"x\")None");
-    assert_eq!(one::<String>(&mut c, "SELECT fn_lax(2, NULL)"), "NoneSome(2)");
+    assert_eq!(
+        one::<Option<String>>(&mut c, "SELECT fn_strict(NULL, 'x')"),
+        None
+    );
+    assert_eq!(
+        one::<String>(&mut c, "SELECT fn_lax(NULL, 'x')"),
+        "Some(\"x\")None"
+    );
+    assert_eq!(
+        one::<String>(&mut c, "SELECT fn_lax(2, NULL)"),
+        "NoneSome(2)"
+    );
     // STRICT with the wrong expectation does not compile.
     let e = error_of(
         &mut c,
@@ -155,5 +188,8 @@ fn std_collections_fmt_and_error_trait_work() {
          $$;",
     )
     .unwrap();
-    assert_eq!(one::<String>(&mut c, "SELECT fn_std('abca')"), "{'a': 2, 'b': 1, 'c': 1} 3 4 42");
+    assert_eq!(
+        one::<String>(&mut c, "SELECT fn_std('abca')"),
+        "{'a': 2, 'b': 1, 'c': 1} 3 4 42"
+    );
 }

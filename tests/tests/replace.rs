@@ -7,9 +7,15 @@ use plrust_tests::{client, one};
 fn replace_is_seen_by_another_session() {
     let mut a = client();
     let mut b = client();
-    a.batch_execute("CREATE OR REPLACE FUNCTION fn_repl() RETURNS int LANGUAGE plrust AS $$ Ok(Some(1)) $$").unwrap();
+    a.batch_execute(
+        "CREATE OR REPLACE FUNCTION fn_repl() RETURNS int LANGUAGE plrust AS $$ Ok(Some(1)) $$",
+    )
+    .unwrap();
     assert_eq!(one::<i32>(&mut b, "SELECT fn_repl()"), 1);
-    a.batch_execute("CREATE OR REPLACE FUNCTION fn_repl() RETURNS int LANGUAGE plrust AS $$ Ok(Some(2)) $$").unwrap();
+    a.batch_execute(
+        "CREATE OR REPLACE FUNCTION fn_repl() RETURNS int LANGUAGE plrust AS $$ Ok(Some(2)) $$",
+    )
+    .unwrap();
     assert_eq!(one::<i32>(&mut b, "SELECT fn_repl()"), 2);
     assert_eq!(one::<i32>(&mut a, "SELECT fn_repl()"), 2);
 }
@@ -17,11 +23,20 @@ fn replace_is_seen_by_another_session() {
 #[test]
 fn compiled_code_is_stored_once() {
     let mut a = client();
-    a.batch_execute("CREATE OR REPLACE FUNCTION fn_stored() RETURNS int LANGUAGE plrust AS $$ Ok(Some(3)) $$").unwrap();
-    let built: String = one(&mut a, "SELECT built_at::text FROM plrust.functions WHERE function = 'fn_stored()'::regprocedure");
+    a.batch_execute(
+        "CREATE OR REPLACE FUNCTION fn_stored() RETURNS int LANGUAGE plrust AS $$ Ok(Some(3)) $$",
+    )
+    .unwrap();
+    let built: String = one(
+        &mut a,
+        "SELECT built_at::text FROM plrust.functions WHERE function = 'fn_stored()'::regprocedure",
+    );
     let mut b = client();
     assert_eq!(one::<i32>(&mut b, "SELECT fn_stored()"), 3);
-    let again: String = one(&mut b, "SELECT built_at::text FROM plrust.functions WHERE function = 'fn_stored()'::regprocedure");
+    let again: String = one(
+        &mut b,
+        "SELECT built_at::text FROM plrust.functions WHERE function = 'fn_stored()'::regprocedure",
+    );
     assert_eq!(built, again, "a second session recompiled the function");
 }
 

@@ -7,10 +7,17 @@ use plrust_tests::{client, client_without_preload, error_of, one, postmaster_pid
 /// at least one is.
 fn sealed_executors(probe: &str) -> Vec<i32> {
     let mut c = client();
-    c.batch_execute(&format!("CREATE OR REPLACE FUNCTION {probe}() RETURNS int LANGUAGE plrust AS $$ Ok(Some(1)) $$"))
-        .unwrap();
+    c.batch_execute(&format!(
+        "CREATE OR REPLACE FUNCTION {probe}() RETURNS int LANGUAGE plrust AS $$ Ok(Some(1)) $$"
+    ))
+    .unwrap();
     assert_eq!(one::<i32>(&mut c, &format!("SELECT {probe}()")), 1);
-    let rows = c.query("SELECT executor_pid FROM plrust.workers WHERE sealed AND executor_pid IS NOT NULL", &[]).unwrap();
+    let rows = c
+        .query(
+            "SELECT executor_pid FROM plrust.workers WHERE sealed AND executor_pid IS NOT NULL",
+            &[],
+        )
+        .unwrap();
     let pids: Vec<i32> = rows.iter().map(|r| r.get(0)).collect();
     assert!(!pids.is_empty());
     pids
@@ -20,12 +27,22 @@ fn sealed_executors(probe: &str) -> Vec<i32> {
 fn executor_is_sealed_and_not_a_postmaster_child() {
     let postmaster = postmaster_pid();
     for pid in sealed_executors("fn_probe_status") {
-        assert_eq!(proc_status(pid, "Seccomp"), "2", "executor {pid} is not under a seccomp filter");
+        assert_eq!(
+            proc_status(pid, "Seccomp"),
+            "2",
+            "executor {pid} is not under a seccomp filter"
+        );
         assert_eq!(proc_status(pid, "NoNewPrivs"), "1");
         let parent: i32 = proc_status(pid, "PPid").parse().unwrap();
-        assert_ne!(parent, postmaster, "executor {pid} is a child of the postmaster");
+        assert_ne!(
+            parent, postmaster,
+            "executor {pid} is a child of the postmaster"
+        );
         let cmdline = std::fs::read_to_string(format!("/proc/{parent}/cmdline")).unwrap();
-        assert!(cmdline.contains("plrust pool worker"), "parent of {pid} is {cmdline:?}");
+        assert!(
+            cmdline.contains("plrust pool worker"),
+            "parent of {pid} is {cmdline:?}"
+        );
         let grandparent: i32 = proc_status(parent, "PPid").parse().unwrap();
         assert_eq!(grandparent, postmaster);
     }
@@ -35,7 +52,9 @@ fn executor_is_sealed_and_not_a_postmaster_child() {
 /// segment (anonymous shared mapping and its SysV stub) and DSM segments.
 fn postgres_shared_memory(maps: &str) -> Vec<&str> {
     maps.lines()
-        .filter(|l| l.contains("/dev/zero") || l.contains("SYSV") || l.contains("/dev/shm/PostgreSQL"))
+        .filter(|l| {
+            l.contains("/dev/zero") || l.contains("SYSV") || l.contains("/dev/shm/PostgreSQL")
+        })
         .collect()
 }
 
@@ -43,7 +62,11 @@ fn postgres_shared_memory(maps: &str) -> Vec<&str> {
 fn executor_maps_no_postgres_shared_memory_and_holds_only_its_channel() {
     for pid in sealed_executors("fn_probe_maps") {
         let maps = std::fs::read_to_string(format!("/proc/{pid}/maps")).unwrap();
-        assert_eq!(postgres_shared_memory(&maps), Vec::<&str>::new(), "executor {pid} maps PostgreSQL memory");
+        assert_eq!(
+            postgres_shared_memory(&maps),
+            Vec::<&str>::new(),
+            "executor {pid} maps PostgreSQL memory"
+        );
         // The check above is not vacuous: its parent, a PostgreSQL process, has it.
         let parent: i32 = proc_status(pid, "PPid").parse().unwrap();
         let parent_maps = std::fs::read_to_string(format!("/proc/{parent}/maps")).unwrap();
@@ -53,7 +76,11 @@ fn executor_maps_no_postgres_shared_memory_and_holds_only_its_channel() {
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
-        assert_eq!(fds, vec!["3".to_string()], "executor {pid} has other descriptors");
+        assert_eq!(
+            fds,
+            vec!["3".to_string()],
+            "executor {pid} has other descriptors"
+        );
         let channel = std::fs::read_link(format!("/proc/{pid}/fd/3")).unwrap();
         assert!(channel.to_string_lossy().contains("plrust-channel"));
     }
@@ -86,7 +113,10 @@ fn forbidden_constructs_are_rejected_before_rustc_with_their_line() {
         ("#[path = \"/etc/passwd\"] mod m {}", "#[path]"),
         ("#[no_mangle] fn f() {}", "#[no_mangle]"),
         ("#[export_name = \"main\"] fn f() {}", "#[export_name]"),
-        ("#[link_section = \".init_array\"] static X: u8 = 0;", "#[link_section]"),
+        (
+            "#[link_section = \".init_array\"] static X: u8 = 0;",
+            "#[link_section]",
+        ),
         ("#[link(name = \"c\")] fn f() {}", "#[link]"),
         ("#[used] static Y: u8 = 0;", "#[used]"),
         ("#![allow(unsafe_code)]", "inner attribute"),
@@ -95,8 +125,16 @@ fn forbidden_constructs_are_rejected_before_rustc_with_their_line() {
     for (code, construct) in cases {
         let e = rejected(&format!("// line 1\n{code}\nOk(None)"));
         assert_eq!(e.code().code(), "42501", "{code}: {e:?}");
-        assert!(e.message().contains(construct), "{code}: expected {construct:?} in {:?}", e.message());
-        assert!(e.detail().unwrap().starts_with("At line 3,"), "{code}: {:?}", e.detail());
+        assert!(
+            e.message().contains(construct),
+            "{code}: expected {construct:?} in {:?}",
+            e.message()
+        );
+        assert!(
+            e.detail().unwrap().starts_with("At line 3,"),
+            "{code}: {:?}",
+            e.detail()
+        );
     }
 }
 
@@ -110,7 +148,10 @@ fn escaping_the_wrapper_is_a_syntax_error() {
 fn os_facilities_are_absent_from_std() {
     for (code, what) in [
         ("let _ = std::fs::read(\"/etc/passwd\");", "fs"),
-        ("let _ = std::net::TcpStream::connect(\"127.0.0.1:5432\");", "net"),
+        (
+            "let _ = std::net::TcpStream::connect(\"127.0.0.1:5432\");",
+            "net",
+        ),
         ("std::process::exit(0);", "process"),
         ("let _ = std::thread::spawn(|| ());", "thread"),
         ("let _ = std::time::Instant::now();", "time"),
@@ -134,7 +175,11 @@ fn the_kit_sysroot_has_no_std_even_if_the_check_is_bypassed() {
     let dir = std::env::temp_dir().join(format!("plrust-sysroot-test-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let limits = Limits { timeout: std::time::Duration::from_secs(60), memory_bytes: 4 << 30, cpu_seconds: 60 };
+    let limits = Limits {
+        timeout: std::time::Duration::from_secs(60),
+        memory_bytes: 4 << 30,
+        cpu_seconds: 60,
+    };
     let src = "#![no_std]\nextern crate plrust_std as std;\nextern crate std as real;\npub fn f() { let _ = real::fs::read(\"/etc/passwd\"); }\n";
     match compile(&tc, limits, &dir, "sysroot_probe", src, || Ok::<(), ()>(())) {
         Err(CompileError::Rejected { diagnostics }) => {
@@ -145,7 +190,9 @@ fn the_kit_sysroot_has_no_std_even_if_the_check_is_bypassed() {
     }
     // And the facade alone compiles in the same setup (the test is not vacuous).
     let ok = "#![no_std]\nextern crate plrust_std as std;\npub fn f() -> usize { std::vec::Vec::<u8>::new().len() }\n";
-    let so = compile(&tc, limits, &dir, "sysroot_probe_ok", ok, || Ok::<(), ()>(()));
+    let so = compile(&tc, limits, &dir, "sysroot_probe_ok", ok, || {
+        Ok::<(), ()>(())
+    });
     assert!(so.is_ok(), "{so:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -161,7 +208,10 @@ fn settings_are_visible_in_pg_settings() {
         ("plrust.pool_wait_timeout", "superuser"),
         ("plrust.toolchain_dir", "postmaster"),
     ] {
-        let got: String = c.query_one("SELECT context FROM pg_settings WHERE name = $1", &[&name]).unwrap().get(0);
+        let got: String = c
+            .query_one("SELECT context FROM pg_settings WHERE name = $1", &[&name])
+            .unwrap()
+            .get(0);
         assert_eq!(got, context, "{name}");
     }
     assert_eq!(one::<String>(&mut c, "SHOW plrust.workers"), "4");
@@ -170,9 +220,11 @@ fn settings_are_visible_in_pg_settings() {
 #[test]
 fn create_extension_without_preload_says_what_to_set() {
     let mut c = client_without_preload();
-    let e = error_of(&mut c, "DROP EXTENSION IF EXISTS plrust; CREATE EXTENSION plrust");
+    let e = error_of(
+        &mut c,
+        "DROP EXTENSION IF EXISTS plrust; CREATE EXTENSION plrust",
+    );
     assert_eq!(e.code().code(), "55000", "{e:?}");
     assert!(e.message().contains("shared_preload_libraries"));
     assert!(e.hint().unwrap().contains("shared_preload_libraries"));
 }
-

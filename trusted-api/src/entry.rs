@@ -37,7 +37,9 @@ fn encode_reply<R: bincode::Encode>(reply: &Reply<R>, out: &mut [u8]) -> usize {
     match wire::encode_into(reply, out) {
         Ok(n) => n,
         Err(e) => {
-            let msg = Reply::<R>::Error(format!("plrust: the function's result cannot be returned: {e}"));
+            let msg = Reply::<R>::Error(format!(
+                "plrust: the function's result cannot be returned: {e}"
+            ));
             wire::encode_into(&msg, out).unwrap_or(0)
         }
     }
@@ -70,7 +72,12 @@ where
     let out = unsafe { std::slice::from_raw_parts_mut(out, out_cap) };
     let args = match decoded {
         Ok(a) => a,
-        Err(e) => return encode_reply(&Reply::<R>::Error(format!("plrust: malformed arguments: {e}")), out),
+        Err(e) => {
+            return encode_reply(
+                &Reply::<R>::Error(format!("plrust: malformed arguments: {e}")),
+                out,
+            )
+        }
     };
     let reply = match catch_unwind(AssertUnwindSafe(|| body(args))) {
         Ok(Ok(v)) => Reply::Value(v),
@@ -84,7 +91,11 @@ where
 mod tests {
     use super::*;
 
-    fn call<A: bincode::Encode, D: bincode::Decode<()>, R: bincode::Encode + bincode::Decode<()>>(
+    fn call<
+        A: bincode::Encode,
+        D: bincode::Decode<()>,
+        R: bincode::Encode + bincode::Decode<()>,
+    >(
         args: &A,
         body: impl FnOnce(D) -> Result<Option<R>, BoxError>,
     ) -> Reply<R> {
@@ -98,14 +109,24 @@ mod tests {
 
     #[test]
     fn value_error_and_panic() {
-        assert_eq!(call(&(Some(41i32),), |(a,): (Option<i32>,)| Ok(a.map(|x| x + 1))), Reply::Value(Some(42)));
-        assert_eq!(call(&(1i32,), |(_,): (i32,)| Ok::<Option<i32>, _>(None)), Reply::Value(None));
         assert_eq!(
-            call(&(1i32,), |(_,): (i32,)| Err::<Option<i32>, BoxError>("nope".into())),
+            call(&(Some(41i32),), |(a,): (Option<i32>,)| Ok(a.map(|x| x + 1))),
+            Reply::Value(Some(42))
+        );
+        assert_eq!(
+            call(&(1i32,), |(_,): (i32,)| Ok::<Option<i32>, _>(None)),
+            Reply::Value(None)
+        );
+        assert_eq!(
+            call(&(1i32,), |(_,): (i32,)| Err::<Option<i32>, BoxError>(
+                "nope".into()
+            )),
             Reply::Error("nope".into())
         );
         assert_eq!(
-            call(&(1i32,), |(_,): (i32,)| -> Result<Option<i32>, BoxError> { panic!("boom {}", 7) }),
+            call(&(1i32,), |(_,): (i32,)| -> Result<Option<i32>, BoxError> {
+                panic!("boom {}", 7)
+            }),
             Reply::Panic("boom 7".into())
         );
     }

@@ -26,7 +26,11 @@ fn main() {
     let Ok(mapping) = memfd::map(CHANNEL_FD) else {
         std::process::exit(EXIT_CHANNEL);
     };
-    if rlimits::apply(rlimits::Limits { address_space: memory_limit }).is_err() {
+    if rlimits::apply(rlimits::Limits {
+        address_space: memory_limit,
+    })
+    .is_err()
+    {
         std::process::exit(EXIT_RLIMITS);
     }
     if rlimits::die_with_parent(parent as i32).is_err() || rlimits::no_new_privs().is_err() {

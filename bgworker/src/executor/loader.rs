@@ -38,8 +38,10 @@ pub fn load(object: &[u8]) -> Result<(EntryFn, std::fs::File), String> {
     }
     // SAFETY: the fd was just created and is owned by nobody else.
     let mut file = unsafe { std::fs::File::from_raw_fd(fd) };
-    file.write_all(object).map_err(|e| format!("writing the function's code: {e}"))?;
-    let path = CString::new(format!("/proc/self/fd/{}", file.as_raw_fd())).expect("no NUL in a path of digits");
+    file.write_all(object)
+        .map_err(|e| format!("writing the function's code: {e}"))?;
+    let path = CString::new(format!("/proc/self/fd/{}", file.as_raw_fd()))
+        .expect("no NUL in a path of digits");
     // SAFETY: dlopen of a shared object built by plrust's code generator
     // from a body that passed the source check; its initialisers are the
     // standard library's own.  The handle is never closed, so the entry
@@ -54,7 +56,10 @@ pub fn load(object: &[u8]) -> Result<(EntryFn, std::fs::File), String> {
         return Err("the compiled function has no plrust_entry symbol".to_string());
     }
     // SAFETY: plrust_entry is generated with exactly this signature and ABI.
-    Ok((unsafe { std::mem::transmute::<*mut libc::c_void, EntryFn>(sym) }, file))
+    Ok((
+        unsafe { std::mem::transmute::<*mut libc::c_void, EntryFn>(sym) },
+        file,
+    ))
 }
 
 /// The functions this executor has loaded, by key.  Calls usually repeat

@@ -21,7 +21,8 @@ use std::collections::BTreeMap;
 use std::convert::TryInto;
 
 use seccompiler::{
-    BpfProgram, SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter, SeccompRule,
+    BpfProgram, SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter,
+    SeccompRule,
 };
 
 fn without_prot_exec() -> Result<Vec<SeccompRule>, seccompiler::Error> {
@@ -71,7 +72,6 @@ pub fn install() -> Result<(), seccompiler::Error> {
     let prog = program()?;
     seccompiler::apply_filter(&prog)
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -18,8 +18,16 @@ use super::seccomp;
 /// (a spill to disk, a page fault) must not cost a wake-up per row, so it
 /// spins longer.  It has nothing to check between slices, so a slice can
 /// be long.
-const COLD: WaitPolicy = WaitPolicy { spin: Duration::from_micros(20), slice: Duration::from_secs(10), tight_polls: 0 };
-const HOT: WaitPolicy = WaitPolicy { spin: Duration::from_micros(500), slice: Duration::from_secs(10), tight_polls: 0 };
+const COLD: WaitPolicy = WaitPolicy {
+    spin: Duration::from_micros(20),
+    slice: Duration::from_secs(10),
+    tight_polls: 0,
+};
+const HOT: WaitPolicy = WaitPolicy {
+    spin: Duration::from_micros(500),
+    slice: Duration::from_secs(10),
+    tight_polls: 0,
+};
 /// Requests in a row that came while spinning before the loop counts as hot.
 const HOT_STREAK: u32 = 8;
 
@@ -39,7 +47,11 @@ pub fn serve(ch: Channel) -> ! {
     ch.ready();
     loop {
         let req = ch.wait_request(if streak >= HOT_STREAK { HOT } else { COLD });
-        streak = if req.slept { 0 } else { streak.saturating_add(1) };
+        streak = if req.slept {
+            0
+        } else {
+            streak.saturating_add(1)
+        };
         match (req.op, sealed) {
             (op::CALL, true) => match functions.get(req.key) {
                 Some(entry) => {
@@ -47,7 +59,14 @@ pub fn serve(ch: Channel) -> ! {
                     // SAFETY: `args` is the request, which the backend does
                     // not touch while it waits for this reply; `scratch` is
                     // private, REPLY_AREA bytes, and disjoint from it.
-                    let n = unsafe { entry(args.as_ptr(), args.len(), scratch.as_mut_ptr(), scratch.len()) };
+                    let n = unsafe {
+                        entry(
+                            args.as_ptr(),
+                            args.len(),
+                            scratch.as_mut_ptr(),
+                            scratch.len(),
+                        )
+                    };
                     ch.publish_reply(status::OK, &scratch[..n.min(REPLY_AREA)]);
                 }
                 None => reply_failed(&ch, "function is not loaded in this executor"),

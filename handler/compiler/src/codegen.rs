@@ -43,14 +43,22 @@ pub struct Generated {
 /// Rust keywords (strict and reserved, all editions): an argument named
 /// like one of these cannot be a Rust parameter.
 const KEYWORDS: &[&str] = &[
-    "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern", "false", "fn",
-    "for", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref", "return", "self", "Self",
-    "static", "struct", "super", "trait", "true", "type", "unsafe", "use", "where", "while", "abstract", "become",
-    "box", "do", "final", "gen", "macro", "override", "priv", "try", "typeof", "unsized", "virtual", "yield", "_",
+    "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern",
+    "false", "fn", "for", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub",
+    "ref", "return", "self", "Self", "static", "struct", "super", "trait", "true", "type",
+    "unsafe", "use", "where", "while", "abstract", "become", "box", "do", "final", "gen", "macro",
+    "override", "priv", "try", "typeof", "unsized", "virtual", "yield", "_",
 ];
 
 /// Names the generated code itself uses at the body's scope.
-const RESERVED: &[&str] = &["plrust_body", "plrust_entry", "pgrx", "std", "core", "alloc"];
+const RESERVED: &[&str] = &[
+    "plrust_body",
+    "plrust_entry",
+    "pgrx",
+    "std",
+    "core",
+    "alloc",
+];
 
 /// Why an argument name cannot be used, if it cannot.
 pub fn check_arg_name(name: &str) -> Result<(), String> {
@@ -69,11 +77,19 @@ pub fn check_arg_name(name: &str) -> Result<(), String> {
 }
 
 fn param_type(ty: SqlType, strict: bool) -> String {
-    if strict { ty.arg_type().to_string() } else { format!("Option<{}>", ty.arg_type()) }
+    if strict {
+        ty.arg_type().to_string()
+    } else {
+        format!("Option<{}>", ty.arg_type())
+    }
 }
 
 fn wire_type(ty: SqlType, strict: bool) -> String {
-    if strict { ty.wire_type().to_string() } else { format!("Option<{}>", ty.wire_type()) }
+    if strict {
+        ty.wire_type().to_string()
+    } else {
+        format!("Option<{}>", ty.wire_type())
+    }
 }
 
 /// How the entry passes a decoded (owned) argument to the body.
@@ -99,8 +115,11 @@ pub fn generate(sig: &Signature, body: &str) -> Generated {
          #[allow(unused_imports)]\n\
          use pgrx::prelude::*;\n\n",
     );
-    let params: Vec<String> =
-        sig.args.iter().map(|a| format!("{}: {}", a.name, param_type(a.ty, sig.strict))).collect();
+    let params: Vec<String> = sig
+        .args
+        .iter()
+        .map(|a| format!("{}: {}", a.name, param_type(a.ty, sig.strict)))
+        .collect();
     let _ = write!(
         s,
         "#[allow(unused_variables, unused_mut, unused_imports, dead_code, unreachable_code)]\n\
@@ -113,11 +132,19 @@ pub fn generate(sig: &Signature, body: &str) -> Generated {
     s.push_str("\n}\n\n");
 
     let names: Vec<&str> = sig.args.iter().map(|a| a.name.as_str()).collect();
-    let types: Vec<String> = sig.args.iter().map(|a| wire_type(a.ty, sig.strict)).collect();
+    let types: Vec<String> = sig
+        .args
+        .iter()
+        .map(|a| wire_type(a.ty, sig.strict))
+        .collect();
     let passes: Vec<String> = sig.args.iter().map(|a| pass(a, sig.strict)).collect();
     // A one-element tuple needs its trailing comma.
     let tuple = |items: &[String]| {
-        if items.len() == 1 { format!("({},)", items[0]) } else { format!("({})", items.join(", ")) }
+        if items.len() == 1 {
+            format!("({},)", items[0])
+        } else {
+            format!("({})", items.join(", "))
+        }
     };
     let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
     let _ = write!(
@@ -134,7 +161,11 @@ pub fn generate(sig: &Signature, body: &str) -> Generated {
         tuple(&types),
         passes.join(", ")
     );
-    Generated { source: s, body_first_line, body_first_column_offset: 0 }
+    Generated {
+        source: s,
+        body_first_line,
+        body_first_column_offset: 0,
+    }
 }
 
 #[cfg(test)]
@@ -156,7 +187,16 @@ mod tests {
     #[test]
     fn body_lines_map_back() {
         let sig = Signature {
-            args: vec![Arg { name: "a".into(), ty: SqlType::Int4 }, Arg { name: "s".into(), ty: SqlType::Text }],
+            args: vec![
+                Arg {
+                    name: "a".into(),
+                    ty: SqlType::Int4,
+                },
+                Arg {
+                    name: "s".into(),
+                    ty: SqlType::Text,
+                },
+            ],
             ret: SqlType::Text,
             strict: false,
         };
@@ -164,17 +204,36 @@ mod tests {
         let lines: Vec<&str> = g.source.lines().collect();
         assert_eq!(lines[g.body_first_line - 1], "let x = 1;");
         assert_eq!(lines[g.body_first_line], "Ok(None)");
-        assert!(g.source.contains("fn plrust_body(a: Option<i32>, s: Option<&str>)"));
-        assert!(g.source.contains("|(a, s): (Option<i32>, Option<String>)| plrust_body(a, s.as_deref())"));
+        assert!(g
+            .source
+            .contains("fn plrust_body(a: Option<i32>, s: Option<&str>)"));
+        assert!(g
+            .source
+            .contains("|(a, s): (Option<i32>, Option<String>)| plrust_body(a, s.as_deref())"));
     }
 
     #[test]
     fn strict_and_single_argument_tuples() {
-        let sig = Signature { args: vec![Arg { name: "b".into(), ty: SqlType::Bytea }], ret: SqlType::Void, strict: true };
+        let sig = Signature {
+            args: vec![Arg {
+                name: "b".into(),
+                ty: SqlType::Bytea,
+            }],
+            ret: SqlType::Void,
+            strict: true,
+        };
         let g = generate(&sig, "Ok(Some(()))");
-        assert!(g.source.contains("fn plrust_body(b: &[u8]) -> ::core::result::Result<Option<()>"));
+        assert!(g
+            .source
+            .contains("fn plrust_body(b: &[u8]) -> ::core::result::Result<Option<()>"));
         assert!(g.source.contains("|(b,): (Vec<u8>,)| plrust_body(&b)"));
-        let none = Signature { args: vec![], ret: SqlType::Int8, strict: true };
-        assert!(generate(&none, "Ok(None)").source.contains("|(): ()| plrust_body()"));
+        let none = Signature {
+            args: vec![],
+            ret: SqlType::Int8,
+            strict: true,
+        };
+        assert!(generate(&none, "Ok(None)")
+            .source
+            .contains("|(): ()| plrust_body()"));
     }
 }

@@ -57,7 +57,9 @@ impl std::fmt::Display for Diagnostic {
 pub fn errors(json_lines: &str, body_first_line: usize, body_lines: usize) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for line in json_lines.lines() {
-        let Ok(m) = serde_json::from_str::<Message>(line) else { continue };
+        let Ok(m) = serde_json::from_str::<Message>(line) else {
+            continue;
+        };
         if m.level != "error" || m.message.starts_with("aborting due to") {
             continue;
         }
@@ -70,7 +72,13 @@ pub fn errors(json_lines: &str, body_first_line: usize, body_lines: usize) -> Ve
                 label = s.label.clone();
             }
         }
-        out.push(Diagnostic { code: m.code.map(|c| c.code), message: m.message, line: l, column: c, label });
+        out.push(Diagnostic {
+            code: m.code.map(|c| c.code),
+            message: m.message,
+            line: l,
+            column: c,
+            label,
+        });
     }
     out
 }

@@ -76,7 +76,10 @@ fn io_err<E>(what: &str, e: io::Error) -> CompileError<E> {
 }
 
 fn set_rlimit(resource: libc::__rlimit_resource_t, value: u64) -> io::Result<()> {
-    let lim = libc::rlimit { rlim_cur: value, rlim_max: value };
+    let lim = libc::rlimit {
+        rlim_cur: value,
+        rlim_max: value,
+    };
     // SAFETY: setrlimit reads the struct we pass; async-signal-safe.
     if unsafe { libc::setrlimit(resource, &lim) } != 0 {
         return Err(io::Error::last_os_error());
@@ -99,7 +102,8 @@ pub fn compile<E>(
     let out = dir.join("function.so");
     let diag = dir.join("rustc.json");
     fs::write(&src, source).map_err(|e| io_err("writing the generated crate", e))?;
-    let diag_file = fs::File::create(&diag).map_err(|e| io_err("creating the diagnostics file", e))?;
+    let diag_file =
+        fs::File::create(&diag).map_err(|e| io_err("creating the diagnostics file", e))?;
 
     let mut cmd = Command::new(&tc.rustc);
     cmd.env_clear()
@@ -110,7 +114,16 @@ pub fn compile<E>(
         .arg("--edition=2021")
         .arg("--crate-type=cdylib")
         .arg(format!("--crate-name={crate_name}"))
-        .args(["-C", "opt-level=2", "-C", "panic=unwind", "-C", "debuginfo=0", "-C", "strip=symbols"])
+        .args([
+            "-C",
+            "opt-level=2",
+            "-C",
+            "panic=unwind",
+            "-C",
+            "debuginfo=0",
+            "-C",
+            "strip=symbols",
+        ])
         .args(["-C", "codegen-units=1"])
         .arg("-C")
         .arg(format!("linker={}", tc.linker.display()))
@@ -121,9 +134,15 @@ pub fn compile<E>(
         .arg("-L")
         .arg(format!("dependency={}", tc.deps.display()))
         .arg("--extern")
-        .arg(format!("plrust_std={}", tc.deps.join("libplrust_std.rlib").display()))
+        .arg(format!(
+            "plrust_std={}",
+            tc.deps.join("libplrust_std.rlib").display()
+        ))
         .arg("--extern")
-        .arg(format!("plrust_api={}", tc.deps.join("libplrust_api.rlib").display()))
+        .arg(format!(
+            "plrust_api={}",
+            tc.deps.join("libplrust_api.rlib").display()
+        ))
         .arg("--error-format=json")
         .arg("-o")
         .arg(&out)
@@ -144,7 +163,9 @@ pub fn compile<E>(
             Ok(())
         });
     }
-    let mut child = cmd.spawn().map_err(|e| io_err(&format!("starting {}", tc.rustc.display()), e))?;
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| io_err(&format!("starting {}", tc.rustc.display()), e))?;
 
     let start = Instant::now();
     let status = loop {
@@ -169,7 +190,10 @@ pub fn compile<E>(
     if !status.success() {
         use std::os::unix::process::ExitStatusExt;
         if let Some(signal) = status.signal() {
-            return Err(CompileError::Killed { signal, diagnostics });
+            return Err(CompileError::Killed {
+                signal,
+                diagnostics,
+            });
         }
         return Err(CompileError::Rejected { diagnostics });
     }

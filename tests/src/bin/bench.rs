@@ -107,10 +107,19 @@ fn main() {
         c.batch_execute(&sql).unwrap();
         creates.push(t.elapsed());
     }
-    println!("CREATE FUNCTION, 20-line body: median {:.0} ms over {RUNS} runs", median(creates).as_secs_f64() * 1000.0);
+    println!(
+        "CREATE FUNCTION, 20-line body: median {:.0} ms over {RUNS} runs",
+        median(creates).as_secs_f64() * 1000.0
+    );
 
     let mut fresh = client();
     let t = Instant::now();
-    let v: String = fresh.query_one("SELECT bench_create('Hello brave new world')", &[]).unwrap().get(0);
-    println!("first call of that function in a new session (connection excluded): {:.1} ms ({v})", t.elapsed().as_secs_f64() * 1000.0);
+    let v: String = fresh
+        .query_one("SELECT bench_create('Hello brave new world')", &[])
+        .unwrap()
+        .get(0);
+    println!(
+        "first call of that function in a new session (connection excluded): {:.1} ms ({v})",
+        t.elapsed().as_secs_f64() * 1000.0
+    );
 }
