@@ -27,7 +27,6 @@ use crate::{catalog, gucs, interrupts};
 const CALL_POLICY: WaitPolicy = WaitPolicy {
     spin: Duration::from_micros(200),
     slice: Duration::from_millis(10),
-    tight_polls: 256,
 };
 
 pub struct Lease {

@@ -10,7 +10,6 @@ const N: u32 = 1_000_000;
 const POLICY: WaitPolicy = WaitPolicy {
     spin: Duration::from_micros(200),
     slice: Duration::from_millis(10),
-    tight_polls: 256,
 };
 
 fn main() {

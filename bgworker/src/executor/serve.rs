@@ -21,12 +21,10 @@ use super::seccomp;
 const COLD: WaitPolicy = WaitPolicy {
     spin: Duration::from_micros(20),
     slice: Duration::from_secs(10),
-    tight_polls: 0,
 };
 const HOT: WaitPolicy = WaitPolicy {
     spin: Duration::from_micros(500),
     slice: Duration::from_secs(10),
-    tight_polls: 0,
 };
 /// Requests in a row that came while spinning before the loop counts as hot.
 const HOT_STREAK: u32 = 8;
