@@ -210,6 +210,13 @@ pub fn lease(principal: Principal, key: u64, fn_name: &str) -> Lease {
 /// bind it, load the principal's functions and seal it.
 fn prepare(i: usize, principal: Principal, key: u64, fn_name: &str) -> Lease {
     let slot = pool::slot(i);
+    // The guard exists from the start: any ERROR below (a cancel while
+    // waiting, an SPI error) gives the slot back when it unwinds.
+    let mut lease = Lease {
+        index: i,
+        generation: 0,
+        in_flight: false,
+    };
     // An executor that anyone has bound (even half-way) is never reused:
     // kill it and take the next one.
     let stale = if slot.is_bound() {
@@ -219,12 +226,7 @@ fn prepare(i: usize, principal: Principal, key: u64, fn_name: &str) -> Lease {
     } else {
         None
     };
-    let generation = wait_for_executor(slot, stale, fn_name);
-    let mut lease = Lease {
-        index: i,
-        generation,
-        in_flight: false,
-    };
+    lease.generation = wait_for_executor(slot, stale, fn_name);
     let ch = lease.channel();
     // An executor that never says it is ready must not hang the call.
     let deadline =
@@ -313,7 +315,6 @@ fn wait_for_executor(slot: &Slot, stale: Option<u64>, fn_name: &str) -> u64 {
             return generation;
         }
         if Instant::now() >= deadline {
-            slot.owner.store(0, Ordering::Release);
             raise(
                 PgSqlErrorCode::ERRCODE_INSUFFICIENT_RESOURCES,
                 format!("no plrust executor could be started to run function \"{fn_name}\""),

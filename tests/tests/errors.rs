@@ -243,3 +243,32 @@ fn a_non_utf8_database_is_refused_at_create_function() {
     assert_eq!(e.code().code(), "0A000");
     assert!(e.message().contains("requires a UTF8 database"), "{e:?}");
 }
+
+#[test]
+fn a_call_cancelled_while_its_executor_is_prepared_gives_the_slot_back() {
+    let mut c = client();
+    // A body unique to this run, so that every run compiles new code.
+    let salt = std::process::id();
+    for i in 0..15 {
+        // A function created now is loaded in no sealed executor, so its
+        // first call recycles one and waits for the next: cancel it there.
+        c.batch_execute(&format!(
+            "CREATE OR REPLACE FUNCTION fn_cancel_prep_{i}() RETURNS int LANGUAGE plrust AS $$ let _salt = {salt}; Ok(Some({i})) $$"
+        ))
+        .unwrap();
+        let _ = c.batch_execute(&format!(
+            "SET statement_timeout = '2ms'; SELECT fn_cancel_prep_{i}()"
+        ));
+        c.batch_execute("RESET statement_timeout").unwrap();
+        let held: i64 = one(
+            &mut c,
+            "SELECT count(*) FROM plrust.workers WHERE busy_backend_pid = pg_backend_pid()",
+        );
+        assert_eq!(
+            held, 0,
+            "iteration {i}: a slot is still held by this idle session"
+        );
+    }
+    // And calls still work.
+    assert_eq!(one::<i32>(&mut c, "SELECT fn_cancel_prep_3()"), 3);
+}
