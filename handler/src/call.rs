@@ -175,10 +175,18 @@ pub unsafe extern "C-unwind" fn plrust_call_handler(
     let mut lease = dispatch::lease(f.principal, key, &f.name);
     // Small arguments (most calls) are encoded on the stack; larger ones in
     // a private buffer as big as the request area.
+    // Only functions whose arguments are all fixed-width try the stack
+    // first: for them a retry re-encodes a few numbers, whereas a text or
+    // bytea argument would be detoasted (maybe decompressed) twice.
     let mut small = [0u8; INLINE];
-    // SAFETY: fcinfo is this call's, and f was built from this function's
-    // pg_proc entry.
-    let (st, reply_len) = match unsafe { encode_args(fcinfo, f, &mut small) } {
+    let first_try = if f.fixed_width_args {
+        // SAFETY: fcinfo is this call's, and f was built from this
+        // function's pg_proc entry.
+        unsafe { encode_args(fcinfo, f, &mut small) }
+    } else {
+        None
+    };
+    let (st, reply_len) = match first_try {
         Some(len) => dispatch::request(&mut lease, op::CALL, key, &small[..len], &f.name),
         None => {
             let mut args = ARGS.borrow_mut();

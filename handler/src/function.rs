@@ -25,6 +25,9 @@ pub struct Function {
     pub principal: Principal,
     pub hash: [u8; 32],
     pub source: String,
+    /// No text, varchar or bytea argument: every argument has a small,
+    /// fixed-width encoding.
+    pub fixed_width_args: bool,
 }
 
 impl Function {
@@ -180,7 +183,9 @@ pub fn definition(oid: pg_sys::Oid) -> Function {
     h.update(source.as_bytes());
     // SAFETY: MyDatabaseId is set once the backend is connected.
     let database = unsafe { pg_sys::MyDatabaseId }.to_u32();
+    let fixed_width_args = sig.args.iter().all(|a| !a.ty.borrows());
     Function {
+        fixed_width_args,
         oid,
         name,
         principal: Principal {

@@ -193,3 +193,21 @@ fn std_collections_fmt_and_error_trait_work() {
         "{'a': 2, 'b': 1, 'c': 1} 3 4 42"
     );
 }
+
+#[test]
+fn many_fixed_width_arguments_overflowing_the_inline_buffer() {
+    // Six nullable bigints take 54 bytes: more than travel inline.
+    let mut c = client();
+    c.batch_execute(
+        "CREATE OR REPLACE FUNCTION fn_six(a bigint, b bigint, c bigint, d bigint, e bigint, f bigint)
+         RETURNS bigint LANGUAGE plrust AS $$
+             Ok(Some([a, b, c, d, e, f].iter().map(|v| v.unwrap_or(0)).sum()))
+         $$;",
+    )
+    .unwrap();
+    assert_eq!(one::<i64>(&mut c, "SELECT fn_six(1, 2, 3, 4, 5, 6)"), 21);
+    assert_eq!(
+        one::<i64>(&mut c, "SELECT fn_six(i64, NULL, 1, 1, 1, 1) FROM (SELECT 9223372036854775000::bigint AS i64) s"),
+        9223372036854775004
+    );
+}
