@@ -228,3 +228,89 @@ fn create_extension_without_preload_says_what_to_set() {
     assert!(e.message().contains("shared_preload_libraries"));
     assert!(e.hint().unwrap().contains("shared_preload_libraries"));
 }
+
+#[test]
+fn a_compile_that_never_ends_is_killed_at_the_timeout() {
+    let mut c = client();
+    let backend: i32 = one(&mut c, "SELECT pg_backend_pid()");
+    c.batch_execute("SET plrust.compile_timeout = '2s'")
+        .unwrap();
+    let start = std::time::Instant::now();
+    // Constant evaluation that never finishes: rustc itself loops (its own
+    // long_running_const_eval lint would stop it, but a body may allow it).
+    let e = error_of(
+        &mut c,
+        "CREATE OR REPLACE FUNCTION fn_const_loop() RETURNS bigint LANGUAGE plrust AS $$
+             #[allow(long_running_const_eval)]
+             const FOREVER: u64 = { let mut i: u64 = 1; while i != 0 { i = i.wrapping_mul(3) | 1; } i };
+             Ok(Some(FOREVER as i64))
+         $$",
+    );
+    let took = start.elapsed();
+    assert_eq!(e.code().code(), "54000", "{e:?}");
+    assert!(e.message().contains("took longer than 2000 ms"), "{e:?}");
+    assert!(took < std::time::Duration::from_secs(6), "took {took:?}");
+    // rustc was killed, not left running: its build directory is named
+    // after this backend's pid.
+    let pattern = format!("pg_plrust/build/[0-9]+-{backend}-");
+    let left = std::process::Command::new("pgrep")
+        .args(["-f", &pattern])
+        .output()
+        .unwrap();
+    assert!(
+        left.stdout.is_empty(),
+        "rustc still running: {:?}",
+        String::from_utf8_lossy(&left.stdout)
+    );
+    // The session is usable.
+    assert_eq!(one::<i32>(&mut c, "SELECT 1"), 1);
+}
+
+#[test]
+fn build_directories_do_not_outlive_create_function() {
+    let mut c = client();
+    let backend: i32 = one(&mut c, "SELECT pg_backend_pid()");
+    c.batch_execute(
+        "CREATE OR REPLACE FUNCTION fn_builddir() RETURNS int LANGUAGE plrust AS $$ Ok(Some(1)) $$",
+    )
+    .unwrap();
+    let _ = c.batch_execute("CREATE OR REPLACE FUNCTION fn_builddir_bad() RETURNS int LANGUAGE plrust AS $$ Ok(Some(z)) $$");
+    let root = format!("{}/pg_plrust/build", plrust_tests::datadir());
+    let mine: Vec<String> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(&format!("-{backend}-")))
+        .collect();
+    assert_eq!(mine, Vec::<String>::new(), "build directories left behind");
+}
+
+#[test]
+fn rustc_runs_with_an_empty_environment() {
+    // Bypassing the source check (which refuses env!): even then, rustc
+    // sees no variable, not even HOME or PATH.
+    use plrust_compiler::rustc::{compile, CompileError, Limits, Toolchain};
+    let tc = Toolchain::in_kit(std::path::Path::new("/usr/lib/postgresql/15/lib/plrust"));
+    let dir = std::env::temp_dir().join(format!("plrust-env-test-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    assert!(
+        std::env::var("PATH").is_ok(),
+        "the test itself should have PATH"
+    );
+    let limits = Limits {
+        timeout: std::time::Duration::from_secs(60),
+        memory_bytes: 4 << 30,
+        cpu_seconds: 60,
+    };
+    let src = "#![no_std]\nextern crate plrust_std as std;\npub const P: &str = env!(\"PATH\");\n";
+    match compile(&tc, limits, &dir, "env_probe", src, || Ok::<(), ()>(())) {
+        Err(CompileError::Rejected { diagnostics }) => {
+            assert!(
+                diagnostics.contains("environment variable `PATH` not defined"),
+                "{diagnostics}"
+            );
+        }
+        other => panic!("expected rustc to find no PATH: {other:?}"),
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
