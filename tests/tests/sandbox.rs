@@ -45,7 +45,22 @@ fn executor_is_sealed_and_not_a_postmaster_child() {
         );
         let grandparent: i32 = proc_status(parent, "PPid").parse().unwrap();
         assert_eq!(grandparent, postmaster);
+        // It left PostgreSQL's process group, which the postmaster signals
+        // as a whole (a config reload's SIGHUP would kill it otherwise).
+        assert_eq!(
+            process_group(pid),
+            pid,
+            "executor {pid} does not lead its own process group"
+        );
+        assert_ne!(process_group(parent), pid);
     }
+}
+
+/// Field 5 of /proc/PID/stat (after the parenthesised command name).
+fn process_group(pid: i32) -> i32 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let rest = &stat[stat.rfind(')').unwrap() + 2..];
+    rest.split(' ').nth(2).unwrap().parse().unwrap()
 }
 
 /// What PostgreSQL's shared memory looks like in /proc/PID/maps: the main
