@@ -1,6 +1,7 @@
 //! The layers of defence, each attacked on its own: the source check, the
 //! std facade and stripped sysroot, and the executor process.
 
+use plrust_compiler::rustc::{compile, CompileError, Limits, Toolchain};
 use plrust_tests::{client, client_without_preload, error_of, one, postmaster_pid, proc_status};
 
 /// Executors currently loaded and sealed, after calling a function so that
@@ -184,19 +185,8 @@ fn os_facilities_are_absent_from_std() {
 fn the_kit_sysroot_has_no_std_even_if_the_check_is_bypassed() {
     // Straight to rustc with the installed kit, as the postgres user would
     // run it, skipping the source check: `extern crate std` must not resolve.
-    use plrust_compiler::rustc::{compile, CompileError, Limits, Toolchain};
-    let kit = std::path::PathBuf::from("/usr/lib/postgresql/15/lib/plrust");
-    let tc = Toolchain::in_kit(&kit);
-    let dir = std::env::temp_dir().join(format!("plrust-sysroot-test-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let limits = Limits {
-        timeout: std::time::Duration::from_secs(60),
-        memory_bytes: 4 << 30,
-        cpu_seconds: 60,
-    };
     let src = "#![no_std]\nextern crate plrust_std as std;\nextern crate std as real;\npub fn f() { let _ = real::fs::read(\"/etc/passwd\"); }\n";
-    match compile(&tc, limits, &dir, "sysroot_probe", src, || Ok::<(), ()>(())) {
+    match compile_with_kit("sysroot_probe", src) {
         Err(CompileError::Rejected { diagnostics }) => {
             assert!(diagnostics.contains("E0463"), "{diagnostics}");
         }
@@ -205,11 +195,25 @@ fn the_kit_sysroot_has_no_std_even_if_the_check_is_bypassed() {
     }
     // And the facade alone compiles in the same setup (the test is not vacuous).
     let ok = "#![no_std]\nextern crate plrust_std as std;\npub fn f() -> usize { std::vec::Vec::<u8>::new().len() }\n";
-    let so = compile(&tc, limits, &dir, "sysroot_probe_ok", ok, || {
-        Ok::<(), ()>(())
-    });
+    let so = compile_with_kit("sysroot_probe_ok", ok);
     assert!(so.is_ok(), "{so:?}");
+}
+
+/// Run the installed kit's rustc on `src` in a fresh private directory, the
+/// way compile_function does, but without the source check in front.
+fn compile_with_kit(name: &str, src: &str) -> Result<Vec<u8>, CompileError<()>> {
+    let tc = Toolchain::in_kit(std::path::Path::new("/usr/lib/postgresql/15/lib/plrust"));
+    let dir = std::env::temp_dir().join(format!("plrust-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let limits = Limits {
+        timeout: std::time::Duration::from_secs(60),
+        memory_bytes: 4 << 30,
+        cpu_seconds: 60,
+    };
+    let result = compile(&tc, limits, &dir, name, src, || Ok::<(), ()>(()));
+    let _ = std::fs::remove_dir_all(&dir);
+    result
 }
 
 #[test]
@@ -303,22 +307,12 @@ fn build_directories_do_not_outlive_create_function() {
 fn rustc_runs_with_an_empty_environment() {
     // Bypassing the source check (which refuses env!): even then, rustc
     // sees no variable, not even HOME or PATH.
-    use plrust_compiler::rustc::{compile, CompileError, Limits, Toolchain};
-    let tc = Toolchain::in_kit(std::path::Path::new("/usr/lib/postgresql/15/lib/plrust"));
-    let dir = std::env::temp_dir().join(format!("plrust-env-test-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
     assert!(
         std::env::var("PATH").is_ok(),
         "the test itself should have PATH"
     );
-    let limits = Limits {
-        timeout: std::time::Duration::from_secs(60),
-        memory_bytes: 4 << 30,
-        cpu_seconds: 60,
-    };
     let src = "#![no_std]\nextern crate plrust_std as std;\npub const P: &str = env!(\"PATH\");\n";
-    match compile(&tc, limits, &dir, "env_probe", src, || Ok::<(), ()>(())) {
+    match compile_with_kit("env_probe", src) {
         Err(CompileError::Rejected { diagnostics }) => {
             assert!(
                 diagnostics.contains("environment variable `PATH` not defined"),
@@ -327,5 +321,4 @@ fn rustc_runs_with_an_empty_environment() {
         }
         other => panic!("expected rustc to find no PATH: {other:?}"),
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }
