@@ -45,6 +45,7 @@ fi
 say "building (release)"
 export PGRX_PG_CONFIG_PATH="$PG_CONFIG"
 cargo build --release -p plrust
+cargo build --release -p plrust-compiler --bin plrust-compile
 cargo build --release -p plrust-std -p plrust-api -p plrust-bgworker --message-format=json-render-diagnostics \
   > target/kit-artifacts.json
 
@@ -60,6 +61,7 @@ install_file 755 target/release/libplrust.so "$PKGLIB/plrust.so"
 install_file 644 sql/plrust.control "$SHARE/plrust.control"
 for f in sql/plrust--*.sql; do install_file 644 "$f" "$SHARE/$(basename "$f")"; done
 python3 scripts/install-kit.py "$PKGLIB/plrust" < target/kit-artifacts.json
+install_file 755 target/release/plrust-compile "$PKGLIB/plrust/plrust-compile"
 { echo "plrust $(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)"; rustc -vV; } > "$PKGLIB/plrust/VERSION.tmp"
 mv -f "$PKGLIB/plrust/VERSION.tmp" "$PKGLIB/plrust/VERSION"
 say "plrust installed"

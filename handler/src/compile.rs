@@ -9,11 +9,17 @@ use std::time::Duration;
 
 use pgrx::prelude::*;
 use plrust_compiler::rustc::{self, CompileError, Limits, Toolchain};
-use plrust_compiler::{check, codegen, diagnostics};
+use plrust_compiler::{codegen, diagnostics};
 
 use crate::errors::raise;
 use crate::function::Function;
 use crate::{catalog, gucs, interrupts};
+
+/// The longest body accepted.  A body is a function, not a program: 1 MiB
+/// is far beyond any hand-written one, and the check, rustc and
+/// plrust.artifacts would otherwise spend time and memory on a body that can
+/// only be an accident or an attack.
+const MAX_BODY_BYTES: usize = 1 << 20;
 
 /// A private build directory under the data directory, removed afterwards.
 struct BuildDir(PathBuf);
@@ -67,25 +73,15 @@ pub fn ensure_compiled(f: &Function) {
 
 pub fn compile_function(f: &Function) -> Vec<u8> {
     let name = &f.name;
-    if let Err(r) = check::check_body(&f.source) {
-        let code = if r.construct == "syntax error" {
-            PgSqlErrorCode::ERRCODE_SYNTAX_ERROR
-        } else {
-            PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE
-        };
-        let message = if r.construct == "syntax error" {
-            format!("plrust function \"{name}\": syntax error: {}", r.reason)
-        } else {
-            format!("plrust function \"{name}\": {} is not allowed", r.construct)
-        };
+    if f.source.len() > MAX_BODY_BYTES {
         raise(
-            code,
-            message,
+            PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+            format!("plrust function \"{name}\" is too long"),
             Some(format!(
-                "At line {}, column {} of the function body.",
-                r.line, r.column
+                "The body has {} bytes; plrust accepts at most {MAX_BODY_BYTES}.",
+                f.source.len()
             )),
-            Some(r.reason.clone()),
+            Some("Split the function into several functions.".into()),
         );
     }
     let generated = codegen::generate(&f.sig, &f.source);
@@ -103,6 +99,7 @@ pub fn compile_function(f: &Function) -> Vec<u8> {
         limits,
         &dir.0,
         &crate_name,
+        &f.source,
         &generated.source,
         || {
             if interrupts::pending() {
@@ -114,6 +111,29 @@ pub fn compile_function(f: &Function) -> Vec<u8> {
     );
     match result {
         Ok(object) => object,
+        Err(CompileError::BodyRejected(r)) => {
+            let syntax = r.construct == "syntax error";
+            let (code, message) = if syntax {
+                (
+                    PgSqlErrorCode::ERRCODE_SYNTAX_ERROR,
+                    format!("plrust function \"{name}\": syntax error: {}", r.reason),
+                )
+            } else {
+                (
+                    PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE,
+                    format!("plrust function \"{name}\": {} is not allowed", r.construct),
+                )
+            };
+            raise(
+                code,
+                message,
+                Some(format!(
+                    "At line {}, column {} of the function body.",
+                    r.line, r.column
+                )),
+                Some(r.reason),
+            )
+        }
         Err(CompileError::Rejected { diagnostics }) => {
             let body_lines = f.source.lines().count().max(1);
             let errors = diagnostics::errors(&diagnostics, generated.body_first_line, body_lines);
@@ -147,7 +167,10 @@ pub fn compile_function(f: &Function) -> Vec<u8> {
         Err(CompileError::Killed { signal, .. }) => raise(
             PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
             format!("compiling plrust function \"{name}\" exceeded a resource limit"),
-            Some(format!("rustc was terminated by signal {signal}.")),
+            Some(format!(
+                "The compiler was terminated by {}.",
+                signal_name(signal)
+            )),
             Some(
                 "Simplify the function, or ask a superuser to raise plrust.compile_memory_limit."
                     .into(),
@@ -172,4 +195,17 @@ pub fn compile_function(f: &Function) -> Vec<u8> {
             )),
         ),
     }
+}
+
+/// How a signal that ended the compiler is named in DETAIL.
+fn signal_name(signal: i32) -> String {
+    let name = match signal {
+        libc::SIGKILL => "SIGKILL",
+        libc::SIGXCPU => "SIGXCPU (CPU time limit)",
+        libc::SIGXFSZ => "SIGXFSZ (file size limit)",
+        libc::SIGABRT => "SIGABRT (out of memory or stack)",
+        libc::SIGSEGV => "SIGSEGV",
+        _ => return format!("signal {signal}"),
+    };
+    name.into()
 }

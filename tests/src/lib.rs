@@ -8,6 +8,7 @@
 //!
 //! Tests run in parallel, so every test names its functions after itself.
 
+use plrust_compiler::rustc::{compile, CompileError, Limits, Toolchain};
 use postgres::error::DbError;
 use postgres::{Client, NoTls};
 
@@ -108,4 +109,36 @@ pub fn proc_status(pid: i32, key: &str) -> String {
                 .map(|v| v.trim().to_string())
         })
         .unwrap_or_else(|| panic!("no {key} in /proc/{pid}/status"))
+}
+
+/// Where setup.sh installs the compiler kit.
+pub const KIT: &str = "/usr/lib/postgresql/15/lib/plrust";
+
+/// Compile `crate_src` with the installed kit the way CREATE FUNCTION does
+/// (the compile driver, Landlock, rlimits, empty environment, a private
+/// directory), except that the source check is shown a harmless body: what
+/// the next layers do when the check misses something.  `extra` files are
+/// written into the build directory first.
+pub fn compile_bypassing_check(
+    name: &str,
+    crate_src: &str,
+    extra: &[(&str, &str)],
+) -> Result<Vec<u8>, CompileError<()>> {
+    let tc = Toolchain::in_kit(std::path::Path::new(KIT));
+    let dir = std::env::temp_dir().join(format!("plrust-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    for (file, text) in extra {
+        std::fs::write(dir.join(file), text).unwrap();
+    }
+    let limits = Limits {
+        timeout: std::time::Duration::from_secs(60),
+        memory_bytes: 4 << 30,
+        cpu_seconds: 60,
+    };
+    let result = compile(&tc, limits, &dir, name, "Ok(None)", crate_src, || {
+        Ok::<(), ()>(())
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+    result
 }

@@ -1,8 +1,11 @@
 //! The layers of defence, each attacked on its own: the source check, the
 //! std facade and stripped sysroot, and the executor process.
 
-use plrust_compiler::rustc::{compile, CompileError, Limits, Toolchain};
-use plrust_tests::{client, client_without_preload, error_of, one, postmaster_pid, proc_status};
+use plrust_compiler::rustc::CompileError;
+use plrust_tests::{
+    client, client_without_preload, compile_bypassing_check, error_of, one, postmaster_pid,
+    proc_status,
+};
 
 /// Executors currently loaded and sealed, after calling a function so that
 /// at least one is.
@@ -186,7 +189,7 @@ fn the_kit_sysroot_has_no_std_even_if_the_check_is_bypassed() {
     // Straight to rustc with the installed kit, as the postgres user would
     // run it, skipping the source check: `extern crate std` must not resolve.
     let src = "#![no_std]\nextern crate plrust_std as std;\nextern crate std as real;\npub fn f() { let _ = real::fs::read(\"/etc/passwd\"); }\n";
-    match compile_with_kit("sysroot_probe", src) {
+    match compile_bypassing_check("sysroot_probe", src, &[]) {
         Err(CompileError::Rejected { diagnostics }) => {
             assert!(diagnostics.contains("E0463"), "{diagnostics}");
         }
@@ -195,25 +198,8 @@ fn the_kit_sysroot_has_no_std_even_if_the_check_is_bypassed() {
     }
     // And the facade alone compiles in the same setup (the test is not vacuous).
     let ok = "#![no_std]\nextern crate plrust_std as std;\npub fn f() -> usize { std::vec::Vec::<u8>::new().len() }\n";
-    let so = compile_with_kit("sysroot_probe_ok", ok);
+    let so = compile_bypassing_check("sysroot_probe_ok", ok, &[]);
     assert!(so.is_ok(), "{so:?}");
-}
-
-/// Run the installed kit's rustc on `src` in a fresh private directory, the
-/// way compile_function does, but without the source check in front.
-fn compile_with_kit(name: &str, src: &str) -> Result<Vec<u8>, CompileError<()>> {
-    let tc = Toolchain::in_kit(std::path::Path::new("/usr/lib/postgresql/15/lib/plrust"));
-    let dir = std::env::temp_dir().join(format!("plrust-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let limits = Limits {
-        timeout: std::time::Duration::from_secs(60),
-        memory_bytes: 4 << 30,
-        cpu_seconds: 60,
-    };
-    let result = compile(&tc, limits, &dir, name, src, || Ok::<(), ()>(()));
-    let _ = std::fs::remove_dir_all(&dir);
-    result
 }
 
 #[test]
@@ -312,7 +298,7 @@ fn rustc_runs_with_an_empty_environment() {
         "the test itself should have PATH"
     );
     let src = "#![no_std]\nextern crate plrust_std as std;\npub const P: &str = env!(\"PATH\");\n";
-    match compile_with_kit("env_probe", src) {
+    match compile_bypassing_check("env_probe", src, &[]) {
         Err(CompileError::Rejected { diagnostics }) => {
             assert!(
                 diagnostics.contains("environment variable `PATH` not defined"),

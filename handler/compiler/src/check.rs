@@ -14,7 +14,7 @@ use syn::parse::{ParseStream, Parser};
 use syn::visit::{self, Visit};
 use syn::{Attribute, Block, Expr, Meta, Type};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Rejection {
     /// Short name of the construct, e.g. "unsafe block", "extern crate", "include_str!", "#[no_mangle]".
     pub construct: String,

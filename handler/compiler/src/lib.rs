@@ -5,4 +5,5 @@
 pub mod check;
 pub mod codegen;
 pub mod diagnostics;
+pub mod landlock;
 pub mod rustc;

@@ -1,17 +1,24 @@
-//! Running rustc on a generated crate, in a box.
+//! Running the source check and rustc on a generated crate, in a box.
 //!
-//! The backend that runs CREATE FUNCTION must never hang and never hand
-//! rustc more than it needs, so rustc runs:
-//! - with an empty environment (a linker path is passed explicitly),
-//! - in a private directory that holds only its own source and output,
+//! The backend that runs CREATE FUNCTION must never hang, never parse an
+//! untrusted body on its own stack (a deeply nested body would overflow it
+//! and take the cluster through crash recovery) and never hand rustc more
+//! than it needs.  So the backend writes the body and the generated crate to
+//! a private directory and starts the compile driver (`plrust-compile`, in
+//! the kit), which confines itself with Landlock (see landlock.rs), checks
+//! the body (check.rs) and then execs rustc.  Driver and rustc run:
+//! - with an empty environment (a linker path is passed explicitly; TMPDIR
+//!   points into the private directory for the linker's temporary files),
+//! - in that private directory, which holds only this function's files,
 //! - under rlimits on address space, CPU time, file size and core dumps,
 //! - with a parent-death signal, so a backend that dies takes rustc along,
+//! - in their own process group, so that killing it also kills the linker,
 //! - under a wall-clock timeout, and with a `check` callback polled every
 //!   few milliseconds so the backend can cancel (statement_timeout,
-//!   pg_cancel_backend): either way rustc is killed and reaped.
+//!   pg_cancel_backend): either way the group is killed and reaped.
 //!
-//! Its diagnostics are written to a file, not a pipe, so a flood of errors
-//! cannot block it on a full pipe.
+//! Diagnostics are written to a file, not a pipe, so a flood of errors
+//! cannot block rustc on a full pipe.
 
 use std::fs;
 use std::io;
@@ -19,6 +26,21 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+use crate::check::Rejection;
+
+/// Files in the build directory, shared by the backend and the driver.
+pub const BODY_FILE: &str = "body.rs";
+pub const CRATE_FILE: &str = "lib.rs";
+pub const OUTPUT_FILE: &str = "function.so";
+pub const DIAGNOSTICS_FILE: &str = "rustc.json";
+pub const REJECTION_FILE: &str = "rejection.json";
+
+/// Exit codes of the driver before it execs rustc (rustc itself exits with
+/// 0, 1 or 101).
+pub const EXIT_REJECTED: i32 = 3;
+pub const EXIT_SANDBOX: i32 = 4;
+pub const EXIT_USAGE: i32 = 5;
 
 /// Where the compiler kit lives (laid out by scripts/install-kit.sh).
 #[derive(Debug, Clone)]
@@ -35,6 +57,10 @@ pub struct Toolchain {
     pub deps: PathBuf,
     /// The linker driver.
     pub linker: PathBuf,
+    /// The kit itself (what the compile driver may read).
+    pub kit: PathBuf,
+    /// The compile driver: check, confine, exec rustc.
+    pub driver: PathBuf,
 }
 
 impl Toolchain {
@@ -46,6 +72,8 @@ impl Toolchain {
             std_libs: kit.join("toolchain/lib/rustlib/x86_64-unknown-linux-gnu/lib"),
             deps: kit.join("deps"),
             linker: PathBuf::from("/usr/bin/cc"),
+            kit: kit.to_path_buf(),
+            driver: kit.join("plrust-compile"),
         }
     }
 }
@@ -59,6 +87,8 @@ pub struct Limits {
 
 #[derive(Debug)]
 pub enum CompileError<E> {
+    /// The source check refused the body.
+    BodyRejected(Rejection),
     /// rustc ran and refused the crate: its diagnostics, JSON lines.
     Rejected { diagnostics: String },
     /// rustc was killed after the wall-clock timeout.
@@ -87,43 +117,17 @@ fn set_rlimit(resource: libc::__rlimit_resource_t, value: u64) -> io::Result<()>
     Ok(())
 }
 
-/// Compile `source` as crate `crate_name` into a shared object, in `dir`
-/// (which must exist, be private to the caller and empty).  Returns the
-/// shared object's bytes.
-pub fn compile<E>(
-    tc: &Toolchain,
-    limits: Limits,
-    dir: &Path,
-    crate_name: &str,
-    source: &str,
-    mut check: impl FnMut() -> Result<(), E>,
-) -> Result<Vec<u8>, CompileError<E>> {
-    let src = dir.join("lib.rs");
-    let out = dir.join("function.so");
-    let diag = dir.join("rustc.json");
-    fs::write(&src, source).map_err(|e| io_err("writing the generated crate", e))?;
-    let diag_file =
-        fs::File::create(&diag).map_err(|e| io_err("creating the diagnostics file", e))?;
-
+/// The rustc command line for the crate in `dir` (used by the driver).
+pub fn rustc_command(tc: &Toolchain, dir: &Path, crate_name: &str) -> Command {
     let mut cmd = Command::new(&tc.rustc);
     cmd.env_clear()
+        .env("TMPDIR", dir)
         .current_dir(dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(diag_file)
         .arg("--edition=2021")
         .arg("--crate-type=cdylib")
         .arg(format!("--crate-name={crate_name}"))
-        .args([
-            "-C",
-            "opt-level=2",
-            "-C",
-            "panic=unwind",
-            "-C",
-            "debuginfo=0",
-            "-C",
-            "strip=symbols",
-        ])
+        .args(["-C", "opt-level=2", "-C", "panic=unwind"])
+        .args(["-C", "debuginfo=0", "-C", "strip=symbols"])
         .args(["-C", "codegen-units=1"])
         .arg("-C")
         .arg(format!("linker={}", tc.linker.display()))
@@ -145,12 +149,42 @@ pub fn compile<E>(
         ))
         .arg("--error-format=json")
         .arg("-o")
-        .arg(&out)
-        .arg(&src);
+        .arg(dir.join(OUTPUT_FILE))
+        .arg(dir.join(CRATE_FILE));
+    cmd
+}
+
+/// Check `body` and compile `source` (the crate generated from it) as crate
+/// `crate_name` into a shared object, in `dir` (which must exist, be private
+/// to the caller and empty).  Returns the shared object's bytes.
+pub fn compile<E>(
+    tc: &Toolchain,
+    limits: Limits,
+    dir: &Path,
+    crate_name: &str,
+    body: &str,
+    source: &str,
+    mut check: impl FnMut() -> Result<(), E>,
+) -> Result<Vec<u8>, CompileError<E>> {
+    fs::write(dir.join(BODY_FILE), body).map_err(|e| io_err("writing the body", e))?;
+    fs::write(dir.join(CRATE_FILE), source)
+        .map_err(|e| io_err("writing the generated crate", e))?;
+    let diag = dir.join(DIAGNOSTICS_FILE);
+    let diag_file =
+        fs::File::create(&diag).map_err(|e| io_err("creating the diagnostics file", e))?;
+
+    let mut cmd = Command::new(&tc.driver);
+    cmd.env_clear()
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(diag_file)
+        .arg(&tc.kit)
+        .arg(crate_name);
     let (mem, cpu) = (limits.memory_bytes, limits.cpu_seconds);
     // SAFETY: the closure runs in the forked child before exec and only
-    // makes async-signal-safe syscalls (setrlimit, prctl); it allocates
-    // nothing and touches no lock.
+    // makes async-signal-safe syscalls (setrlimit, prctl, setpgid); it
+    // allocates nothing and touches no lock.
     unsafe {
         cmd.pre_exec(move || {
             set_rlimit(libc::RLIMIT_AS, mem)?;
@@ -160,12 +194,22 @@ pub fn compile<E>(
             if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong) != 0 {
                 return Err(io::Error::last_os_error());
             }
+            if libc::setpgid(0, 0) != 0 {
+                return Err(io::Error::last_os_error());
+            }
             Ok(())
         });
     }
     let mut child = cmd
         .spawn()
-        .map_err(|e| io_err(&format!("starting {}", tc.rustc.display()), e))?;
+        .map_err(|e| io_err(&format!("starting {}", tc.driver.display()), e))?;
+    let kill_group = |child: &mut std::process::Child| {
+        let pgid = child.id() as libc::pid_t;
+        // SAFETY: kill has no memory effects; the group is the child's own
+        // (setpgid above), so this reaches rustc and the linker only.
+        unsafe { libc::kill(-pgid, libc::SIGKILL) };
+        let _ = child.wait();
+    };
 
     let start = Instant::now();
     let status = loop {
@@ -175,27 +219,47 @@ pub fn compile<E>(
             Err(e) => return Err(io_err("waiting for rustc", e)),
         }
         if start.elapsed() >= limits.timeout {
-            let _ = child.kill();
-            let _ = child.wait();
+            kill_group(&mut child);
             return Err(CompileError::Timeout(limits.timeout));
         }
         if let Err(e) = check() {
-            let _ = child.kill();
-            let _ = child.wait();
+            kill_group(&mut child);
             return Err(CompileError::Cancelled(e));
         }
         std::thread::sleep(Duration::from_millis(5));
     };
-    let diagnostics = fs::read_to_string(&diag).unwrap_or_default();
-    if !status.success() {
-        use std::os::unix::process::ExitStatusExt;
-        if let Some(signal) = status.signal() {
-            return Err(CompileError::Killed {
-                signal,
-                diagnostics,
-            });
-        }
-        return Err(CompileError::Rejected { diagnostics });
+    // The group may still hold a linker that outlived rustc.
+    // SAFETY: as above.
+    unsafe { libc::kill(-(child.id() as libc::pid_t), libc::SIGKILL) };
+    let diagnostics = read_bounded(&diag, 1 << 20);
+    use std::os::unix::process::ExitStatusExt;
+    if let Some(signal) = status.signal() {
+        return Err(CompileError::Killed {
+            signal,
+            diagnostics,
+        });
     }
-    fs::read(&out).map_err(|e| io_err("reading the compiled function", e))
+    match status.code() {
+        Some(0) => fs::read(dir.join(OUTPUT_FILE))
+            .map_err(|e| io_err("reading the compiled function", e)),
+        Some(EXIT_REJECTED) => {
+            let text = read_bounded(&dir.join(REJECTION_FILE), 64 << 10);
+            serde_json::from_str(&text)
+                .map(CompileError::BodyRejected)
+                .map_err(|e| CompileError::Io(format!("unreadable rejection: {e}")))
+                .and_then(Err)
+        }
+        Some(EXIT_SANDBOX | EXIT_USAGE) => Err(CompileError::Io(diagnostics)),
+        _ => Err(CompileError::Rejected { diagnostics }),
+    }
+}
+
+/// At most `limit` bytes of a file the driver or rustc wrote (lossy UTF-8).
+fn read_bounded(path: &Path, limit: u64) -> String {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    if let Ok(f) = fs::File::open(path) {
+        let _ = f.take(limit).read_to_end(&mut bytes);
+    }
+    String::from_utf8_lossy(&bytes).into_owned()
 }

@@ -1,0 +1,181 @@
+//! Attacks on CREATE FUNCTION: bodies that try to make the compiler read
+//! server files, run forever, eat memory or crash the backend.  Each asserts
+//! the error and that the cluster is unharmed.
+
+use std::time::{Duration, Instant};
+
+use plrust_compiler::rustc::CompileError;
+use plrust_tests::{client, compile_bypassing_check, datadir, error_of, one, Health};
+
+/// No process (driver, rustc, linker) is still working in a build
+/// directory of this backend.
+fn assert_no_compiler_left(backend: i32) {
+    // Killing is asynchronous for the group's other members: allow a moment.
+    let pattern = format!("pg_plrust/build/[0-9]+-{backend}-");
+    for _ in 0..50 {
+        let left = std::process::Command::new("pgrep")
+            .args(["-f", &pattern])
+            .output()
+            .unwrap();
+        if left.stdout.is_empty() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("a compiler process outlived its CREATE FUNCTION");
+}
+
+#[test]
+fn rustc_cannot_read_server_files_even_if_the_check_is_bypassed() {
+    let conf = format!("{}/postgresql.conf", datadir());
+    assert!(
+        std::fs::read_to_string(&conf)
+            .unwrap()
+            .contains("shared_preload_libraries"),
+        "the test itself can read {conf}"
+    );
+    for (what, item) in [
+        ("server config", format!("pub const C: &str = include_str!({conf:?});")),
+        ("passwd", "pub const C: &[u8] = include_bytes!(\"/etc/passwd\");".into()),
+        ("module path", format!("#[path = {conf:?}] mod m;")),
+        (
+            "another build",
+            format!("pub const C: &str = include_str!(\"{}/pg_plrust\");", datadir()),
+        ),
+    ] {
+        let src = format!("#![no_std]\nextern crate plrust_std as std;\n{item}\n");
+        match compile_bypassing_check("read_probe", &src, &[]) {
+            Err(CompileError::Rejected { diagnostics }) => {
+                assert!(
+                    diagnostics.contains("Permission denied"),
+                    "{what}: {diagnostics}"
+                );
+                assert!(
+                    !diagnostics.contains("shared_preload") && !diagnostics.contains("root:"),
+                    "{what}: the file's content leaked into diagnostics"
+                );
+            }
+            other => panic!("{what}: rustc read a server file: {other:?}"),
+        }
+    }
+    // The same include of a file inside the build directory works, so the
+    // denial above is the sandbox and not a broken include.
+    let src = "#![no_std]\nextern crate plrust_std as std;\npub const C: &str = include_str!(\"mine.txt\");\n";
+    let so = compile_bypassing_check("read_probe_ok", src, &[("mine.txt", "hello")]);
+    assert!(so.is_ok(), "{so:?}");
+}
+
+#[test]
+fn an_exponential_macro_fails_within_the_compile_timeout() {
+    let health = Health::before();
+    let mut c = client();
+    let backend: i32 = one(&mut c, "SELECT pg_backend_pid()");
+    c.batch_execute("SET plrust.compile_timeout = '3s'").unwrap();
+    let start = Instant::now();
+    // 2^48 expansions, each level far below the recursion limit.
+    let e = error_of(
+        &mut c,
+        "CREATE OR REPLACE FUNCTION fn_macro_bomb() RETURNS int LANGUAGE plrust AS $$
+             macro_rules! bomb {
+                 () => {};
+                 (x $($rest:tt)*) => { bomb!($($rest)*); bomb!($($rest)*); };
+             }
+             bomb!(x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x);
+             Ok(Some(1))
+         $$",
+    );
+    let took = start.elapsed();
+    assert_eq!(e.code().code(), "54000", "{e:?}");
+    assert!(took < Duration::from_secs(8), "took {took:?}");
+    assert_no_compiler_left(backend);
+    assert_eq!(one::<i32>(&mut c, "SELECT 1"), 1);
+    health.assert_unharmed();
+}
+
+#[test]
+fn a_50_mb_body_is_refused_quickly() {
+    let health = Health::before();
+    let mut c = client();
+    let filler = "// padding padding padding padding padding padding padding padding\n";
+    let body = format!("Ok(Some(1))\n{}", filler.repeat(50 * 1024 * 1024 / filler.len()));
+    assert!(body.len() >= 50 * 1000 * 1000);
+    let start = Instant::now();
+    let e = error_of(
+        &mut c,
+        &format!("CREATE OR REPLACE FUNCTION fn_huge_body() RETURNS int LANGUAGE plrust AS $body${body}$body$"),
+    );
+    let took = start.elapsed();
+    assert_eq!(e.code().code(), "54000", "{e:?}");
+    assert!(e.message().contains("too long"), "{e:?}");
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+    assert_eq!(one::<i32>(&mut c, "SELECT 1"), 1);
+    health.assert_unharmed();
+}
+
+#[test]
+fn a_deeply_nested_body_cannot_overflow_the_backend_stack() {
+    // Parsing this recursively needs far more stack than a backend has; the
+    // parser runs in the compile driver, so it costs that process only.
+    let health = Health::before();
+    let mut c = client();
+    let depth = 400_000;
+    let body = format!("Ok(Some({}1{}))", "(".repeat(depth), ")".repeat(depth));
+    let e = error_of(
+        &mut c,
+        &format!("CREATE OR REPLACE FUNCTION fn_deep() RETURNS int LANGUAGE plrust AS $body${body}$body$"),
+    );
+    assert_eq!(e.code().code(), "54000", "{e:?}");
+    assert_eq!(one::<i32>(&mut c, "SELECT 1"), 1);
+    health.assert_unharmed();
+}
+
+const SLOW_BODY: &str = "
+    macro_rules! bomb {
+        () => {};
+        (x $($rest:tt)*) => { bomb!($($rest)*); bomb!($($rest)*); };
+    }
+    bomb!(x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x);
+    Ok(Some(1))";
+
+#[test]
+fn statement_timeout_during_compilation_cancels_and_kills_rustc() {
+    let health = Health::before();
+    let mut c = client();
+    let backend: i32 = one(&mut c, "SELECT pg_backend_pid()");
+    let start = Instant::now();
+    let e = error_of(
+        &mut c,
+        &format!("SET statement_timeout = '1s'; CREATE OR REPLACE FUNCTION fn_compile_timeout() RETURNS int LANGUAGE plrust AS $${SLOW_BODY}$$"),
+    );
+    let took = start.elapsed();
+    assert_eq!(e.code().code(), "57014", "{e:?}");
+    assert!(took < Duration::from_secs(3), "took {took:?}");
+    assert_no_compiler_left(backend);
+    c.batch_execute("RESET statement_timeout").unwrap();
+    assert_eq!(one::<i32>(&mut c, "SELECT 1"), 1);
+    health.assert_unharmed();
+}
+
+#[test]
+fn pg_cancel_backend_during_compilation_cancels_and_kills_rustc() {
+    let health = Health::before();
+    let mut c = client();
+    let backend: i32 = one(&mut c, "SELECT pg_backend_pid()");
+    let canceller = std::thread::spawn(move || {
+        let mut other = client();
+        std::thread::sleep(Duration::from_millis(700));
+        one::<bool>(&mut other, &format!("SELECT pg_cancel_backend({backend})"))
+    });
+    let start = Instant::now();
+    let e = error_of(
+        &mut c,
+        &format!("CREATE OR REPLACE FUNCTION fn_compile_cancel() RETURNS int LANGUAGE plrust AS $${SLOW_BODY}$$"),
+    );
+    let took = start.elapsed();
+    assert!(canceller.join().unwrap());
+    assert_eq!(e.code().code(), "57014", "{e:?}");
+    assert!(took < Duration::from_secs(3), "took {took:?}");
+    assert_no_compiler_left(backend);
+    assert_eq!(one::<i32>(&mut c, "SELECT 1"), 1);
+    health.assert_unharmed();
+}
