@@ -11,6 +11,7 @@ use std::fmt;
 use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
 use syn::ext::IdentExt;
 use syn::parse::{ParseStream, Parser};
+use syn::spanned::Spanned;
 use syn::visit::{self, Visit};
 use syn::{Attribute, Block, Expr, Meta, Type};
 
@@ -49,8 +50,21 @@ const FORBIDDEN_ATTRS: &[&str] = &[
     "windows_subsystem", "unsafe", "target_feature", "instruction_set", "cfg_attr",
 ];
 
+/// Auto and built-in marker traits. A hand-written impl asserts a property the
+/// compiler would otherwise have to prove (thread, unwind or pinning safety), and
+/// several such impls are known ways into safe-code unsoundness.
+#[rustfmt::skip]
+const AUTO_TRAITS: &[&str] = &[
+    "Send", "Sync", "Unpin", "UnwindSafe", "RefUnwindSafe", "Freeze", "Sized",
+];
+
+/// Traits whose impls are refused; renaming one on import would hide it from that check.
+const CLOSURE_TRAITS: &[&str] = &["Fn", "FnMut", "FnOnce"];
+
 const UNSAFE: &str = "plrust functions may not use unsafe code";
 const FFI: &str = "plrust functions may not declare or call foreign (FFI) code";
+const IMPLIED_BOUNDS: &str = "it can exploit a known soundness bug in rustc (rust-lang/rust#25860) that stretches a borrow to outlive its data";
+const TRAIT_OBJECT: &str = "it can exploit a known soundness bug in rustc (rust-lang/rust#57893) that lets safe code transmute between types";
 
 /// Check a function body (the text between $$ ... $$, verbatim; it often begins with a newline).
 pub fn check_body(body: &str) -> Result<(), Rejection> {
@@ -255,6 +269,37 @@ impl Checker<'_> {
             );
         }
     }
+
+    /// rustc infers outlives bounds from parameter types and then forgets them
+    /// when a fn is coerced to a fn pointer, so `&'a &'b ()` in a signature is
+    /// the usual way to build a lifetime-extending function.
+    fn check_param_type(&mut self, ty: &Type) {
+        let mut finder = NestedLifetimes(None);
+        finder.visit_type(ty);
+        if let Some(span) = finder.0 {
+            self.reject(span, "nested lifetimes in a parameter", IMPLIED_BOUNDS);
+        }
+    }
+
+    /// The rust-lang/rust#57893 exploit instantiates an unsized type parameter
+    /// with a `dyn` type. Like PL/Rust's lint this looks only at top-level
+    /// arguments, since nested ones (`Vec::<Box<dyn Any>>::new()`) are ordinary.
+    fn check_turbofish(&mut self, path: &syn::Path) {
+        for seg in &path.segments {
+            let syn::PathArguments::AngleBracketed(args) = &seg.arguments else {
+                continue;
+            };
+            for arg in &args.args {
+                if let syn::GenericArgument::Type(Type::TraitObject(obj)) = arg {
+                    self.reject(
+                        trait_object_span(obj),
+                        "trait object as a generic argument",
+                        TRAIT_OBJECT,
+                    );
+                }
+            }
+        }
+    }
 }
 
 /// Finds `&'static` anywhere inside an impl's self type.
@@ -267,6 +312,134 @@ impl<'ast> Visit<'ast> for StaticRef {
         }
         visit::visit_type_reference(self, r);
     }
+}
+
+fn is_named(lt: &syn::Lifetime) -> bool {
+    lt.ident != "_"
+}
+
+/// Lifetimes that could be stretched: `'static` and `'_` name nothing a caller
+/// can choose, so bounds involving them cannot be exploited.
+fn is_free(lt: &syn::Lifetime) -> bool {
+    is_named(lt) && lt.ident != "static"
+}
+
+/// Collects lifetimes mentioned inside a type, except those bound there by a
+/// `for<...>` binder: a caller cannot choose those.
+#[derive(Default)]
+struct Lifetimes<'ast> {
+    used: Vec<&'ast syn::Lifetime>,
+    bound: Vec<&'ast syn::Ident>,
+}
+
+impl<'ast> Visit<'ast> for Lifetimes<'ast> {
+    fn visit_lifetime(&mut self, lt: &'ast syn::Lifetime) {
+        self.used.push(lt);
+    }
+
+    fn visit_bound_lifetimes(&mut self, b: &'ast syn::BoundLifetimes) {
+        for param in &b.lifetimes {
+            if let syn::GenericParam::Lifetime(l) = param {
+                self.bound.push(&l.lifetime.ident);
+            }
+        }
+    }
+}
+
+fn lifetimes_in<'ast>(visit: impl FnOnce(&mut Lifetimes<'ast>)) -> Vec<&'ast syn::Lifetime> {
+    let mut found = Lifetimes::default();
+    visit(&mut found);
+    let bound = found.bound;
+    found.used.retain(|lt| !bound.contains(&&lt.ident));
+    found.used
+}
+
+/// Whether `lifetimes` name a caller-chosen lifetime other than `outer`.
+fn names_other(lifetimes: &[&syn::Lifetime], outer: Option<&syn::Lifetime>) -> bool {
+    lifetimes
+        .iter()
+        .any(|lt| is_free(lt) && outer.is_none_or(|o| o.ident != lt.ident))
+}
+
+/// Finds a named lifetime `'a` whose contents name a different, caller-chosen
+/// lifetime `'b`: `&'a &'b T`, `&'a Foo<'b>`, `Foo<'a, 'b>`. Each makes rustc
+/// assume `'b: 'a`. `&'a &'static T` and `Cow<'a, str>` assume nothing useful.
+struct NestedLifetimes(Option<Span>);
+
+impl<'ast> Visit<'ast> for NestedLifetimes {
+    fn visit_type_reference(&mut self, r: &'ast syn::TypeReference) {
+        if let Some(outer) = r.lifetime.as_ref().filter(|lt| is_named(lt)) {
+            if names_other(&lifetimes_in(|f| f.visit_type(&r.elem)), Some(outer)) {
+                self.0.get_or_insert(outer.apostrophe);
+            }
+        }
+        visit::visit_type_reference(self, r);
+    }
+
+    fn visit_angle_bracketed_generic_arguments(
+        &mut self,
+        args: &'ast syn::AngleBracketedGenericArguments,
+    ) {
+        let all = lifetimes_in(|f| f.visit_angle_bracketed_generic_arguments(args));
+        for arg in &args.args {
+            if let syn::GenericArgument::Lifetime(outer) = arg {
+                if is_named(outer) && names_other(&all, Some(outer)) {
+                    self.0.get_or_insert(outer.apostrophe);
+                }
+            }
+        }
+        visit::visit_angle_bracketed_generic_arguments(self, args);
+    }
+}
+
+/// Finds, in a fn pointer's input, a reference to something that holds a
+/// reference or a caller-chosen lifetime, or a `&'static`: the argument shapes
+/// through which a pointer to a lifetime-extending fn is called.
+struct NestedRefInput(Option<Span>);
+
+impl<'ast> Visit<'ast> for NestedRefInput {
+    fn visit_type_reference(&mut self, r: &'ast syn::TypeReference) {
+        if let Some(lt) = r.lifetime.as_ref().filter(|lt| lt.ident == "static") {
+            self.0.get_or_insert(lt.apostrophe);
+        }
+        let mut inner = HasReference(false);
+        inner.visit_type(&r.elem);
+        let named = lifetimes_in(|f| f.visit_type(&r.elem));
+        if inner.0 || names_other(&named, r.lifetime.as_ref()) {
+            self.0.get_or_insert(r.and_token.spans[0]);
+        }
+        visit::visit_type_reference(self, r);
+    }
+}
+
+struct HasReference(bool);
+
+impl<'ast> Visit<'ast> for HasReference {
+    fn visit_type_reference(&mut self, _: &'ast syn::TypeReference) {
+        self.0 = true;
+    }
+}
+
+struct InferredType(Option<Span>);
+
+impl<'ast> Visit<'ast> for InferredType {
+    fn visit_type_infer(&mut self, t: &'ast syn::TypeInfer) {
+        self.0.get_or_insert(t.underscore_token.spans[0]);
+    }
+}
+
+/// Finds a `dyn` trait object anywhere inside a type.
+struct TraitObject(Option<Span>);
+
+impl<'ast> Visit<'ast> for TraitObject {
+    fn visit_type_trait_object(&mut self, obj: &'ast syn::TypeTraitObject) {
+        self.0.get_or_insert(trait_object_span(obj));
+        visit::visit_type_trait_object(self, obj);
+    }
+}
+
+fn trait_object_span(obj: &syn::TypeTraitObject) -> Span {
+    obj.dyn_token.map_or_else(|| obj.span(), |d| d.span)
 }
 
 /// syn keeps syntax it recognises but does not model as raw tokens, which the
@@ -306,6 +479,12 @@ impl<'ast> Visit<'ast> for Checker<'_> {
         if let Some(abi) = &sig.abi {
             self.reject(abi.extern_token.span, "extern fn", FFI);
         }
+        for input in &sig.inputs {
+            match input {
+                syn::FnArg::Receiver(r) => self.check_param_type(&r.ty),
+                syn::FnArg::Typed(t) => self.check_param_type(&t.ty),
+            }
+        }
         visit::visit_signature(self, sig);
     }
 
@@ -316,31 +495,95 @@ impl<'ast> Visit<'ast> for Checker<'_> {
         if let Some(abi) = &f.abi {
             self.reject(abi.extern_token.span, "extern fn pointer type", FFI);
         }
+        let mut finder = NestedRefInput(None);
+        f.inputs.iter().for_each(|arg| finder.visit_type(&arg.ty));
+        // cve-rs writes the nested input as `_`, so an inferred input is refused
+        // when the output borrows for a lifetime the caller names.
+        if let syn::ReturnType::Type(_, out) = &f.output {
+            if lifetimes_in(|l| l.visit_type(out))
+                .iter()
+                .any(|lt| is_named(lt))
+            {
+                let mut infer = InferredType(None);
+                f.inputs.iter().for_each(|arg| infer.visit_type(&arg.ty));
+                finder.0 = finder.0.or(infer.0);
+            }
+        }
+        if let Some(span) = finder.0 {
+            self.reject(span, "fn pointer with nested references", IMPLIED_BOUNDS);
+        }
         visit::visit_type_bare_fn(self, f);
+    }
+
+    fn visit_expr_closure(&mut self, c: &'ast syn::ExprClosure) {
+        for input in &c.inputs {
+            if let syn::Pat::Type(t) = input {
+                self.check_param_type(&t.ty);
+            }
+        }
+        visit::visit_expr_closure(self, c);
+    }
+
+    fn visit_type_param(&mut self, p: &'ast syn::TypeParam) {
+        let mut finder = TraitObject(None);
+        if let Some(default) = &p.default {
+            finder.visit_type(default);
+        }
+        if let Some(span) = finder.0 {
+            self.reject(span, "trait object as a generic default", TRAIT_OBJECT);
+        }
+        visit::visit_type_param(self, p);
+    }
+
+    fn visit_expr_path(&mut self, e: &'ast syn::ExprPath) {
+        self.check_turbofish(&e.path);
+        visit::visit_expr_path(self, e);
+    }
+
+    fn visit_expr_struct(&mut self, e: &'ast syn::ExprStruct) {
+        self.check_turbofish(&e.path);
+        visit::visit_expr_struct(self, e);
+    }
+
+    fn visit_expr_method_call(&mut self, e: &'ast syn::ExprMethodCall) {
+        if let Some(args) = &e.turbofish {
+            let path = syn::Path::from(syn::PathSegment {
+                ident: e.method.clone(),
+                arguments: syn::PathArguments::AngleBracketed(args.clone()),
+            });
+            self.check_turbofish(&path);
+        }
+        visit::visit_expr_method_call(self, e);
     }
 
     fn visit_item_impl(&mut self, item: &'ast syn::ItemImpl) {
         if let Some(u) = &item.unsafety {
             self.reject(u.span, "unsafe impl", UNSAFE);
         }
-        if let Some(last) = item
-            .trait_
-            .as_ref()
-            .and_then(|(_, path, _)| path.segments.last())
-        {
-            let name = last.ident.unraw().to_string();
-            if ["Fn", "FnMut", "FnOnce"].contains(&name.as_str()) {
+        if let Some((negative, path, _)) = &item.trait_ {
+            let last = path.segments.last();
+            let name = last.map_or(String::new(), |s| s.ident.unraw().to_string());
+            if let Some(not) = negative {
                 self.reject(
-                    last.ident.span(),
-                    format!("impl {name}"),
-                    "plrust functions may not implement the closure traits by hand",
+                    not.spans[0],
+                    format!("impl !{name}"),
+                    "negative impls are an unstable feature that changes which auto traits a type has",
                 );
-            } else if name == "Send" || name == "Sync" {
-                self.reject(
-                    last.ident.span(),
-                    format!("impl {name}"),
-                    "plrust functions may not assert thread safety for their own types",
-                );
+            }
+            if let Some(last) = last {
+                if CLOSURE_TRAITS.contains(&name.as_str()) {
+                    self.reject(
+                        last.ident.span(),
+                        format!("impl {name}"),
+                        "plrust functions may not implement the closure traits by hand",
+                    );
+                } else if AUTO_TRAITS.contains(&name.as_str()) {
+                    self.reject(
+                        last.ident.span(),
+                        format!("impl {name}"),
+                        "plrust functions may not implement auto or marker traits by hand, which asserts a safety property the compiler has not proved",
+                    );
+                }
             }
         }
         let mut finder = StaticRef(None);
@@ -410,6 +653,14 @@ impl<'ast> Visit<'ast> for Checker<'_> {
 
     fn visit_use_rename(&mut self, u: &'ast syn::UseRename) {
         self.check_import(&u.ident);
+        let name = u.ident.unraw().to_string();
+        if AUTO_TRAITS.contains(&name.as_str()) || CLOSURE_TRAITS.contains(&name.as_str()) {
+            self.reject(
+                u.ident.span(),
+                format!("renamed import of {name}"),
+                "a renamed trait would hide a forbidden impl of it from these checks",
+            );
+        }
     }
 
     fn visit_attribute(&mut self, attr: &'ast Attribute) {
@@ -671,6 +922,211 @@ mod tests {
         passes("\nlet path = \"x\"; let start = 1;\nprintln!(\"{path} {}\", start);\nOk(None)");
         passes(
             "\n#[inline] #[must_use] fn f() -> i32 { 1 }\n#[repr(C)] struct S(u8);\nOk(Some(f()))",
+        );
+    }
+
+    #[test]
+    fn nested_lifetimes_in_parameters() {
+        const C: &str = "nested lifetimes in a parameter";
+        // cve-rs's lifetime_translator.
+        let r = rejects(
+            "\nfn translate<'a, 'b, T>(_: &'a &'b (), v: &'b T) -> &'a T { v }",
+            C,
+            2,
+        );
+        assert_eq!(r.column, 29);
+        assert!(r.reason.contains("rust-lang/rust#25860"), "{r}");
+        rejects(
+            "\nstruct S;\nimpl S {\n    fn t<'a, 'b, T>(&self, _: &'a Foo<'b>, v: &'b T) -> &'a T { v }\n}",
+            C,
+            4,
+        );
+        rejects(
+            "\ntrait Tr {\n    fn t<'a, 'b, T>(_: &'a Vec<&'b T>) -> &'a T;\n}",
+            C,
+            3,
+        );
+        rejects(
+            "\nfn t<'a, 'b, T>(\n    v: &'b T,\n    _: Option<(&'a &'b (),)>,\n) -> &'a T { v }",
+            C,
+            4,
+        );
+        rejects(
+            "\nfn t<'b, T>(_: &'static &'b (), v: &'b T) -> &'static T { v }",
+            C,
+            2,
+        );
+        rejects(
+            "\nstruct W<'a, 'b>(&'a &'b ());\nfn t<'a, 'b, T>(_: W<'a, 'b>, v: &'b T) -> &'a T { v }",
+            C,
+            3,
+        );
+        rejects(
+            "\nstruct S<'s>(&'s ());\nimpl<'s> S<'s> {\n    fn t<'a, 'b>(self: &'a S<'b>) {}\n}",
+            C,
+            4,
+        );
+        rejects(
+            "\nfn outer<'a, 'b>(x: &'b i32) {\n    let f = |_: &'a &'b (), v: &'b i32| -> &'a i32 { v };\n}",
+            C,
+            3,
+        );
+    }
+
+    #[test]
+    fn ordinary_lifetimes_pass() {
+        passes("\nfn f(x: &&i32) -> i32 { **x }\nOk(Some(f(&&1)))");
+        passes("\nfn f<'a>(x: &'a str) -> &'a str { x }\nOk(Some(f(\"x\").len() as i32))");
+        passes("\nfn f<'a, T>(x: &'a [T]) -> &'a [T] { x }\nOk(None)");
+        passes("\nfn f<'a>(x: &'a [&'a str]) -> &'a str { x[0] }\nOk(None)");
+        passes("\nfn f<'a>(x: &'a [&str], y: &'a [&'static str]) {}\nOk(None)");
+        passes("\nfn f<'a>(x: &'a mut std::fmt::Formatter<'_>) {}\nOk(None)");
+        passes("\nuse std::borrow::Cow;\nfn f<'a>(x: Cow<'a, str>, y: &'a Cow<'static, str>) {}\nOk(None)");
+        passes("\nstruct P<'s>(&'s str);\nimpl<'s> P<'s> { fn get<'a>(&'a self) -> &'s str { self.0 } }\nOk(None)");
+        passes("\nfn f<'a, 'b>(x: &'a str, y: &'b str) -> &'a str { x }\nOk(None)");
+        passes("\nlet add: fn(i32, i32) -> i32 = |a, b| a + b;\nOk(Some(add(1, 2)))");
+        passes("\nlet len: fn(&str) -> usize = str::len;\nOk(Some(len(\"ab\") as i32))");
+        passes("\nlet f: fn(_) -> i32 = |x: i32| x;\nOk(Some(f(1)))");
+        passes("\nlet f = |x: &str, y: &&i32| x.len() as i32 + **y;\nOk(Some(f(\"a\", &&1)))");
+        passes("\nfn f<'a>(g: &'a dyn for<'x> Fn(&'x str) -> &'x str) {}\nOk(None)");
+        passes("\nstruct S<'s>(&'s str);\nlet g: for<'x> fn(&'x S<'x>) -> &'x str = |s| s.0;\nOk(None)");
+    }
+
+    #[test]
+    fn fn_pointers_with_nested_references() {
+        const C: &str = "fn pointer with nested references";
+        rejects(
+            "\nlet f: for<'x> fn(&'x &'static (), &'x T) -> &'static T = translate;",
+            C,
+            2,
+        );
+        let r = rejects("\nlet f: fn(&&(), &i32) -> &'static i32 = t;", C, 2);
+        assert_eq!(r.column, 11);
+        rejects("\nlet f: fn(&'static (), &i32) = t;", C, 2);
+        rejects("\nlet f: fn(&Vec<&i32>) = t;", C, 2);
+        rejects("\ntype F<'b> = fn(&S<'b>) -> i32;", C, 2);
+        // cve-rs leaves the nested input to inference.
+        rejects(
+            "\nfn expand<'a, 'b, T>(x: &'a T) -> &'b T {\n    let f: for<'x> fn(_, &'x T) -> &'b T = translate;\n    f(&&(), x)\n}",
+            C,
+            3,
+        );
+        rejects("\nlet f: fn(_, &i32) -> &'static i32 = t;", C, 2);
+    }
+
+    #[test]
+    fn auto_trait_impls() {
+        rejects("\nstruct X;\nimpl Unpin for X {}", "impl Unpin", 3);
+        rejects(
+            "\nimpl std::panic::UnwindSafe for X {}",
+            "impl UnwindSafe",
+            2,
+        );
+        rejects("\nimpl RefUnwindSafe for X {}", "impl RefUnwindSafe", 2);
+        rejects("\nimpl core::marker::Freeze for X {}", "impl Freeze", 2);
+        rejects("\nimpl Sized for X {}", "impl Sized", 2);
+        rejects("\nimpl Send for X {}", "impl Send", 2);
+        rejects("\nimpl<T> Sync for X<T> {}", "impl Sync", 2);
+        let r = rejects("\nimpl !Send for X {}", "impl !Send", 2);
+        assert_eq!(r.column, 6);
+        rejects("\n\nimpl !Clone for X {}", "impl !Clone", 3);
+        rejects(
+            "\nuse std::marker::Unpin as U;\nimpl U for X {}",
+            "renamed import of Unpin",
+            2,
+        );
+        passes("\nstruct X;\nimpl Clone for X { fn clone(&self) -> X { X } }\nimpl Default for X { fn default() -> X { X } }\nOk(None)");
+        passes(
+            "\nuse std::marker::Unpin;\nfn f<T: Send + Sync + Unpin + ?Sized>(_: &T) {}\nOk(None)",
+        );
+        passes(
+            "\nuse std::fmt::Display as D;\nfn f(x: &dyn D) -> String { x.to_string() }\nOk(None)",
+        );
+    }
+
+    #[test]
+    fn trait_objects_as_generic_defaults() {
+        const C: &str = "trait object as a generic default";
+        let r = rejects(
+            "\nuse std::any::Any;\nstruct S<T: ?Sized = dyn Any>(Box<T>);",
+            C,
+            3,
+        );
+        assert_eq!(r.column, 22);
+        assert!(r.reason.contains("rust-lang/rust#57893"), "{r}");
+        rejects("\nfn f<T = Box<dyn Any>>() {}", C, 2);
+        rejects("\ntrait Tr<T: ?Sized = dyn Fn()> {}", C, 2);
+        rejects("\nimpl<T: ?Sized = dyn Any> Tr for S<T> {}", C, 2);
+        rejects("\ntype A<T = dyn Any> = Box<T>;", C, 2);
+        rejects(
+            "\nenum E<\n    A,\n    T: ?Sized = (dyn Object<A, Output = A>),\n> { X(Box<T>) }",
+            C,
+            4,
+        );
+        const G: &str = "trait object as a generic argument";
+        rejects(
+            "\nfn transmute<T, U>(x: T) -> U {\n    foo::<dyn Object<U, Output = T>, U>(x)\n}",
+            G,
+            3,
+        );
+        rejects("\nlet y = x.cast::<dyn Any>();", G, 2);
+        rejects("\nlet s = S::<dyn Any> { p: PhantomData };", G, 2);
+        passes("\nstruct S<T = i32>(T);\nOk(None)");
+        passes("\nuse std::any::Any;\nlet v: Vec<Box<dyn Any>> = Vec::new();\nlet w = Vec::<Box<dyn Fn() -> i32>>::new();\nOk(Some((v.len() + w.len()) as i32))");
+        passes("\nfn f(x: &dyn std::fmt::Debug) -> Result<(), Box<dyn std::error::Error>> { Ok(()) }\nOk(None)");
+        passes("\nlet n = \"1\".parse::<i32>()?;\nOk(Some(n))");
+    }
+
+    #[test]
+    fn attributes_inside_nested_items() {
+        rejects(
+            "\nfn outer() {\n    mod m {\n        #[no_mangle] pub fn f() {}\n    }\n}",
+            "#[no_mangle]",
+            4,
+        );
+        rejects(
+            "\nstruct S;\nimpl S {\n    #[export_name = \"x\"] fn f() {}\n}",
+            "#[export_name]",
+            4,
+        );
+        rejects(
+            "\ntrait T {\n    #[link_section = \".init_array\"] fn f() {}\n}",
+            "#[link_section]",
+            3,
+        );
+        rejects(
+            "\nlet f = || {\n    #[used] static X: u8 = 0;\n};",
+            "#[used]",
+            3,
+        );
+        rejects(
+            "\nfn f() {\n    #![allow(unused)]\n}",
+            "inner attribute #![allow]",
+            3,
+        );
+        rejects("\nmod m {\n    #![no_std]\n}", "#[no_std]", 3);
+    }
+
+    #[test]
+    fn more_forbidden_macros_and_attributes() {
+        rejects("\n\nnaked_asm!(\"ret\");", "naked_asm!", 3);
+        rejects("\n\ncore::arch::global_asm!(\"nop\");", "global_asm!", 3);
+        rejects("\n#[link(name = \"c\")]\nextern \"C\" {}", "#[link]", 2);
+        rejects("\n\n#[naked] fn f() {}", "#[naked]", 3);
+        rejects(
+            "\n\n#[panic_handler] fn p(_: &core::panic::PanicInfo) -> ! { loop {} }",
+            "#[panic_handler]",
+            3,
+        );
+        rejects(
+            "\n\n#[global_allocator] static A: std::alloc::System = std::alloc::System;",
+            "#[global_allocator]",
+            3,
+        );
+        rejects(
+            "\nmacro_rules! m {\n    () => { include_str!(\"/etc/passwd\") };\n}\nOk(Some(m!().len() as i32))",
+            "include_str!",
+            3,
         );
     }
 }
