@@ -26,10 +26,24 @@ use crate::gucs;
 pub const MAX_LOADED: usize = 64;
 
 /// The principal an executor serves: one database and one function owner.
+/// The limits the executor applied when it was bound are part of it, so an
+/// executor never serves a session whose `plrust.executor_memory_limit`
+/// (set per role by a superuser, say) differs from the one it runs under.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Principal {
     pub database: u32,
     pub role: u32,
+    pub memory_mb: u32,
+}
+
+impl Principal {
+    /// This principal under the calling session's limits.
+    pub fn in_this_session(self) -> Principal {
+        Principal {
+            memory_mb: gucs::EXECUTOR_MEMORY_LIMIT.get() as u32,
+            ..self
+        }
+    }
 }
 
 #[repr(C)]
@@ -54,6 +68,7 @@ pub struct Slot {
     pub sealed_generation: AtomicU64,
     pub bound_database: AtomicU32,
     pub bound_role: AtomicU32,
+    pub bound_memory_mb: AtomicU32,
     pub loaded_len: AtomicU32,
     pub loaded: [AtomicU64; MAX_LOADED],
     /// For choosing which idle slot to recycle (a counter, not a clock).
@@ -188,6 +203,7 @@ impl Slot {
             && self.bound_generation.load(Ordering::Acquire) == g
             && self.bound_database.load(Ordering::Relaxed) == p.database
             && self.bound_role.load(Ordering::Relaxed) == p.role
+            && self.bound_memory_mb.load(Ordering::Relaxed) == p.memory_mb
     }
 
     pub fn is_bound(&self) -> bool {
@@ -204,6 +220,10 @@ impl Slot {
 
     /// Kill the executor on purpose (the worker starts a fresh one).
     pub fn recycle(&self) {
+        // Unseal first: until the worker has reaped the executor, its pid
+        // and generation still look alive, and a call sent to it (the same
+        // session's next call, say) would meet a dying process.
+        self.sealed_generation.store(0, Ordering::Release);
         let pid = self.executor_pid.load(Ordering::Acquire);
         if pid > 0 {
             self.recycling.store(1, Ordering::Release);
