@@ -27,8 +27,6 @@ pub const CHANNEL_FD: RawFd = 3;
 #[derive(Debug, Clone)]
 pub struct ExecutorConfig {
     pub program: PathBuf,
-    /// RLIMIT_AS for the executor, bytes.
-    pub memory_limit: u64,
 }
 
 /// A running executor.
@@ -74,7 +72,6 @@ pub fn spawn(cfg: &ExecutorConfig, channel_fd: RawFd) -> io::Result<ExecutorProc
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
-        .arg(format!("--memory-limit={}", cfg.memory_limit))
         .arg(format!("--parent={}", std::process::id()));
     // SAFETY: runs in the child between fork and exec and makes only
     // async-signal-safe syscalls (dup2, fcntl, close_range, setsid, prctl);

@@ -172,7 +172,7 @@ pub unsafe extern "C-unwind" fn plrust_call_handler(
         }
     };
     let key = f.key();
-    let mut lease = dispatch::lease(f.principal, key, &f.name);
+    let mut lease = dispatch::lease(f.principal.in_this_session(), key, &f.name);
     // Small arguments (most calls) are encoded on the stack; larger ones in
     // a private buffer as big as the request area.
     // Only functions whose arguments are all fixed-width try the stack

@@ -191,6 +191,8 @@ pub fn definition(oid: pg_sys::Oid) -> Function {
         principal: Principal {
             database,
             role: proc.proowner().to_u32(),
+            // Filled in per call (Principal::in_this_session).
+            memory_mb: 0,
         },
         sig,
         hash: h.finalize().into(),

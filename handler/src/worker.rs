@@ -70,7 +70,6 @@ pub extern "C-unwind" fn plrust_pool_worker_main(arg: pg_sys::Datum) {
         if executor.is_none() && Instant::now() >= next_start {
             let cfg = ExecutorConfig {
                 program: gucs::kit_dir().join("plrust-executor"),
-                memory_limit: gucs::megabytes(&gucs::EXECUTOR_MEMORY_LIMIT),
             };
             channel.reset();
             match spawn::spawn(&cfg, channel_fd) {

@@ -11,6 +11,9 @@ pub mod op {
     pub const SEAL: u32 = 2;
     /// Call the function named by the key with the encoded arguments.
     pub const CALL: u32 = 3;
+    /// Set the principal's resource limits: the request is an encoded
+    /// [`super::Limits`].  Only before `SEAL`, which requires it.
+    pub const LIMITS: u32 = 4;
 }
 
 /// Reply statuses (the header's `status` word).
@@ -32,4 +35,13 @@ pub enum Reply<T> {
     Error(String),
     /// The body panicked; the panic message.
     Panic(String),
+}
+
+/// Resource limits an executor applies to itself when it is bound, before
+/// any user code is loaded: they are the binding backend's settings, so
+/// `ALTER ROLE ... SET` applies per role (see handler/src/dispatch.rs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Encode, Decode)]
+pub struct Limits {
+    /// RLIMIT_AS, bytes.
+    pub address_space: u64,
 }

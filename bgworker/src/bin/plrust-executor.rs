@@ -17,7 +17,7 @@ fn arg(name: &str) -> Option<u64> {
 }
 
 fn main() {
-    let (Some(memory_limit), Some(parent)) = (arg("--memory-limit"), arg("--parent")) else {
+    let Some(parent) = arg("--parent") else {
         std::process::exit(EXIT_USAGE);
     };
     if fds::close_all_except(CHANNEL_FD).is_err() {
@@ -26,11 +26,7 @@ fn main() {
     let Ok(mapping) = memfd::map(CHANNEL_FD) else {
         std::process::exit(EXIT_CHANNEL);
     };
-    if rlimits::apply(rlimits::Limits {
-        address_space: memory_limit,
-    })
-    .is_err()
-    {
+    if rlimits::at_start().is_err() {
         std::process::exit(EXIT_RLIMITS);
     }
     if rlimits::die_with_parent(parent as i32).is_err() || rlimits::no_new_privs().is_err() {

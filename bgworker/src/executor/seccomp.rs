@@ -36,23 +36,30 @@ fn without_prot_exec() -> Result<Vec<SeccompRule>, seccompiler::Error> {
     Ok(vec![SeccompRule::new(vec![cond])?])
 }
 
+/// Every system call the filter allows, by name (for tests that compare a
+/// trace with this list) and number.  mmap and mprotect are allowed only
+/// without PROT_EXEC (see `program`).
+pub const ALLOWED: &[(&str, i64)] = &[
+    ("futex", libc::SYS_futex),
+    ("mmap", libc::SYS_mmap),
+    ("mprotect", libc::SYS_mprotect),
+    ("munmap", libc::SYS_munmap),
+    ("mremap", libc::SYS_mremap),
+    ("brk", libc::SYS_brk),
+    ("madvise", libc::SYS_madvise),
+    ("clock_gettime", libc::SYS_clock_gettime),
+    ("gettimeofday", libc::SYS_gettimeofday),
+    ("getrandom", libc::SYS_getrandom),
+    ("sched_yield", libc::SYS_sched_yield),
+    ("rt_sigreturn", libc::SYS_rt_sigreturn),
+    ("exit", libc::SYS_exit),
+    ("exit_group", libc::SYS_exit_group),
+];
+
 /// The filter, compiled to BPF.
 pub fn program() -> Result<BpfProgram, seccompiler::Error> {
     let mut rules: BTreeMap<i64, Vec<SeccompRule>> = BTreeMap::new();
-    for nr in [
-        libc::SYS_futex,
-        libc::SYS_munmap,
-        libc::SYS_mremap,
-        libc::SYS_brk,
-        libc::SYS_madvise,
-        libc::SYS_clock_gettime,
-        libc::SYS_gettimeofday,
-        libc::SYS_getrandom,
-        libc::SYS_sched_yield,
-        libc::SYS_rt_sigreturn,
-        libc::SYS_exit,
-        libc::SYS_exit_group,
-    ] {
+    for &(_, nr) in ALLOWED {
         rules.insert(nr, vec![]);
     }
     rules.insert(libc::SYS_mmap, without_prot_exec()?);

@@ -4,11 +4,12 @@ use std::time::Duration;
 
 use plrust_ipc::channel::WaitPolicy;
 use plrust_ipc::limits::REPLY_AREA;
-use plrust_ipc::message::{op, status};
+use plrust_ipc::message::{op, status, Limits};
+use plrust_ipc::wire;
 use plrust_ipc::Channel;
 
 use super::loader::{self, Functions};
-use super::seccomp;
+use super::{rlimits, seccomp};
 
 /// How long to spin for the next request before sleeping on the futex.
 /// Waking a sleeping process costs 40-55 us on this hardware, a whole
@@ -37,6 +38,7 @@ fn reply_failed(ch: &Channel, msg: &str) {
 pub fn serve(ch: Channel) -> ! {
     let mut functions = Functions::default();
     let mut sealed = false;
+    let mut limited = false;
     // Replies are written to private memory first (it stays in this CPU's
     // cache), then copied inline or into the reply area.  Pages are only
     // allocated when a large reply touches them.
@@ -76,8 +78,28 @@ pub fn serve(ch: Channel) -> ! {
                 }
                 Err(e) => reply_failed(&ch, &e),
             },
+            (op::LIMITS, false) => {
+                match wire::decode_exact::<Limits>(ch.request_bytes(req.len))
+                    .map_err(|e| e.to_string())
+                    .and_then(|l| rlimits::bind(l).map_err(|e| e.to_string()))
+                {
+                    Ok(()) => {
+                        limited = true;
+                        ch.publish_reply(status::OK, &[]);
+                    }
+                    Err(e) => reply_failed(&ch, &format!("setting the limits: {e}")),
+                }
+            }
+            (op::SEAL, false) if !limited => {
+                reply_failed(&ch, "SEAL before LIMITS");
+                std::process::exit(7);
+            }
             (op::SEAL, false) => {
                 functions.close_files();
+                if let Err(e) = rlimits::seal() {
+                    reply_failed(&ch, &format!("sealing the rlimits: {e}"));
+                    std::process::exit(7);
+                }
                 match seccomp::install() {
                     Ok(()) => {
                         sealed = true;
