@@ -21,6 +21,7 @@ use crate::backend_local::BackendLocal;
 use crate::errors::raise;
 use crate::pool::{self, Principal, Slot, MAX_LOADED};
 use crate::{catalog, gucs, interrupts};
+use plrust_bgworker::cpu_time;
 
 /// The backend spins this long for a reply while the executor runs, then
 /// sleeps on the futex in slices, handling interrupts in between.
@@ -248,8 +249,24 @@ fn prepare(i: usize, principal: Principal, key: u64, fn_name: &str) -> Lease {
     slot.bound_database
         .store(principal.database, Ordering::Relaxed);
     slot.bound_role.store(principal.role, Ordering::Relaxed);
+    slot.bound_memory_mb
+        .store(principal.memory_mb, Ordering::Relaxed);
     slot.bound_generation
         .store(lease.generation, Ordering::Release);
+
+    // The limits come first: the executor refuses to seal without them.
+    let limits = plrust_ipc::message::Limits {
+        address_space: u64::from(principal.memory_mb) << 20,
+    };
+    let mut buf = [0u8; 64];
+    let n = wire::encode_into(&limits, &mut buf).expect("Limits fit in 64 bytes");
+    match request(&mut lease, op::LIMITS, 0, &buf[..n], fn_name) {
+        (status::OK, _) => {}
+        (_, len) => {
+            let msg = failure_message(&lease, len);
+            executor_failed(&mut lease, fn_name, &format!("setting limits failed: {msg}"));
+        }
+    }
 
     let mut objects = catalog::objects_of(principal.role);
     // The function being called first, so it is loaded even past MAX_LOADED.
@@ -353,20 +370,96 @@ pub fn request(
     let slot = lease.slot();
     let ch = lease.channel();
     let generation = lease.generation;
+    // Only calls run user code; loading is ours.
+    let mut budget = if opcode == op::CALL {
+        CpuBudget::for_call(slot)
+    } else {
+        None
+    };
     lease.in_flight = true;
     ch.publish_request(opcode, key, payload);
-    let outcome = ch.wait_reply(CALL_POLICY, || check_between_slices(slot, generation));
+    let outcome = ch.wait_reply(CALL_POLICY, || {
+        check_between_slices(slot, generation).map_err(|()| Stop::Gone)?;
+        match budget.as_mut().map(|b| (b.exceeded(), b.limit)) {
+            Some((true, limit)) => Err(Stop::CpuLimit(limit)),
+            _ => Ok(()),
+        }
+    });
     match outcome {
         Ok(Outcome::Reply { status, len }) => {
             lease.in_flight = false;
             (status, len)
         }
-        Ok(Outcome::Dead) | Err(()) => executor_died(lease, fn_name),
+        Err(Stop::CpuLimit(limit)) => cpu_limit_exceeded(lease, fn_name, limit),
+        Ok(Outcome::Dead) | Err(Stop::Gone) => executor_died(lease, fn_name),
         // The worker may already have reset the channel for the next
         // executor when we look: that is a death, not a protocol violation.
         Ok(Outcome::Invalid(_)) if executor_gone(slot, generation) => executor_died(lease, fn_name),
         Ok(Outcome::Invalid(why)) => executor_failed(lease, fn_name, why),
     }
+}
+
+/// Why a wait for a reply stopped early.
+enum Stop {
+    /// The executor was replaced or died.
+    Gone,
+    /// The call used more CPU time than plrust.call_cpu_limit.
+    CpuLimit(Duration),
+}
+
+/// A call's CPU budget (`plrust.call_cpu_limit`), checked between wait
+/// slices, i.e. only for calls that already took longer than a spin.
+/// Reading the executor's CPU time costs a /proc read, so the first one
+/// waits until the call has run for BASELINE_AFTER, counting that stretch as
+/// if it were all CPU time: a call is stopped at most that much early, never
+/// late.
+struct CpuBudget {
+    limit: Duration,
+    pid: i32,
+    first_check: Option<Instant>,
+    /// (wall time since first_check, executor CPU time) when measured.
+    baseline: Option<(Duration, Duration)>,
+}
+
+const BASELINE_AFTER: Duration = Duration::from_millis(10);
+
+impl CpuBudget {
+    fn for_call(slot: &Slot) -> Option<CpuBudget> {
+        let limit = gucs::CALL_CPU_LIMIT.get();
+        (limit > 0).then(|| CpuBudget {
+            limit: Duration::from_millis(limit as u64),
+            pid: slot.executor_pid.load(Ordering::Relaxed),
+            first_check: None,
+            baseline: None,
+        })
+    }
+
+    fn exceeded(&mut self) -> bool {
+        let now = Instant::now();
+        let wall = now - *self.first_check.get_or_insert(now);
+        let Some((wall0, cpu0)) = self.baseline else {
+            if wall >= BASELINE_AFTER {
+                self.baseline = cpu_time::of_process(self.pid).map(|cpu| (wall, cpu));
+            }
+            return false;
+        };
+        wall >= self.limit
+            && cpu_time::of_process(self.pid)
+                .is_some_and(|cpu| wall0 + cpu.saturating_sub(cpu0) >= self.limit)
+    }
+}
+
+fn cpu_limit_exceeded(lease: &mut Lease, fn_name: &str, limit: Duration) -> ! {
+    lease.in_flight = true; // dropping the lease kills the executor
+    raise(
+        PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+        format!("plrust function \"{fn_name}\" exceeded its CPU time limit"),
+        Some(format!(
+            "The call used more than {} ms of CPU time (plrust.call_cpu_limit); its executor was stopped.",
+            limit.as_millis()
+        )),
+        Some("Ask a superuser to raise plrust.call_cpu_limit for this role.".into()),
+    )
 }
 
 fn executor_gone(slot: &Slot, generation: u64) -> bool {

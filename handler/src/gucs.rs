@@ -14,6 +14,8 @@ pub static COMPILE_TIMEOUT: GucSetting<i32> = GucSetting::<i32>::new(30_000);
 pub static COMPILE_MEMORY_LIMIT: GucSetting<i32> = GucSetting::<i32>::new(4096);
 /// Address-space limit for an executor (MB), applied when it starts.
 pub static EXECUTOR_MEMORY_LIMIT: GucSetting<i32> = GucSetting::<i32>::new(512);
+/// CPU time one call may use in its executor (ms, 0: no limit).
+pub static CALL_CPU_LIMIT: GucSetting<i32> = GucSetting::<i32>::new(0);
 /// How long a call waits for a free executor (ms).
 pub static POOL_WAIT_TIMEOUT: GucSetting<i32> = GucSetting::<i32>::new(10_000);
 /// The compiler kit and executor binary.
@@ -67,12 +69,22 @@ pub fn define(preloading: bool) {
     GucRegistry::define_int_guc(
         c"plrust.executor_memory_limit",
         c"Address-space limit of each plrust executor process.",
-        c"Applied when an executor starts; an executor that exceeds it fails its call and is replaced.",
+        c"An executor applies the limit of the session that binds it; sessions with different limits use different executors. A call that exceeds it fails and its executor is replaced.",
         &EXECUTOR_MEMORY_LIMIT,
         64,
         1 << 20,
-        GucContext::Sighup,
+        GucContext::Suset,
         GucFlags::UNIT_MB,
+    );
+    GucRegistry::define_int_guc(
+        c"plrust.call_cpu_limit",
+        c"CPU time one call of a plrust function may use; 0 means no limit.",
+        c"A call that exceeds it fails with SQLSTATE 54000 and its executor is replaced. Unlike statement_timeout, only a superuser can change it.",
+        &CALL_CPU_LIMIT,
+        0,
+        i32::MAX,
+        GucContext::Suset,
+        GucFlags::UNIT_MS,
     );
     GucRegistry::define_int_guc(
         c"plrust.pool_wait_timeout",
