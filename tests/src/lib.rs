@@ -142,3 +142,46 @@ pub fn compile_bypassing_check(
     let _ = std::fs::remove_dir_all(&dir);
     result
 }
+
+/// Create `name(x bigint) RETURNS bigint STRICT` with a harmless body, then
+/// swap its compiled code for `body` built without the source check: the
+/// state an attacker would reach if the check missed something, so that the
+/// executor's own defences can be attacked directly.  The function is new,
+/// so no executor has loaded the harmless version: its first call loads
+/// this code in a fresh executor.
+pub fn install_unchecked(c: &mut Client, name: &str, body: &str) {
+    use plrust_compiler::codegen::{generate, Arg, Signature};
+    let sig = Signature {
+        args: vec![Arg {
+            name: "x".into(),
+            ty: plrust_ipc::SqlType::Int8,
+        }],
+        ret: plrust_ipc::SqlType::Int8,
+        strict: true,
+    };
+    install_unchecked_crate(c, name, &generate(&sig, body).source);
+}
+
+/// Like install_unchecked, with a whole crate (which must export
+/// `plrust_entry`).
+pub fn install_unchecked_crate(c: &mut Client, name: &str, crate_src: &str) {
+    let object = compile_bypassing_check(name, crate_src, &[])
+        .unwrap_or_else(|e| panic!("{name} does not compile: {e:?}"));
+    // A unique harmless body, so that every run creates new code.
+    let salt = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    c.batch_execute(&format!(
+        "CREATE OR REPLACE FUNCTION {name}(x bigint) RETURNS bigint STRICT LANGUAGE plrust
+         AS $$ let _salt = {salt}u128; Ok(Some(x)) $$"
+    ))
+    .unwrap();
+    let n = c
+        .execute(
+            "UPDATE plrust.artifacts SET object = $1 WHERE fn_oid = $2::text::regproc::oid",
+            &[&object, &name],
+        )
+        .unwrap();
+    assert_eq!(n, 1, "no artifact for {name}");
+}

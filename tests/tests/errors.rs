@@ -94,30 +94,6 @@ fn abort_costs_one_call() {
 }
 
 #[test]
-fn segfault_costs_one_call() {
-    // rust-lang/rust#25860 (the cve-rs pattern): safe code that forges a
-    // reference from an integer and dereferences it.
-    assert_death_is_contained(
-        "fn_segv",
-        "fn translate<'a, 'b, T: ?Sized>(_: &'a &'b (), v: &'b mut T) -> &'a mut T { v }
-         fn expand<'a, 'b, T: ?Sized>(x: &'a mut T) -> &'b mut T {
-             let f: for<'x> fn(_, &'x mut T) -> &'b mut T = translate;
-             f(&&(), x)
-         }
-         enum Dummy<A, B> { A(Option<Box<A>>), B(Option<Box<B>>) }
-         fn transmute_inner<A, B>(d: &mut Dummy<A, B>, obj: A) -> B {
-             let Dummy::B(b) = d else { unreachable!() };
-             let b = expand(b);
-             *d = Dummy::A(Some(Box::new(obj)));
-             *b.take().unwrap()
-         }
-         fn transmute<A, B>(obj: A) -> B { transmute_inner(&mut Dummy::B(None), obj) }
-         let p: &'static i32 = transmute::<usize, &'static i32>(x as usize * 8);
-         Ok(Some(*p))",
-    );
-}
-
-#[test]
 fn stack_overflow_costs_one_call() {
     assert_death_is_contained(
         "fn_overflow",

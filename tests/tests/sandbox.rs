@@ -140,6 +140,22 @@ fn forbidden_constructs_are_rejected_before_rustc_with_their_line() {
         ("#[used] static Y: u8 = 0;", "#[used]"),
         ("#![allow(unsafe_code)]", "inner attribute"),
         ("use core::include_str as x;", "include_str"),
+        ("#[panic_handler] fn p(_: &core::panic::PanicInfo) -> ! { loop {} }", "#[panic_handler]"),
+        ("#[global_allocator] static A: u8 = 0;", "#[global_allocator]"),
+        ("#[naked] fn f() {}", "#[naked]"),
+        ("macro_rules! m { () => { include_str!(\"/etc/passwd\") } }", "include_str!"),
+        (
+            "fn translate<'a, 'b, T>(_: &'a &'b (), v: &'b T) -> &'a T { v }",
+            "nested lifetimes in a parameter",
+        ),
+        (
+            "let f: for<'x> fn(&'x &'static (), &'x i32) -> &'static i32 = g;",
+            "fn pointer with nested references",
+        ),
+        ("struct F; impl FnOnce<()> for F {}", "impl FnOnce"),
+        ("trait T {} impl T for &'static str {}", "impl for a &'static type"),
+        ("struct S; impl Unpin for S {}", "impl Unpin"),
+        ("struct S<T: ?Sized = dyn core::any::Any>(Box<T>);", "trait object as a generic default"),
     ];
     for (code, construct) in cases {
         let e = rejected(&format!("// line 1\n{code}\nOk(None)"));
@@ -209,7 +225,8 @@ fn settings_are_visible_in_pg_settings() {
         ("plrust.workers", "postmaster"),
         ("plrust.compile_timeout", "superuser"),
         ("plrust.compile_memory_limit", "superuser"),
-        ("plrust.executor_memory_limit", "sighup"),
+        ("plrust.executor_memory_limit", "superuser"),
+        ("plrust.call_cpu_limit", "superuser"),
         ("plrust.pool_wait_timeout", "superuser"),
         ("plrust.toolchain_dir", "postmaster"),
     ] {

@@ -1,0 +1,390 @@
+//! The fault suite: a function that loops, eats memory, exits, crashes or
+//! lies to the backend costs its own call an ERROR and nothing else.  After
+//! each, the postmaster has not restarted, a bystander session is still
+//! connected, and the next call works.
+
+use std::time::{Duration, Instant};
+
+use postgres::Client;
+use plrust_tests::{
+    client, error_of, install_unchecked, install_unchecked_crate, one, Health,
+};
+
+/// Create `name(x bigint)` from `body` and `{name}_ok`, which returns x.
+fn create(c: &mut Client, name: &str, body: &str) {
+    c.batch_execute(&format!(
+        "CREATE OR REPLACE FUNCTION {name}(x bigint) RETURNS bigint STRICT LANGUAGE plrust AS $${body}$$;
+         CREATE OR REPLACE FUNCTION {name}_ok(x bigint) RETURNS bigint STRICT LANGUAGE plrust AS $$ Ok(Some(x)) $$;"
+    ))
+    .unwrap();
+}
+
+/// Calling `name(1)` fails with `code`; the next call in the same session
+/// works; the cluster is unharmed.  Returns the error.
+fn assert_costs_one_call(
+    c: &mut Client,
+    health: Health,
+    name: &str,
+    code: &str,
+) -> postgres::error::DbError {
+    let e = error_of(c, &format!("SELECT {name}(1)"));
+    assert_eq!(e.code().code(), code, "{e:?}");
+    c.batch_execute(&format!(
+        "CREATE OR REPLACE FUNCTION {name}_next(x bigint) RETURNS bigint STRICT LANGUAGE plrust AS $$ Ok(Some(x + 1)) $$"
+    ))
+    .unwrap();
+    assert_eq!(one::<i64>(c, &format!("SELECT {name}_next(41)")), 42);
+    health.assert_unharmed();
+    e
+}
+
+fn executor_of_backend(observer: &mut Client, backend: i32) -> Option<i32> {
+    observer
+        .query_opt(
+            "SELECT executor_pid FROM plrust.workers WHERE busy_backend_pid = $1",
+            &[&backend],
+        )
+        .unwrap()
+        .map(|r| r.get(0))
+}
+
+fn process_exists(pid: i32) -> bool {
+    std::path::Path::new(&format!("/proc/{pid}")).exists()
+}
+
+/// Wait until `pid` is gone (it may be a zombie for a moment).
+fn assert_dies(pid: i32) {
+    for _ in 0..200 {
+        let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        if !process_exists(pid) || state.contains(") Z ") {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    panic!("executor {pid} is still running");
+}
+
+const SPIN: &str = "
+    let mut n = x;
+    loop { n = n.wrapping_mul(6364136223846793005).wrapping_add(1); if n == 0 { break; } }
+    Ok(Some(n))";
+
+/// Start `SELECT name(1)` in its own session; returns the session's backend
+/// pid, the executor running the call (once it is running) and the thread.
+fn start_spinning(
+    name: &str,
+    setup: &str,
+) -> (i32, i32, std::thread::JoinHandle<(postgres::error::DbError, Instant)>) {
+    let mut c = client();
+    let backend: i32 = one(&mut c, "SELECT pg_backend_pid()");
+    c.batch_execute(setup).unwrap();
+    let sql = format!("SELECT {name}(1)");
+    let t = std::thread::spawn(move || {
+        let e = error_of(&mut c, &sql);
+        (e, Instant::now())
+    });
+    let mut observer = client();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(pid) = executor_of_backend(&mut observer, backend) {
+            // Busy, and its executor has the call (state R, running).
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            if stat.contains(") R ") {
+                return (backend, pid, t);
+            }
+        }
+        assert!(Instant::now() < deadline, "the call never started");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+#[test]
+fn a_tight_loop_ends_within_100_ms_of_statement_timeout() {
+    let health = Health::before();
+    let mut c = client();
+    create(&mut c, "fn_f_timeout", SPIN);
+    let start = Instant::now();
+    let e = error_of(&mut c, "SET statement_timeout = '500ms'; SELECT fn_f_timeout(1)");
+    let late = start.elapsed().saturating_sub(Duration::from_millis(500));
+    assert_eq!(e.code().code(), "57014", "{e:?}");
+    assert!(late < Duration::from_millis(150), "ended {late:?} after the timeout");
+    c.batch_execute("RESET statement_timeout").unwrap();
+    assert_eq!(one::<i64>(&mut c, "SELECT fn_f_timeout_ok(3)"), 3);
+    health.assert_unharmed();
+}
+
+#[test]
+fn pg_cancel_backend_ends_a_tight_loop_within_100_ms_and_replaces_its_executor() {
+    let health = Health::before();
+    let mut c = client();
+    create(&mut c, "fn_f_cancel", SPIN);
+    let (backend, executor, t) = start_spinning("fn_f_cancel", "SELECT 1");
+    let cancelled_at = Instant::now();
+    assert!(one::<bool>(&mut c, &format!("SELECT pg_cancel_backend({backend})")));
+    let (e, ended_at) = t.join().unwrap();
+    assert_eq!(e.code().code(), "57014", "{e:?}");
+    let took = ended_at - cancelled_at;
+    assert!(took < Duration::from_millis(150), "cancel took {took:?}");
+    assert_dies(executor);
+    assert_eq!(one::<i64>(&mut c, "SELECT fn_f_cancel_ok(4)"), 4);
+    health.assert_unharmed();
+}
+
+#[test]
+fn one_huge_allocation_costs_one_call() {
+    let health = Health::before();
+    let mut c = client();
+    create(
+        &mut c,
+        "fn_f_huge",
+        "let v: Vec<u8> = Vec::with_capacity((x as usize) << 40);
+         let v = std::hint::black_box(v);
+         Ok(Some(v.capacity() as i64))",
+    );
+    let e = assert_costs_one_call(&mut c, health, "fn_f_huge", "38000");
+    assert!(e.message().contains("executor process died"), "{e:?}");
+}
+
+#[test]
+fn gradual_growth_until_the_memory_limit_costs_one_call() {
+    let health = Health::before();
+    let mut c = client();
+    create(
+        &mut c,
+        "fn_f_grow",
+        "let mut chunks: Vec<Vec<u8>> = Vec::new();
+         loop { chunks.push(vec![x as u8; 1 << 20]); if chunks.len() == usize::MAX { break; } }
+         Ok(Some(chunks.len() as i64))",
+    );
+    assert_costs_one_call(&mut c, health, "fn_f_grow", "38000");
+}
+
+#[test]
+fn exit_in_the_middle_of_a_call_costs_one_call() {
+    // std::process is not in plrust's std; with the check bypassed, libc's
+    // exit is what std::process::exit(0) would call.
+    let health = Health::before();
+    let mut c = client();
+    install_unchecked(
+        &mut c,
+        "fn_f_exit",
+        "#[allow(unsafe_code)]
+         fn quit() -> ! {
+             extern \"C\" { fn exit(code: i32) -> !; }
+             unsafe { exit(0) }
+         }
+         if x > 0 { quit() }
+         Ok(Some(x))",
+    );
+    let e = assert_costs_one_call(&mut c, health, "fn_f_exit", "38000");
+    assert!(e.message().contains("executor process died"), "{e:?}");
+}
+
+#[test]
+fn a_segfault_from_safe_code_costs_one_call_even_past_the_check() {
+    // rust-lang/rust#25860 (the cve-rs pattern): safe code that forges a
+    // reference from an integer and dereferences it.  The source check
+    // refuses this shape (see sandbox.rs), so it is installed past the check.
+    let health = Health::before();
+    let mut c = client();
+    install_unchecked(
+        &mut c,
+        "fn_f_segv",
+        "fn translate<'a, 'b, T: ?Sized>(_: &'a &'b (), v: &'b mut T) -> &'a mut T { v }
+         fn expand<'a, 'b, T: ?Sized>(x: &'a mut T) -> &'b mut T {
+             let f: for<'x> fn(_, &'x mut T) -> &'b mut T = translate;
+             f(&&(), x)
+         }
+         enum Dummy<A, B> { A(Option<Box<A>>), B(Option<Box<B>>) }
+         fn transmute_inner<A, B>(d: &mut Dummy<A, B>, obj: A) -> B {
+             let Dummy::B(b) = d else { unreachable!() };
+             let b = expand(b);
+             *d = Dummy::A(Some(Box::new(obj)));
+             *b.take().unwrap()
+         }
+         fn transmute<A, B>(obj: A) -> B { transmute_inner(&mut Dummy::B(None), obj) }
+         let p: &'static i64 = transmute::<usize, &'static i64>(x as usize * 8);
+         Ok(Some(*p))",
+    );
+    let e = assert_costs_one_call(&mut c, health, "fn_f_segv", "38000");
+    assert!(e.detail().unwrap().contains("signal"), "{e:?}");
+}
+
+#[test]
+fn a_terminated_client_leaves_no_slot_or_executor_stuck() {
+    let health = Health::before();
+    let mut c = client();
+    create(&mut c, "fn_f_term", SPIN);
+    let (backend, executor, t) = start_spinning("fn_f_term", "SELECT 1");
+    assert!(one::<bool>(&mut c, &format!("SELECT pg_terminate_backend({backend})")));
+    let _ = t.join();
+    assert_dies(executor);
+    wait_until_released(&mut c, backend);
+    assert_eq!(one::<i64>(&mut c, "SELECT fn_f_term_ok(6)"), 6);
+    health.assert_unharmed();
+}
+
+#[test]
+fn a_client_that_disconnects_mid_call_leaves_no_slot_or_executor_stuck() {
+    // The backend notices a vanished client at client_connection_check_interval
+    // (it must be set: PostgreSQL does not look at the socket otherwise).
+    let health = Health::before();
+    let mut c = client();
+    create(&mut c, "fn_f_disc", SPIN);
+    let host = std::env::var("PLRUST_TEST_HOST").unwrap();
+    let port = std::env::var("PLRUST_TEST_PORT").unwrap();
+    let mut psql = std::process::Command::new("psql")
+        .args(["-X", "-q", "-h", &host, "-p", &port, "-U", "postgres"])
+        .args(["-d", plrust_tests::DATABASE, "-c"])
+        .arg("SET client_connection_check_interval = '100ms'; SELECT fn_f_disc(1)")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let (backend, executor) = loop {
+        let row = c
+            .query_opt(
+                "SELECT w.busy_backend_pid, w.executor_pid FROM plrust.workers w
+                 JOIN pg_stat_activity a ON a.pid = w.busy_backend_pid
+                 WHERE a.query LIKE '%fn_f_disc(1)%'",
+                &[],
+            )
+            .unwrap();
+        if let Some((backend, Some(executor))) = row.map(|r| (r.get::<_, i32>(0), r.get(1))) {
+            let stat = std::fs::read_to_string(format!("/proc/{executor}/stat")).unwrap_or_default();
+            if stat.contains(") R ") {
+                break (backend, executor);
+            }
+        }
+        assert!(Instant::now() < deadline, "the call never started");
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    psql.kill().unwrap();
+    psql.wait().unwrap();
+    assert_dies(executor);
+    wait_until_released(&mut c, backend);
+    assert!(!process_exists(backend), "the backend outlived its client");
+    assert_eq!(one::<i64>(&mut c, "SELECT fn_f_disc_ok(7)"), 7);
+    health.assert_unharmed();
+}
+
+fn wait_until_released(c: &mut Client, backend: i32) {
+    for _ in 0..300 {
+        let held: i64 = c
+            .query_one(
+                "SELECT count(*) FROM plrust.workers WHERE busy_backend_pid = $1",
+                &[&backend],
+            )
+            .unwrap()
+            .get(0);
+        if held == 0 {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    panic!("backend {backend} still holds a slot");
+}
+
+/// A crate whose plrust_entry does `action` (statements using `args`,
+/// `args_len`, `out`, `out_cap`, returning a length).
+fn rogue_crate(action: &str) -> String {
+    format!(
+        "#![no_std]
+         extern crate plrust_std as std;
+         #[no_mangle]
+         pub unsafe extern \"C\" fn plrust_entry(args: *const u8, args_len: usize, out: *mut u8, out_cap: usize) -> usize {{
+             let _ = (args, args_len, out, out_cap);
+             {action}
+         }}"
+    )
+}
+
+#[test]
+fn a_malformed_reply_is_an_error() {
+    let health = Health::before();
+    let mut c = client();
+    install_unchecked_crate(
+        &mut c,
+        "fn_f_garbage",
+        &rogue_crate("for i in 0..100 { *out.add(i) = 0xff; } 100"),
+    );
+    let e = assert_costs_one_call(&mut c, health, "fn_f_garbage", "38000");
+    assert!(e.message().contains("misbehaved"), "{e:?}");
+}
+
+#[test]
+fn an_oversized_reply_is_an_error() {
+    let health = Health::before();
+    let mut c = client();
+    install_unchecked_crate(
+        &mut c,
+        "fn_f_oversized",
+        &rogue_crate("for i in 0..64 { *out.add(i) = 7; } usize::MAX"),
+    );
+    let e = assert_costs_one_call(&mut c, health, "fn_f_oversized", "38000");
+    assert!(e.message().contains("misbehaved"), "{e:?}");
+}
+
+#[test]
+fn a_reply_forged_in_the_channel_header_is_an_error() {
+    // User code can find the channel: its arguments are in it (the small
+    // ones inline in the header).  It forges a reply with an impossible
+    // length and then keeps running, so the executor never replies itself.
+    let health = Health::before();
+    let mut c = client();
+    install_unchecked_crate(
+        &mut c,
+        "fn_f_forged",
+        &rogue_crate(
+            "let header = args.sub(32) as *mut u32;
+             core::ptr::write_volatile(header.add(6), u32::MAX);
+             core::ptr::write_volatile(header.add(5), 0);
+             (*(header as *const core::sync::atomic::AtomicU32)).store(3, core::sync::atomic::Ordering::Release);
+             loop { core::hint::spin_loop(); }",
+        ),
+    );
+    let e = assert_costs_one_call(&mut c, health, "fn_f_forged", "38000");
+    assert!(e.message().contains("misbehaved"), "{e:?}");
+}
+
+#[test]
+fn an_out_of_order_channel_state_is_an_error() {
+    // The executor claims to be starting again in the middle of a call.
+    let health = Health::before();
+    let mut c = client();
+    install_unchecked_crate(
+        &mut c,
+        "fn_f_state",
+        &rogue_crate(
+            "let header = args.sub(32) as *mut u32;
+             (*(header as *const core::sync::atomic::AtomicU32)).store(0, core::sync::atomic::Ordering::Release);
+             loop { core::hint::spin_loop(); }",
+        ),
+    );
+    let e = assert_costs_one_call(&mut c, health, "fn_f_state", "38000");
+    assert!(e.message().contains("misbehaved"), "{e:?}");
+}
+
+#[test]
+fn a_cpu_limit_stops_a_call_that_statement_timeout_would_not() {
+    let health = Health::before();
+    let mut c = client();
+    create(&mut c, "fn_f_cpu", SPIN);
+    let start = Instant::now();
+    let e = error_of(
+        &mut c,
+        "SET statement_timeout = 0; SET plrust.call_cpu_limit = '300ms'; SELECT fn_f_cpu(1)",
+    );
+    let took = start.elapsed();
+    assert_eq!(e.code().code(), "54000", "{e:?}");
+    assert!(e.detail().unwrap().contains("plrust.call_cpu_limit"), "{e:?}");
+    assert!(
+        took >= Duration::from_millis(300) && took < Duration::from_millis(1000),
+        "took {took:?}"
+    );
+    // Calls within the limit still run.
+    assert_eq!(one::<i64>(&mut c, "SELECT fn_f_cpu_ok(8)"), 8);
+    c.batch_execute("RESET plrust.call_cpu_limit").unwrap();
+    health.assert_unharmed();
+}
