@@ -14,7 +14,8 @@ say() { printf '\n==> %s\n' "$*"; }
 # 1. Debian packages.  The dev package must match the server's version, so
 #    both are installed (or upgraded) together.
 pkgs=(postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR clang libclang-dev python3 ca-certificates
-      pkg-config libssl-dev)  # the last two for building cargo-pgrx
+      pkg-config libssl-dev  # for building cargo-pgrx
+      strace)                # the test comparing executors' system calls with the allowlist
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

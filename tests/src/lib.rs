@@ -20,10 +20,19 @@ fn env(name: &str) -> String {
 }
 
 pub fn connect_to(host: &str, port: &str, dbname: &str) -> Client {
+    connect_as(host, port, dbname, "postgres")
+}
+
+/// A new session on the test database as `role` (trust authentication).
+pub fn client_as(role: &str) -> Client {
+    connect_as(&env("PLRUST_TEST_HOST"), &env("PLRUST_TEST_PORT"), DATABASE, role)
+}
+
+fn connect_as(host: &str, port: &str, dbname: &str, role: &str) -> Client {
     postgres::Config::new()
         .host(host)
         .port(port.parse().expect("port"))
-        .user("postgres")
+        .user(role)
         .dbname(dbname)
         .connect(NoTls)
         .unwrap_or_else(|e| panic!("cannot connect to {host}:{port}: {e}"))
@@ -184,4 +193,18 @@ pub fn install_unchecked_crate(c: &mut Client, name: &str, crate_src: &str) {
         )
         .unwrap();
     assert_eq!(n, 1, "no artifact for {name}");
+}
+
+/// Create login role `name` (if missing) that may create functions in
+/// schema public.
+pub fn ensure_role(c: &mut Client, name: &str) {
+    c.batch_execute(&format!(
+        "DO $$ BEGIN
+           IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{name}') THEN
+             CREATE ROLE {name} LOGIN;
+           END IF;
+         END $$;
+         GRANT CREATE ON SCHEMA public TO {name};"
+    ))
+    .unwrap();
 }

@@ -1,0 +1,115 @@
+//! Attacks from inside an executor, with the source check bypassed (see
+//! install_unchecked): what the process sandbox alone stops.
+
+use plrust_tests::{client, datadir, error_of, install_unchecked, one, Health};
+
+/// The call fails because seccomp killed its executor (SIGSYS).
+fn assert_killed_by_seccomp(c: &mut postgres::Client, name: &str) {
+    let e = error_of(c, &format!("SELECT {name}(1)"));
+    assert_eq!(e.code().code(), "38000", "{e:?}");
+    assert!(e.detail().unwrap().contains("SIGSYS"), "{e:?}");
+}
+
+#[test]
+fn user_code_cannot_write_to_the_server_log_or_stderr() {
+    let health = Health::before();
+    let mut c = client();
+    let marker = format!("PLRUST-ESCAPE-MARKER-{}", std::process::id());
+    for fd in [1, 2] {
+        let name = format!("fn_x_write_{fd}");
+        install_unchecked(
+            &mut c,
+            &name,
+            &format!(
+                "#[allow(unsafe_code)]
+                 fn say(m: &str) -> isize {{
+                     extern \"C\" {{ fn write(fd: i32, buf: *const u8, n: usize) -> isize; }}
+                     unsafe {{ write({fd}, m.as_ptr(), m.len()) }}
+                 }}
+                 Ok(Some(say(\"{marker}\\n\") as i64 + x))"
+            ),
+        );
+        assert_killed_by_seccomp(&mut c, &name);
+    }
+    let log = std::fs::read_to_string(format!("{}/../server.log", datadir())).unwrap();
+    assert!(!log.contains(&marker), "user code wrote to the server log");
+    health.assert_unharmed();
+}
+
+#[test]
+fn user_code_cannot_open_files() {
+    let health = Health::before();
+    let mut c = client();
+    install_unchecked(
+        &mut c,
+        "fn_x_open",
+        "#[allow(unsafe_code)]
+         fn open_passwd() -> i32 {
+             extern \"C\" { fn open(path: *const u8, flags: i32) -> i32; }
+             unsafe { open(b\"/etc/passwd\\0\".as_ptr(), 0) }
+         }
+         Ok(Some(open_passwd() as i64 + x))",
+    );
+    assert_killed_by_seccomp(&mut c, "fn_x_open");
+    health.assert_unharmed();
+}
+
+#[test]
+fn user_code_cannot_start_processes() {
+    let health = Health::before();
+    let mut c = client();
+    install_unchecked(
+        &mut c,
+        "fn_x_fork",
+        "#[allow(unsafe_code)]
+         fn fork_once() -> i32 {
+             extern \"C\" { fn fork() -> i32; }
+             unsafe { fork() }
+         }
+         Ok(Some(fork_once() as i64 + x))",
+    );
+    assert_killed_by_seccomp(&mut c, "fn_x_fork");
+    health.assert_unharmed();
+}
+
+#[test]
+fn user_code_cannot_map_new_executable_code() {
+    let health = Health::before();
+    let mut c = client();
+    install_unchecked(
+        &mut c,
+        "fn_x_exec_map",
+        "#[allow(unsafe_code)]
+         fn map_exec() -> usize {
+             extern \"C\" { fn mmap(a: usize, len: usize, prot: i32, flags: i32, fd: i32, off: i64) -> usize; }
+             // PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS
+             unsafe { mmap(0, 4096, 1 | 4, 0x02 | 0x20, -1, 0) }
+         }
+         Ok(Some(map_exec() as i64 + x))",
+    );
+    assert_killed_by_seccomp(&mut c, "fn_x_exec_map");
+    health.assert_unharmed();
+}
+
+#[test]
+fn user_code_sees_no_environment() {
+    // The postmaster has an environment (PATH at least); the executor's is
+    // empty, so nothing of the server's leaks through it.
+    let postmaster = plrust_tests::postmaster_pid();
+    let server_env = std::fs::read(format!("/proc/{postmaster}/environ")).unwrap();
+    assert!(!server_env.is_empty(), "the postmaster has no environment");
+    let mut c = client();
+    install_unchecked(
+        &mut c,
+        "fn_x_environ",
+        "#[allow(unsafe_code)]
+         fn count() -> i64 {
+             extern \"C\" { static environ: *const *const u8; }
+             let mut n = 0;
+             unsafe { while !(*environ.add(n)).is_null() { n += 1; } }
+             n as i64
+         }
+         Ok(Some(count() + x - x))",
+    );
+    assert_eq!(one::<i64>(&mut c, "SELECT fn_x_environ(1)"), 0);
+}
