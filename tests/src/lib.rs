@@ -159,6 +159,13 @@ pub fn compile_bypassing_check(
 /// so no executor has loaded the harmless version: its first call loads
 /// this code in a fresh executor.
 pub fn install_unchecked(c: &mut Client, name: &str, body: &str) {
+    install_unchecked_as(c, None, name, body)
+}
+
+/// install_unchecked, with the function owned by `owner` (a principal of
+/// its own): for code that breaks every executor that loads it, which
+/// would otherwise be every executor of the tests' common principal.
+pub fn install_unchecked_as(c: &mut Client, owner: Option<&str>, name: &str, body: &str) {
     use plrust_compiler::codegen::{generate, Arg, Signature};
     let sig = Signature {
         args: vec![Arg {
@@ -168,12 +175,16 @@ pub fn install_unchecked(c: &mut Client, name: &str, body: &str) {
         ret: plrust_ipc::SqlType::Int8,
         strict: true,
     };
-    install_unchecked_crate(c, name, &generate(&sig, body).source);
+    install_unchecked_crate_as(c, owner, name, &generate(&sig, body).source);
 }
 
 /// Like install_unchecked, with a whole crate (which must export
 /// `plrust_entry`).
 pub fn install_unchecked_crate(c: &mut Client, name: &str, crate_src: &str) {
+    install_unchecked_crate_as(c, None, name, crate_src)
+}
+
+fn install_unchecked_crate_as(c: &mut Client, owner: Option<&str>, name: &str, crate_src: &str) {
     let object = compile_bypassing_check(name, crate_src, &[])
         .unwrap_or_else(|e| panic!("{name} does not compile: {e:?}"));
     // A unique harmless body, so that every run creates new code.
@@ -181,9 +192,16 @@ pub fn install_unchecked_crate(c: &mut Client, name: &str, crate_src: &str) {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_nanos();
+    if let Some(role) = owner {
+        ensure_role(c, role);
+        c.batch_execute(&format!("DROP FUNCTION IF EXISTS {name}(bigint)"))
+            .unwrap();
+        c.batch_execute(&format!("SET ROLE {role}")).unwrap();
+    }
     c.batch_execute(&format!(
         "CREATE OR REPLACE FUNCTION {name}(x bigint) RETURNS bigint STRICT LANGUAGE plrust
-         AS $$ let _salt = {salt}u128; Ok(Some(x)) $$"
+         AS $$ let _salt = {salt}u128; Ok(Some(x)) $$;
+         RESET ROLE;"
     ))
     .unwrap();
     let n = c

@@ -1,7 +1,9 @@
 //! Attacks from inside an executor, with the source check bypassed (see
 //! install_unchecked): what the process sandbox alone stops.
 
-use plrust_tests::{client, datadir, error_of, install_unchecked, one, Health};
+use plrust_tests::{
+    client, datadir, error_of, install_unchecked, install_unchecked_as, one, Health,
+};
 
 /// The call fails because seccomp killed its executor (SIGSYS).
 fn assert_killed_by_seccomp(c: &mut postgres::Client, name: &str) {
@@ -112,4 +114,66 @@ fn user_code_sees_no_environment() {
          Ok(Some(count() + x - x))",
     );
     assert_eq!(one::<i64>(&mut c, "SELECT fn_x_environ(1)"), 0);
+}
+
+#[test]
+fn code_that_runs_while_loading_cannot_read_files() {
+    // A constructor (.init_array) runs when the executor loads the object,
+    // before SEAL. The source check refuses #[link_section] and #[used];
+    // past it, Landlock still denies every path: open() fails with EACCES
+    // instead of returning a descriptor.
+    let mut c = client();
+    install_unchecked_as(
+        &mut c,
+        Some("plrust_ctor_reader"),
+        "fn_x_ctor",
+        "use core::sync::atomic::{AtomicI64, Ordering};
+         static OPENED: AtomicI64 = AtomicI64::new(-100);
+         #[allow(unsafe_code)]
+         extern \"C\" fn at_load() {
+             extern \"C\" {
+                 fn open(path: *const u8, flags: i32) -> i32;
+                 fn __errno_location() -> *mut i32;
+             }
+             let fd = unsafe { open(b\"/etc/passwd\\0\".as_ptr(), 0) };
+             let result = if fd < 0 { -(unsafe { *__errno_location() }) } else { fd };
+             OPENED.store(result as i64, Ordering::Relaxed);
+         }
+         #[allow(unsafe_code)]
+         #[used]
+         #[link_section = \".init_array\"]
+         static AT_LOAD: extern \"C\" fn() = at_load;
+         Ok(Some(OPENED.load(Ordering::Relaxed) + x - x))",
+    );
+    assert_eq!(
+        one::<i64>(&mut c, "SELECT fn_x_ctor(1)"),
+        -13,
+        "open at load time should fail with EACCES"
+    );
+}
+
+#[test]
+fn code_that_runs_while_loading_cannot_open_sockets() {
+    let health = Health::before();
+    let mut c = client();
+    // Every executor that loads this dies, so it gets an owner (a principal)
+    // of its own.
+    install_unchecked_as(
+        &mut c,
+        Some("plrust_ctor_attacker"),
+        "fn_x_ctor_socket",
+        "#[allow(unsafe_code)]
+         extern \"C\" fn at_load() {
+             extern \"C\" { fn socket(domain: i32, ty: i32, proto: i32) -> i32; }
+             unsafe { socket(2, 2, 0) };
+         }
+         #[allow(unsafe_code)]
+         #[used]
+         #[link_section = \".init_array\"]
+         static AT_LOAD: extern \"C\" fn() = at_load;
+         Ok(Some(x))",
+    );
+    let e = error_of(&mut c, "SELECT fn_x_ctor_socket(1)");
+    assert_eq!(e.code().code(), "38000", "{e:?}");
+    health.assert_unharmed();
 }

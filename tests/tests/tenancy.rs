@@ -252,38 +252,58 @@ fn the_executors_system_calls_match_the_allowlist_under_strace() {
         let _ = std::fs::remove_file(&trace);
     }
 
-    // Per process: everything after its seccomp() call.
-    let allowed: Vec<&str> = plrust_bgworker::executor::seccomp::ALLOWED
-        .iter()
-        .map(|(name, _)| *name)
-        .collect();
+    // Per process, by stage: the first seccomp() installs the loading
+    // filter, the second (at SEAL) the strict one.
+    let names = |table: &[(&'static str, i64)]| -> Vec<&'static str> {
+        table.iter().map(|(name, _)| *name).collect()
+    };
+    use plrust_bgworker::executor::seccomp::{ALLOWED, LOADING_EXTRA};
+    let allowed_sealed = names(ALLOWED);
+    let allowed_loading: Vec<&str> = names(ALLOWED).into_iter().chain(names(LOADING_EXTRA)).collect();
+    let mut stage: HashMap<&str, usize> = HashMap::new();
     let mut sealed: HashMap<&str, Vec<&str>> = HashMap::new();
-    let mut seen_seal = std::collections::HashSet::new();
+    let mut loading: HashMap<&str, Vec<&str>> = HashMap::new();
     for line in text.lines() {
         let Some((pid, rest)) = line.split_once(' ') else { continue };
         let rest = rest.trim_start();
-        if rest.starts_with("seccomp(") || rest.starts_with("prctl(PR_SET_SECCOMP") {
-            seen_seal.insert(pid);
-            continue;
-        }
-        if !seen_seal.contains(pid) || rest.starts_with("+++") || rest.starts_with("---") {
+        if rest.starts_with("+++") || rest.starts_with("---") {
             continue;
         }
         let name = match rest.strip_prefix("<... ") {
             Some(r) => r.split(' ').next().unwrap_or(""),
             None => rest.split('(').next().unwrap_or(""),
         };
-        sealed.entry(pid).or_default().push(name);
-    }
-    assert!(!sealed.is_empty(), "no sealed executor in the trace:\n{text}");
-    for (pid, calls) in &sealed {
-        for name in calls {
-            assert!(
-                allowed.contains(name),
-                "executor {pid} made {name}, which is not on the allowlist"
-            );
+        let s = stage.entry(pid).or_insert(0);
+        match *s {
+            1 => loading.entry(pid).or_default().push(name),
+            2 => sealed.entry(pid).or_default().push(name),
+            _ => {}
+        }
+        if rest.starts_with("seccomp(") && !rest.contains("resumed") {
+            *s += 1;
         }
     }
+    assert!(!sealed.is_empty(), "no sealed executor in the trace:\n{text}");
+    for (stage, seen, allowed) in [
+        ("loading", &loading, &allowed_loading),
+        ("sealed", &sealed, &allowed_sealed),
+    ] {
+        for (pid, calls) in seen {
+            for name in calls {
+                // The seccomp() call itself ends the loading stage.
+                if stage == "loading" && *name == "seccomp" {
+                    continue;
+                }
+                assert!(
+                    allowed.contains(name),
+                    "{stage} executor {pid} made {name}, which is not on its allowlist"
+                );
+            }
+        }
+    }
+    let during_load: std::collections::BTreeSet<&str> = loading.values().flatten().copied().collect();
+    assert!(during_load.contains("memfd_create"), "{during_load:?}");
+    eprintln!("system calls while loading: {during_load:?}");
     let all: std::collections::BTreeSet<&str> = sealed.values().flatten().copied().collect();
     assert!(all.contains("futex") && all.contains("mmap"), "{all:?}");
     eprintln!("system calls of sealed executors: {all:?}");

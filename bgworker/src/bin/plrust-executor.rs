@@ -2,7 +2,7 @@
 //! See bgworker/README.md for its life; exit codes tell the worker what
 //! failed before any user code could run.
 
-use plrust_bgworker::executor::{fds, rlimits, serve};
+use plrust_bgworker::executor::{fds, landlock, rlimits, seccomp, serve};
 use plrust_bgworker::spawn::CHANNEL_FD;
 use plrust_ipc::{memfd, Channel};
 
@@ -11,6 +11,7 @@ const EXIT_FDS: i32 = 3;
 const EXIT_CHANNEL: i32 = 4;
 const EXIT_RLIMITS: i32 = 5;
 const EXIT_PARENT: i32 = 6;
+const EXIT_SANDBOX: i32 = 8;
 
 fn arg(name: &str) -> Option<u64> {
     std::env::args().find_map(|a| a.strip_prefix(name)?.strip_prefix('=')?.parse().ok())
@@ -31,6 +32,9 @@ fn main() {
     }
     if rlimits::die_with_parent(parent as i32).is_err() || rlimits::no_new_privs().is_err() {
         std::process::exit(EXIT_PARENT);
+    }
+    if landlock::confine().is_err() || seccomp::install_loading().is_err() {
+        std::process::exit(EXIT_SANDBOX);
     }
     serve::serve(Channel::new(mapping))
 }

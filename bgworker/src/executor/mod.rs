@@ -2,16 +2,20 @@
 //!
 //! Life of an executor (see README.md):
 //! 1. `fds::close_all_except(3)`: the channel is all it keeps.
-//! 2. map the channel; `rlimits::apply`; parent-death signal; no_new_privs.
-//! 3. announce IDLE; take LOAD requests (each a compiled function, loaded
-//!    with `loader`) until SEAL.
-//! 4. SEAL: `seccomp::install`.  From here on the process can compute,
-//!    allocate and wait on its channel's futex, and nothing else.
+//! 2. map the channel; `rlimits::at_start`; parent-death signal;
+//!    no_new_privs; `landlock::confine` (no path can be opened any more);
+//!    `seccomp::install_loading` (no socket, process or signal any more).
+//! 3. announce IDLE; take LIMITS (`rlimits::bind`) and LOAD requests (each
+//!    a compiled function, loaded with `loader`) until SEAL.
+//! 4. SEAL: `rlimits::seal`, `seccomp::install`.  From here on the process
+//!    can compute, allocate and wait on its channel's futex, and nothing
+//!    else.
 //! 5. serve CALL requests until it is killed.
 //!
 //! Any failure before SEAL makes it exit with a code the worker logs.
 
 pub mod fds;
+pub mod landlock;
 pub mod loader;
 pub mod rlimits;
 pub mod seccomp;

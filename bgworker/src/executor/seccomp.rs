@@ -16,6 +16,23 @@
 //! Not allowed, among others: read/write/open of any file (the channel is
 //! shared memory), socket, fork/clone/exec, kill, ptrace, prctl, and
 //! executable mappings (no new code after SEAL).
+//!
+//! Loading happens before SEAL, under a looser filter installed as soon as
+//! the executor starts (`install_loading`).  It allows the above, mmap and
+//! mprotect with any protection, and what loading needs besides:
+//!
+//! | syscall | why loading needs it |
+//! |---|---|
+//! | memfd_create, write | a function's code is written to a memfd |
+//! | openat | dlopen opens that memfd through /proc/self/fd (Landlock admits no path, see landlock.rs) |
+//! | read, pread64, newfstatat, fstat, lseek | dlopen reading the object's headers |
+//! | close | closing the memfds at SEAL |
+//! | prlimit64 | LIMITS and SEAL set rlimits |
+//! | prctl, seccomp | installing the strict filter (seccompiler sets no_new_privs again first) |
+//!
+//! Filters stack: once the strict one is installed, a call must pass both.
+//! So no socket, process, signal or ptrace is possible at any point after
+//! startup, and after SEAL only the first table remains.
 
 use std::collections::BTreeMap;
 use std::convert::TryInto;
@@ -56,14 +73,23 @@ pub const ALLOWED: &[(&str, i64)] = &[
     ("exit_group", libc::SYS_exit_group),
 ];
 
-/// The filter, compiled to BPF.
-pub fn program() -> Result<BpfProgram, seccompiler::Error> {
-    let mut rules: BTreeMap<i64, Vec<SeccompRule>> = BTreeMap::new();
-    for &(_, nr) in ALLOWED {
-        rules.insert(nr, vec![]);
-    }
-    rules.insert(libc::SYS_mmap, without_prot_exec()?);
-    rules.insert(libc::SYS_mprotect, without_prot_exec()?);
+/// What the loading filter allows besides ALLOWED (see the table above).
+pub const LOADING_EXTRA: &[(&str, i64)] = &[
+    ("memfd_create", libc::SYS_memfd_create),
+    ("write", libc::SYS_write),
+    ("openat", libc::SYS_openat),
+    ("read", libc::SYS_read),
+    ("pread64", libc::SYS_pread64),
+    ("newfstatat", libc::SYS_newfstatat),
+    ("fstat", libc::SYS_fstat),
+    ("lseek", libc::SYS_lseek),
+    ("close", libc::SYS_close),
+    ("prlimit64", libc::SYS_prlimit64),
+    ("prctl", libc::SYS_prctl),
+    ("seccomp", libc::SYS_seccomp),
+];
+
+fn compile(rules: BTreeMap<i64, Vec<SeccompRule>>) -> Result<BpfProgram, seccompiler::Error> {
     let filter = SeccompFilter::new(
         rules,
         SeccompAction::KillProcess,
@@ -71,6 +97,32 @@ pub fn program() -> Result<BpfProgram, seccompiler::Error> {
         std::env::consts::ARCH.try_into()?,
     )?;
     filter.try_into().map_err(seccompiler::Error::Backend)
+}
+
+/// The loading filter, compiled to BPF.
+pub fn loading_program() -> Result<BpfProgram, seccompiler::Error> {
+    let rules = ALLOWED
+        .iter()
+        .chain(LOADING_EXTRA)
+        .map(|&(_, nr)| (nr, vec![]))
+        .collect();
+    compile(rules)
+}
+
+/// Install the loading filter, at startup.
+pub fn install_loading() -> Result<(), seccompiler::Error> {
+    seccompiler::apply_filter(&loading_program()?)
+}
+
+/// The strict filter, compiled to BPF.
+pub fn program() -> Result<BpfProgram, seccompiler::Error> {
+    let mut rules: BTreeMap<i64, Vec<SeccompRule>> = BTreeMap::new();
+    for &(_, nr) in ALLOWED {
+        rules.insert(nr, vec![]);
+    }
+    rules.insert(libc::SYS_mmap, without_prot_exec()?);
+    rules.insert(libc::SYS_mprotect, without_prot_exec()?);
+    compile(rules)
 }
 
 /// Install the filter on this (single-threaded) process.  seccompiler sets
@@ -83,7 +135,8 @@ pub fn install() -> Result<(), seccompiler::Error> {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn filter_compiles() {
+    fn filters_compile() {
         assert!(!super::program().unwrap().is_empty());
+        assert!(!super::loading_program().unwrap().is_empty());
     }
 }
