@@ -264,7 +264,11 @@ fn prepare(i: usize, principal: Principal, key: u64, fn_name: &str) -> Lease {
         (status::OK, _) => {}
         (_, len) => {
             let msg = failure_message(&lease, len);
-            executor_failed(&mut lease, fn_name, &format!("setting limits failed: {msg}"));
+            executor_failed(
+                &mut lease,
+                fn_name,
+                &format!("setting limits failed: {msg}"),
+            );
         }
     }
 

@@ -25,7 +25,12 @@ pub fn connect_to(host: &str, port: &str, dbname: &str) -> Client {
 
 /// A new session on the test database as `role` (trust authentication).
 pub fn client_as(role: &str) -> Client {
-    connect_as(&env("PLRUST_TEST_HOST"), &env("PLRUST_TEST_PORT"), DATABASE, role)
+    connect_as(
+        &env("PLRUST_TEST_HOST"),
+        &env("PLRUST_TEST_PORT"),
+        DATABASE,
+        role,
+    )
 }
 
 fn connect_as(host: &str, port: &str, dbname: &str, role: &str) -> Client {

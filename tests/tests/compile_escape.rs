@@ -35,12 +35,21 @@ fn rustc_cannot_read_server_files_even_if_the_check_is_bypassed() {
         "the test itself can read {conf}"
     );
     for (what, item) in [
-        ("server config", format!("pub const C: &str = include_str!({conf:?});")),
-        ("passwd", "pub const C: &[u8] = include_bytes!(\"/etc/passwd\");".into()),
+        (
+            "server config",
+            format!("pub const C: &str = include_str!({conf:?});"),
+        ),
+        (
+            "passwd",
+            "pub const C: &[u8] = include_bytes!(\"/etc/passwd\");".into(),
+        ),
         ("module path", format!("#[path = {conf:?}] mod m;")),
         (
             "another build",
-            format!("pub const C: &str = include_str!(\"{}/pg_plrust\");", datadir()),
+            format!(
+                "pub const C: &str = include_str!(\"{}/pg_plrust\");",
+                datadir()
+            ),
         ),
     ] {
         let src = format!("#![no_std]\nextern crate plrust_std as std;\n{item}\n");
@@ -70,7 +79,8 @@ fn an_exponential_macro_fails_within_the_compile_timeout() {
     let health = Health::before();
     let mut c = client();
     let backend: i32 = one(&mut c, "SELECT pg_backend_pid()");
-    c.batch_execute("SET plrust.compile_timeout = '3s'").unwrap();
+    c.batch_execute("SET plrust.compile_timeout = '3s'")
+        .unwrap();
     let start = Instant::now();
     // 2^48 expansions, each level far below the recursion limit.
     let e = error_of(
@@ -97,7 +107,10 @@ fn a_50_mb_body_is_refused_quickly() {
     let health = Health::before();
     let mut c = client();
     let filler = "// padding padding padding padding padding padding padding padding\n";
-    let body = format!("Ok(Some(1))\n{}", filler.repeat(50 * 1024 * 1024 / filler.len()));
+    let body = format!(
+        "Ok(Some(1))\n{}",
+        filler.repeat(50 * 1024 * 1024 / filler.len())
+    );
     assert!(body.len() >= 50 * 1000 * 1000);
     let start = Instant::now();
     let e = error_of(

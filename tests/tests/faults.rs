@@ -5,10 +5,8 @@
 
 use std::time::{Duration, Instant};
 
+use plrust_tests::{client, error_of, install_unchecked, install_unchecked_crate, one, Health};
 use postgres::Client;
-use plrust_tests::{
-    client, error_of, install_unchecked, install_unchecked_crate, one, Health,
-};
 
 /// Create `name(x bigint)` from `body` and `{name}_ok`, which returns x.
 fn create(c: &mut Client, name: &str, body: &str) {
@@ -74,7 +72,11 @@ const SPIN: &str = "
 fn start_spinning(
     name: &str,
     setup: &str,
-) -> (i32, i32, std::thread::JoinHandle<(postgres::error::DbError, Instant)>) {
+) -> (
+    i32,
+    i32,
+    std::thread::JoinHandle<(postgres::error::DbError, Instant)>,
+) {
     let mut c = client();
     let backend: i32 = one(&mut c, "SELECT pg_backend_pid()");
     c.batch_execute(setup).unwrap();
@@ -104,10 +106,16 @@ fn a_tight_loop_ends_within_100_ms_of_statement_timeout() {
     let mut c = client();
     create(&mut c, "fn_f_timeout", SPIN);
     let start = Instant::now();
-    let e = error_of(&mut c, "SET statement_timeout = '500ms'; SELECT fn_f_timeout(1)");
+    let e = error_of(
+        &mut c,
+        "SET statement_timeout = '500ms'; SELECT fn_f_timeout(1)",
+    );
     let late = start.elapsed().saturating_sub(Duration::from_millis(500));
     assert_eq!(e.code().code(), "57014", "{e:?}");
-    assert!(late < Duration::from_millis(150), "ended {late:?} after the timeout");
+    assert!(
+        late < Duration::from_millis(150),
+        "ended {late:?} after the timeout"
+    );
     c.batch_execute("RESET statement_timeout").unwrap();
     assert_eq!(one::<i64>(&mut c, "SELECT fn_f_timeout_ok(3)"), 3);
     health.assert_unharmed();
@@ -120,7 +128,10 @@ fn pg_cancel_backend_ends_a_tight_loop_within_100_ms_and_replaces_its_executor()
     create(&mut c, "fn_f_cancel", SPIN);
     let (backend, executor, t) = start_spinning("fn_f_cancel", "SELECT 1");
     let cancelled_at = Instant::now();
-    assert!(one::<bool>(&mut c, &format!("SELECT pg_cancel_backend({backend})")));
+    assert!(one::<bool>(
+        &mut c,
+        &format!("SELECT pg_cancel_backend({backend})")
+    ));
     let (e, ended_at) = t.join().unwrap();
     assert_eq!(e.code().code(), "57014", "{e:?}");
     let took = ended_at - cancelled_at;
@@ -216,7 +227,10 @@ fn a_terminated_client_leaves_no_slot_or_executor_stuck() {
     let mut c = client();
     create(&mut c, "fn_f_term", SPIN);
     let (backend, executor, t) = start_spinning("fn_f_term", "SELECT 1");
-    assert!(one::<bool>(&mut c, &format!("SELECT pg_terminate_backend({backend})")));
+    assert!(one::<bool>(
+        &mut c,
+        &format!("SELECT pg_terminate_backend({backend})")
+    ));
     let _ = t.join();
     assert_dies(executor);
     wait_until_released(&mut c, backend);
@@ -252,7 +266,8 @@ fn a_client_that_disconnects_mid_call_leaves_no_slot_or_executor_stuck() {
             )
             .unwrap();
         if let Some((backend, Some(executor))) = row.map(|r| (r.get::<_, i32>(0), r.get(1))) {
-            let stat = std::fs::read_to_string(format!("/proc/{executor}/stat")).unwrap_or_default();
+            let stat =
+                std::fs::read_to_string(format!("/proc/{executor}/stat")).unwrap_or_default();
             if stat.contains(") R ") {
                 break (backend, executor);
             }
@@ -378,7 +393,10 @@ fn a_cpu_limit_stops_a_call_that_statement_timeout_would_not() {
     );
     let took = start.elapsed();
     assert_eq!(e.code().code(), "54000", "{e:?}");
-    assert!(e.detail().unwrap().contains("plrust.call_cpu_limit"), "{e:?}");
+    assert!(
+        e.detail().unwrap().contains("plrust.call_cpu_limit"),
+        "{e:?}"
+    );
     assert!(
         took >= Duration::from_millis(300) && took < Duration::from_millis(1000),
         "took {took:?}"

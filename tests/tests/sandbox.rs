@@ -140,10 +140,19 @@ fn forbidden_constructs_are_rejected_before_rustc_with_their_line() {
         ("#[used] static Y: u8 = 0;", "#[used]"),
         ("#![allow(unsafe_code)]", "inner attribute"),
         ("use core::include_str as x;", "include_str"),
-        ("#[panic_handler] fn p(_: &core::panic::PanicInfo) -> ! { loop {} }", "#[panic_handler]"),
-        ("#[global_allocator] static A: u8 = 0;", "#[global_allocator]"),
+        (
+            "#[panic_handler] fn p(_: &core::panic::PanicInfo) -> ! { loop {} }",
+            "#[panic_handler]",
+        ),
+        (
+            "#[global_allocator] static A: u8 = 0;",
+            "#[global_allocator]",
+        ),
         ("#[naked] fn f() {}", "#[naked]"),
-        ("macro_rules! m { () => { include_str!(\"/etc/passwd\") } }", "include_str!"),
+        (
+            "macro_rules! m { () => { include_str!(\"/etc/passwd\") } }",
+            "include_str!",
+        ),
         (
             "fn translate<'a, 'b, T>(_: &'a &'b (), v: &'b T) -> &'a T { v }",
             "nested lifetimes in a parameter",
@@ -153,9 +162,15 @@ fn forbidden_constructs_are_rejected_before_rustc_with_their_line() {
             "fn pointer with nested references",
         ),
         ("struct F; impl FnOnce<()> for F {}", "impl FnOnce"),
-        ("trait T {} impl T for &'static str {}", "impl for a &'static type"),
+        (
+            "trait T {} impl T for &'static str {}",
+            "impl for a &'static type",
+        ),
         ("struct S; impl Unpin for S {}", "impl Unpin"),
-        ("struct S<T: ?Sized = dyn core::any::Any>(Box<T>);", "trait object as a generic default"),
+        (
+            "struct S<T: ?Sized = dyn core::any::Any>(Box<T>);",
+            "trait object as a generic default",
+        ),
     ];
     for (code, construct) in cases {
         let e = rejected(&format!("// line 1\n{code}\nOk(None)"));

@@ -39,10 +39,19 @@ fn principals_never_share_an_executor() {
     }
     let (a, b) = (&tenants[0], &tenants[1]);
     // A keeps a secret in a static; its executor keeps it between calls.
-    assert_eq!(one::<i64>(&mut admin, &format!("SELECT {a}_secret(4242)")), 4242);
-    assert_eq!(one::<i64>(&mut admin, &format!("SELECT {a}_secret(NULL)")), 4242);
+    assert_eq!(
+        one::<i64>(&mut admin, &format!("SELECT {a}_secret(4242)")),
+        4242
+    );
+    assert_eq!(
+        one::<i64>(&mut admin, &format!("SELECT {a}_secret(NULL)")),
+        4242
+    );
     // B's identical function never sees it.
-    assert_eq!(one::<i64>(&mut admin, &format!("SELECT {b}_secret(NULL)")), 0);
+    assert_eq!(
+        one::<i64>(&mut admin, &format!("SELECT {b}_secret(NULL)")),
+        0
+    );
 
     // Six principals on four executors, round after round: every executor
     // process that ever ran a tenant's code ran only that tenant's.
@@ -122,7 +131,8 @@ fn a_full_pool_makes_a_call_wait_then_fail_clearly() {
         "took {took:?}"
     );
     for pid in &pids {
-        c.batch_execute(&format!("SELECT pg_cancel_backend({pid})")).unwrap();
+        c.batch_execute(&format!("SELECT pg_cancel_backend({pid})"))
+            .unwrap();
     }
     for h in holders {
         let r = h.join().unwrap();
@@ -171,7 +181,10 @@ fn limits_are_for_superusers_to_set_per_role() {
         ))
         .unwrap();
     let mut small = client_as("plrust_small");
-    assert_eq!(one::<String>(&mut small, "SHOW plrust.executor_memory_limit"), "128MB");
+    assert_eq!(
+        one::<String>(&mut small, "SHOW plrust.executor_memory_limit"),
+        "128MB"
+    );
     assert_eq!(one::<i64>(&mut admin, "SELECT fn_t_alloc(200)"), 200);
     let e = error_of(&mut small, "SELECT fn_t_alloc(200)");
     assert_eq!(e.code().code(), "38000", "{e:?}");
@@ -199,7 +212,10 @@ fn the_executors_system_calls_match_the_allowlist_under_strace() {
     )
     .unwrap();
     let executors: Vec<i32> = c
-        .query("SELECT executor_pid FROM plrust.workers WHERE executor_pid IS NOT NULL", &[])
+        .query(
+            "SELECT executor_pid FROM plrust.workers WHERE executor_pid IS NOT NULL",
+            &[],
+        )
         .unwrap()
         .iter()
         .map(|r| r.get(0))
@@ -236,10 +252,16 @@ fn the_executors_system_calls_match_the_allowlist_under_strace() {
             .iter()
             .map(|r| r.get(0))
             .collect();
-        if now.iter().all(|p| p.is_some_and(|p| !executors.contains(&p))) {
+        if now
+            .iter()
+            .all(|p| p.is_some_and(|p| !executors.contains(&p)))
+        {
             break;
         }
-        assert!(Instant::now() < deadline, "executors were not replaced: {now:?}");
+        assert!(
+            Instant::now() < deadline,
+            "executors were not replaced: {now:?}"
+        );
         std::thread::sleep(Duration::from_millis(10));
     }
     for x in [1, 2, 5, 3, 4, 1] {
@@ -259,12 +281,17 @@ fn the_executors_system_calls_match_the_allowlist_under_strace() {
     };
     use plrust_bgworker::executor::seccomp::{ALLOWED, LOADING_EXTRA};
     let allowed_sealed = names(ALLOWED);
-    let allowed_loading: Vec<&str> = names(ALLOWED).into_iter().chain(names(LOADING_EXTRA)).collect();
+    let allowed_loading: Vec<&str> = names(ALLOWED)
+        .into_iter()
+        .chain(names(LOADING_EXTRA))
+        .collect();
     let mut stage: HashMap<&str, usize> = HashMap::new();
     let mut sealed: HashMap<&str, Vec<&str>> = HashMap::new();
     let mut loading: HashMap<&str, Vec<&str>> = HashMap::new();
     for line in text.lines() {
-        let Some((pid, rest)) = line.split_once(' ') else { continue };
+        let Some((pid, rest)) = line.split_once(' ') else {
+            continue;
+        };
         let rest = rest.trim_start();
         if rest.starts_with("+++") || rest.starts_with("---") {
             continue;
@@ -283,7 +310,10 @@ fn the_executors_system_calls_match_the_allowlist_under_strace() {
             *s += 1;
         }
     }
-    assert!(!sealed.is_empty(), "no sealed executor in the trace:\n{text}");
+    assert!(
+        !sealed.is_empty(),
+        "no sealed executor in the trace:\n{text}"
+    );
     for (stage, seen, allowed) in [
         ("loading", &loading, &allowed_loading),
         ("sealed", &sealed, &allowed_sealed),
@@ -301,7 +331,8 @@ fn the_executors_system_calls_match_the_allowlist_under_strace() {
             }
         }
     }
-    let during_load: std::collections::BTreeSet<&str> = loading.values().flatten().copied().collect();
+    let during_load: std::collections::BTreeSet<&str> =
+        loading.values().flatten().copied().collect();
     assert!(during_load.contains("memfd_create"), "{during_load:?}");
     eprintln!("system calls while loading: {during_load:?}");
     let all: std::collections::BTreeSet<&str> = sealed.values().flatten().copied().collect();
@@ -309,7 +340,6 @@ fn the_executors_system_calls_match_the_allowlist_under_strace() {
     eprintln!("system calls of sealed executors: {all:?}");
     health.assert_unharmed();
 }
-
 
 /// strace, stopped (it detaches on SIGINT) even when the test fails.
 struct Tracer(std::process::Child);

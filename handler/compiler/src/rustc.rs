@@ -240,8 +240,9 @@ pub fn compile<E>(
         });
     }
     match status.code() {
-        Some(0) => fs::read(dir.join(OUTPUT_FILE))
-            .map_err(|e| io_err("reading the compiled function", e)),
+        Some(0) => {
+            fs::read(dir.join(OUTPUT_FILE)).map_err(|e| io_err("reading the compiled function", e))
+        }
         Some(EXIT_REJECTED) => {
             let text = read_bounded(&dir.join(REJECTION_FILE), 64 << 10);
             serde_json::from_str(&text)

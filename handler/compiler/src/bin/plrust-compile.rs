@@ -55,7 +55,10 @@ fn main() {
 
     let toolchain = Toolchain::in_kit(Path::new(&kit));
     let e = rustc::rustc_command(&toolchain, &dir, crate_name).exec();
-    fail(rustc::EXIT_USAGE, &format!("exec {}: {e}", toolchain.rustc.display()))
+    fail(
+        rustc::EXIT_USAGE,
+        &format!("exec {}: {e}", toolchain.rustc.display()),
+    )
 }
 
 fn reject(dir: &Path, rejection: &Rejection) -> ! {
