@@ -31,7 +31,9 @@ fn user_code_cannot_write_to_the_server_log_or_stderr() {
                  Ok(Some(say(\"{marker}\\n\") as i64 + x))"
             ),
         );
-        assert_killed_by_seccomp(&mut c, &name);
+        // write fails (EBADF) rather than killing, so that std's own
+        // messages on the way to an abort do not hide the cause of death.
+        assert_eq!(one::<i64>(&mut c, &format!("SELECT {name}(1)")), 0);
     }
     let log = std::fs::read_to_string(format!("{}/../server.log", datadir())).unwrap();
     assert!(!log.contains(&marker), "user code wrote to the server log");

@@ -274,8 +274,7 @@ fn the_executors_system_calls_match_the_allowlist_under_strace() {
         let _ = std::fs::remove_file(&trace);
     }
 
-    // Per process, by stage: the first seccomp() installs the loading
-    // filter, the second (at SEAL) the strict one.
+    // Per process, by stage.
     let names = |table: &[(&'static str, i64)]| -> Vec<&'static str> {
         table.iter().map(|(name, _)| *name).collect()
     };
@@ -285,9 +284,7 @@ fn the_executors_system_calls_match_the_allowlist_under_strace() {
         .into_iter()
         .chain(names(LOADING_EXTRA))
         .collect();
-    let mut stage: HashMap<&str, usize> = HashMap::new();
-    let mut sealed: HashMap<&str, Vec<&str>> = HashMap::new();
-    let mut loading: HashMap<&str, Vec<&str>> = HashMap::new();
+    let mut lines_of: HashMap<&str, Vec<(&str, bool)>> = HashMap::new();
     for line in text.lines() {
         let Some((pid, rest)) = line.split_once(' ') else {
             continue;
@@ -300,15 +297,26 @@ fn the_executors_system_calls_match_the_allowlist_under_strace() {
             Some(r) => r.split(' ').next().unwrap_or(""),
             None => rest.split('(').next().unwrap_or(""),
         };
-        let s = stage.entry(pid).or_insert(0);
-        match *s {
-            1 => loading.entry(pid).or_default().push(name),
-            2 => sealed.entry(pid).or_default().push(name),
-            _ => {}
+        let installs_filter = rest.starts_with("seccomp(") && !rest.contains("resumed");
+        lines_of
+            .entry(pid)
+            .or_default()
+            .push((name, installs_filter));
+    }
+    // The first seccomp() installs the loading filter, the last (at SEAL)
+    // the strict one.
+    let mut sealed: HashMap<&str, Vec<&str>> = HashMap::new();
+    let mut loading: HashMap<&str, Vec<&str>> = HashMap::new();
+    for (pid, lines) in &lines_of {
+        let filters: Vec<usize> = (0..lines.len()).filter(|&i| lines[i].1).collect();
+        let (Some(&first), Some(&last)) = (filters.first(), filters.last()) else {
+            continue;
+        };
+        if first == last {
+            continue; // traced before it was sealed
         }
-        if rest.starts_with("seccomp(") && !rest.contains("resumed") {
-            *s += 1;
-        }
+        loading.insert(pid, lines[first + 1..last].iter().map(|l| l.0).collect());
+        sealed.insert(pid, lines[last + 1..].iter().map(|l| l.0).collect());
     }
     assert!(
         !sealed.is_empty(),

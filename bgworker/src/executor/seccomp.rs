@@ -1,6 +1,8 @@
-//! The executor's seccomp filter: an allowlist of what pure computation
-//! needs once the code is loaded.  Any other system call kills the process
+//! The executor's seccomp filters: allowlists of what pure computation
+//! needs.  Any other system call kills the process
 //! (SECCOMP_RET_KILL_PROCESS), which its worker reports and replaces.
+//!
+//! After SEAL (`install`), the strict allowlist:
 //!
 //! | syscall | why the executor needs it |
 //! |---|---|
@@ -11,9 +13,12 @@
 //! | getrandom | seeding HashMap's RandomState |
 //! | sched_yield | std's spin loops |
 //! | rt_sigreturn | returning from std's stack-overflow handler |
+//! | rt_sigaction, rt_sigprocmask, getpid, gettid | abort() and std's SIGSEGV handler resetting a handler and raising a signal, so that a crash is reported as SIGABRT or SIGSEGV rather than as a forbidden system call |
+//! | tgkill, only to this process | the same raise(); no other process can be signalled |
 //! | exit, exit_group | leaving |
+//! | write: fails with EBADF | std's panic and stack-overflow messages: there is nothing to write to, and killing the process for trying would hide the real cause of death (a second filter returns the error) |
 //!
-//! Not allowed, among others: read/write/open of any file (the channel is
+//! Not allowed, among others: read or open of any file (the channel is
 //! shared memory), socket, fork/clone/exec, kill, ptrace, prctl, and
 //! executable mappings (no new code after SEAL).
 //!
@@ -30,9 +35,10 @@
 //! | prlimit64 | LIMITS and SEAL set rlimits |
 //! | prctl, seccomp | installing the strict filter (seccompiler sets no_new_privs again first) |
 //!
-//! Filters stack: once the strict one is installed, a call must pass both.
-//! So no socket, process, signal or ptrace is possible at any point after
-//! startup, and after SEAL only the first table remains.
+//! Filters stack: once the strict ones are installed, a call must pass all,
+//! and the strictest answer wins.  So no socket, process, foreign signal or
+//! ptrace is possible at any point after startup, and after SEAL only the
+//! first table remains.
 
 use std::collections::BTreeMap;
 use std::convert::TryInto;
@@ -42,20 +48,10 @@ use seccompiler::{
     SeccompRule,
 };
 
-fn without_prot_exec() -> Result<Vec<SeccompRule>, seccompiler::Error> {
-    // Argument 2 of mmap and mprotect is `prot`.
-    let cond = SeccompCondition::new(
-        2,
-        SeccompCmpArgLen::Dword,
-        SeccompCmpOp::MaskedEq(libc::PROT_EXEC as u64),
-        0,
-    )?;
-    Ok(vec![SeccompRule::new(vec![cond])?])
-}
-
-/// Every system call the filter allows, by name (for tests that compare a
-/// trace with this list) and number.  mmap and mprotect are allowed only
-/// without PROT_EXEC (see `program`).
+/// Every system call the strict filter allows, by name (for tests that
+/// compare a trace with this list) and number.  mmap and mprotect are
+/// allowed only without PROT_EXEC, tgkill only towards this process, and
+/// write only to fail (see `program`).
 pub const ALLOWED: &[(&str, i64)] = &[
     ("futex", libc::SYS_futex),
     ("mmap", libc::SYS_mmap),
@@ -69,6 +65,12 @@ pub const ALLOWED: &[(&str, i64)] = &[
     ("getrandom", libc::SYS_getrandom),
     ("sched_yield", libc::SYS_sched_yield),
     ("rt_sigreturn", libc::SYS_rt_sigreturn),
+    ("rt_sigaction", libc::SYS_rt_sigaction),
+    ("rt_sigprocmask", libc::SYS_rt_sigprocmask),
+    ("getpid", libc::SYS_getpid),
+    ("gettid", libc::SYS_gettid),
+    ("tgkill", libc::SYS_tgkill),
+    ("write", libc::SYS_write),
     ("exit", libc::SYS_exit),
     ("exit_group", libc::SYS_exit_group),
 ];
@@ -89,24 +91,39 @@ pub const LOADING_EXTRA: &[(&str, i64)] = &[
     ("seccomp", libc::SYS_seccomp),
 ];
 
-fn compile(rules: BTreeMap<i64, Vec<SeccompRule>>) -> Result<BpfProgram, seccompiler::Error> {
-    let filter = SeccompFilter::new(
-        rules,
-        SeccompAction::KillProcess,
-        SeccompAction::Allow,
-        std::env::consts::ARCH.try_into()?,
-    )?;
+fn rule(arg: u8, op: SeccompCmpOp, value: u64) -> Result<Vec<SeccompRule>, seccompiler::Error> {
+    let cond = SeccompCondition::new(arg, SeccompCmpArgLen::Dword, op, value)?;
+    Ok(vec![SeccompRule::new(vec![cond])?])
+}
+
+/// mmap and mprotect: argument 2 is `prot`.
+fn without_prot_exec() -> Result<Vec<SeccompRule>, seccompiler::Error> {
+    rule(2, SeccompCmpOp::MaskedEq(libc::PROT_EXEC as u64), 0)
+}
+
+/// tgkill(tgid, tid, sig): only this process's own threads.
+fn to_this_process() -> Result<Vec<SeccompRule>, seccompiler::Error> {
+    rule(0, SeccompCmpOp::Eq, std::process::id() as u64)
+}
+
+fn compile(
+    rules: BTreeMap<i64, Vec<SeccompRule>>,
+    mismatch: SeccompAction,
+    matched: SeccompAction,
+) -> Result<BpfProgram, seccompiler::Error> {
+    let filter = SeccompFilter::new(rules, mismatch, matched, std::env::consts::ARCH.try_into()?)?;
     filter.try_into().map_err(seccompiler::Error::Backend)
 }
 
 /// The loading filter, compiled to BPF.
 pub fn loading_program() -> Result<BpfProgram, seccompiler::Error> {
-    let rules = ALLOWED
+    let mut rules: BTreeMap<i64, Vec<SeccompRule>> = ALLOWED
         .iter()
         .chain(LOADING_EXTRA)
         .map(|&(_, nr)| (nr, vec![]))
         .collect();
-    compile(rules)
+    rules.insert(libc::SYS_tgkill, to_this_process()?);
+    compile(rules, SeccompAction::KillProcess, SeccompAction::Allow)
 }
 
 /// Install the loading filter, at startup.
@@ -122,14 +139,28 @@ pub fn program() -> Result<BpfProgram, seccompiler::Error> {
     }
     rules.insert(libc::SYS_mmap, without_prot_exec()?);
     rules.insert(libc::SYS_mprotect, without_prot_exec()?);
-    compile(rules)
+    rules.insert(libc::SYS_tgkill, to_this_process()?);
+    compile(rules, SeccompAction::KillProcess, SeccompAction::Allow)
 }
 
-/// Install the filter on this (single-threaded) process.  seccompiler sets
-/// no_new_privs first, as the kernel requires.
+/// The filter that makes `write` fail instead of succeeding: stacked on the
+/// strict one, which allows it.
+pub fn write_fails_program() -> Result<BpfProgram, seccompiler::Error> {
+    let rules = BTreeMap::from([(libc::SYS_write, vec![])]);
+    compile(
+        rules,
+        SeccompAction::Allow,
+        SeccompAction::Errno(libc::EBADF as u32),
+    )
+}
+
+/// Install the strict filters on this (single-threaded) process.
+/// seccompiler sets no_new_privs first, as the kernel requires.
 pub fn install() -> Result<(), seccompiler::Error> {
-    let prog = program()?;
-    seccompiler::apply_filter(&prog)
+    let strict = program()?;
+    let write_fails = write_fails_program()?;
+    seccompiler::apply_filter(&write_fails)?;
+    seccompiler::apply_filter(&strict)
 }
 
 #[cfg(test)]
@@ -138,5 +169,6 @@ mod tests {
     fn filters_compile() {
         assert!(!super::program().unwrap().is_empty());
         assert!(!super::loading_program().unwrap().is_empty());
+        assert!(!super::write_fails_program().unwrap().is_empty());
     }
 }
