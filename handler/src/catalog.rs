@@ -92,7 +92,7 @@ pub fn store(fn_oid: pg_sys::Oid, hash: &[u8], key: u64, object: Vec<u8>) {
 pub fn objects_of(role: u32) -> Vec<(u64, Vec<u8>)> {
     as_catalog_owner(|| {
         Spi::connect(|client| {
-            let rows = client.select(
+            let mut rows = client.select(
                 "SELECT a.key, a.object FROM plrust.artifacts a \
                  JOIN pg_catalog.pg_proc p ON p.oid OPERATOR(pg_catalog.=) a.fn_oid \
                  WHERE p.proowner OPERATOR(pg_catalog.=) $1",
@@ -100,15 +100,39 @@ pub fn objects_of(role: u32) -> Vec<(u64, Vec<u8>)> {
                 &[pg_sys::Oid::from(role).into()],
             )?;
             let mut out = Vec::new();
-            for row in rows {
-                let key: Option<i64> = row.get(1)?;
-                let object: Option<Vec<u8>> = row.get(2)?;
+            while rows.next().is_some() {
+                let key = rows.get_datum_by_ordinal(1)?;
+                let object = rows.get_datum_by_ordinal(2)?;
                 if let (Some(k), Some(o)) = (key, object) {
-                    out.push((k as u64, o));
+                    // SAFETY: column 2 is plrust.artifacts.object, a bytea.
+                    out.push((k.value() as i64 as u64, unsafe { bytea_bytes(o) }));
                 }
             }
             Ok::<_, SpiError>(out)
         })
     })
     .unwrap_or_else(|e| spi_failed("reading plrust.artifacts", e))
+}
+
+/// A bytea datum's bytes, detoasted in the current (SPI) memory context and
+/// freed at once.  pgrx's own conversion detoasts into the parent of SPI's
+/// context, which for a call inside a query is TopTransactionContext: a
+/// statement that prepares many executors kept every object it loaded until
+/// the transaction ended (hundreds of MB; the kernel's OOM killer then took
+/// the backend, and the postmaster restarted the cluster).
+///
+/// # Safety
+/// `datum` must be a non-null bytea datum valid for the current SPI call.
+unsafe fn bytea_bytes(datum: pg_sys::Datum) -> Vec<u8> {
+    let raw = datum.cast_mut_ptr::<pg_sys::varlena>();
+    // SAFETY: the caller guarantees a bytea datum; detoasting allocates in
+    // CurrentMemoryContext (SPI's procedure context).
+    unsafe {
+        let plain = pg_sys::pg_detoast_datum_packed(raw);
+        let bytes = pgrx::varlena::varlena_to_byte_slice(plain).to_vec();
+        if plain != raw {
+            pg_sys::pfree(plain.cast());
+        }
+        bytes
+    }
 }

@@ -407,3 +407,40 @@ fn a_cpu_limit_stops_a_call_that_statement_timeout_would_not() {
     c.batch_execute("RESET plrust.call_cpu_limit").unwrap();
     health.assert_unharmed();
 }
+
+#[test]
+fn preparing_many_executors_in_one_transaction_keeps_the_backend_small() {
+    // Each new function forces a fresh executor, which loads the owner's
+    // compiled functions (hundreds of KB each) through the backend. Those
+    // copies must not pile up until the transaction ends.
+    let health = Health::before();
+    let mut c = client();
+    let salt = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let mut calls = Vec::new();
+    for i in 0..12 {
+        c.batch_execute(&format!(
+            "CREATE OR REPLACE FUNCTION fn_f_prep_{i}(x bigint) RETURNS bigint STRICT LANGUAGE plrust
+             AS $$ let _salt = {salt}u128; Ok(Some(x + {i})) $$"
+        ))
+        .unwrap();
+        calls.push(format!("fn_f_prep_{i}(0)"));
+    }
+    let mut tx = c.transaction().unwrap();
+    let row = tx
+        .query_one(&format!("SELECT {}", calls.join(" + ")), &[])
+        .unwrap();
+    assert_eq!(row.get::<_, i64>(0), (0..12).sum::<i64>());
+    let top: i64 = tx
+        .query_one(
+            "SELECT total_bytes FROM pg_backend_memory_contexts WHERE name = 'TopTransactionContext'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    tx.commit().unwrap();
+    assert!(top < 8 << 20, "TopTransactionContext holds {top} bytes");
+    health.assert_unharmed();
+}
