@@ -115,6 +115,42 @@ fn try_take(i: usize) -> bool {
         .is_ok()
 }
 
+/// Functions this backend called recently (keys, newest last): when an
+/// executor is prepared and its principal has more than MAX_LOADED
+/// functions, these are loaded first.  Without this, a statement that
+/// alternates between functions that do not all fit could find each one
+/// missing from the executor prepared for the previous one, and recycle an
+/// executor on every row.
+static RECENT: BackendLocal<Cell<[u64; RECENT_LEN]>> =
+    BackendLocal::new(Cell::new([0; RECENT_LEN]));
+const RECENT_LEN: usize = 32;
+
+fn remember(key: u64) {
+    let mut recent = RECENT.get();
+    if recent[RECENT_LEN - 1] == key {
+        return;
+    }
+    match recent.iter().position(|&k| k == key) {
+        Some(i) => recent[i..].rotate_left(1),
+        None => recent.rotate_left(1),
+    }
+    recent[RECENT_LEN - 1] = key;
+    RECENT.set(recent);
+}
+
+/// Load order: the function being called, then the recently called ones
+/// (newest first), then the rest.
+fn load_rank(k: u64, called: u64) -> usize {
+    if k == called {
+        return 0;
+    }
+    let recent = RECENT.get();
+    match recent.iter().rposition(|&r| r == k && r != 0) {
+        Some(i) => RECENT_LEN - i,
+        None => RECENT_LEN + 1,
+    }
+}
+
 /// Lease a slot for `principal` that has `key` loaded, preparing one if
 /// needed.  Waits up to plrust.pool_wait_timeout for a free slot.
 pub fn lease(principal: Principal, key: u64, fn_name: &str) -> Lease {
@@ -135,6 +171,7 @@ pub fn lease(principal: Principal, key: u64, fn_name: &str) -> Lease {
         }
     }
     ensure_exit_hook();
+    remember(key);
     let n = pool::slot_count();
 
     let deadline = Instant::now() + Duration::from_millis(gucs::POOL_WAIT_TIMEOUT.get() as u64);
@@ -274,7 +311,7 @@ fn prepare(i: usize, principal: Principal, key: u64, fn_name: &str) -> Lease {
 
     let mut objects = catalog::objects_of(principal.role);
     // The function being called first, so it is loaded even past MAX_LOADED.
-    objects.sort_by_key(|(k, _)| *k != key);
+    objects.sort_by_key(|(k, _)| load_rank(*k, key));
     let mut loaded = 0usize;
     for (k, object) in objects.iter().take(MAX_LOADED) {
         if object.len() > plrust_ipc::limits::REQUEST_AREA {
