@@ -297,17 +297,14 @@ fn prepare(i: usize, principal: Principal, key: u64, fn_name: &str) -> Lease {
     };
     let mut buf = [0u8; 64];
     let n = wire::encode_into(&limits, &mut buf).expect("Limits fit in 64 bytes");
-    match request(&mut lease, op::LIMITS, 0, &buf[..n], fn_name) {
-        (status::OK, _) => {}
-        (_, len) => {
-            let msg = failure_message(&lease, len);
-            executor_failed(
-                &mut lease,
-                fn_name,
-                &format!("setting limits failed: {msg}"),
-            );
-        }
-    }
+    setup_request(
+        &mut lease,
+        op::LIMITS,
+        0,
+        &buf[..n],
+        fn_name,
+        "setting limits",
+    );
 
     let mut objects = catalog::objects_of(principal.role);
     // The function being called first, so it is loaded even past MAX_LOADED.
@@ -317,31 +314,21 @@ fn prepare(i: usize, principal: Principal, key: u64, fn_name: &str) -> Lease {
         if object.len() > plrust_ipc::limits::REQUEST_AREA {
             continue;
         }
-        match request(&mut lease, op::LOAD, *k, object, fn_name) {
-            (status::OK, _) => {
-                slot.loaded[loaded].store(*k, Ordering::Relaxed);
-                loaded += 1;
-                slot.loaded_len.store(loaded as u32, Ordering::Release);
-            }
-            (_, len) => {
-                let msg = failure_message(&lease, len);
-                executor_failed(
-                    &mut lease,
-                    fn_name,
-                    &format!("loading a function failed: {msg}"),
-                );
-            }
-        }
+        setup_request(
+            &mut lease,
+            op::LOAD,
+            *k,
+            object,
+            fn_name,
+            "loading a function",
+        );
+        slot.loaded[loaded].store(*k, Ordering::Relaxed);
+        loaded += 1;
+        slot.loaded_len.store(loaded as u32, Ordering::Release);
     }
-    match request(&mut lease, op::SEAL, 0, &[], fn_name) {
-        (status::OK, _) => slot
-            .sealed_generation
-            .store(lease.generation, Ordering::Release),
-        (_, len) => {
-            let msg = failure_message(&lease, len);
-            executor_failed(&mut lease, fn_name, &format!("sealing failed: {msg}"));
-        }
-    }
+    setup_request(&mut lease, op::SEAL, 0, &[], fn_name, "sealing");
+    slot.sealed_generation
+        .store(lease.generation, Ordering::Release);
     if !slot.has_loaded(key) {
         raise(
             PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
@@ -351,6 +338,23 @@ fn prepare(i: usize, principal: Principal, key: u64, fn_name: &str) -> Lease {
         );
     }
     lease
+}
+
+/// A request of the executor's set-up (LIMITS, LOAD, SEAL): any failure
+/// means the executor cannot be used, so it is replaced and the call fails.
+fn setup_request(
+    lease: &mut Lease,
+    opcode: u32,
+    key: u64,
+    payload: &[u8],
+    fn_name: &str,
+    what: &str,
+) {
+    let (status, len) = request(lease, opcode, key, payload, fn_name);
+    if status != status::OK {
+        let msg = failure_message(lease, len);
+        executor_failed(lease, fn_name, &format!("{what} failed: {msg}"));
+    }
 }
 
 fn failure_message(lease: &Lease, len: usize) -> String {
