@@ -43,7 +43,7 @@ fn executor_of_backend(observer: &mut Client, backend: i32) -> Option<i32> {
             &[&backend],
         )
         .unwrap()
-        .map(|r| r.get(0))
+        .and_then(|r| r.get(0)) // NULL while the slot waits for its executor
 }
 
 fn process_exists(pid: i32) -> bool {
@@ -60,6 +60,14 @@ fn assert_dies(pid: i32) {
         std::thread::sleep(Duration::from_millis(10));
     }
     panic!("executor {pid} is still running");
+}
+
+/// Tests that keep an executor spinning take turns: two cores shared by
+/// several spinning executors would measure the machine, not the cancel.
+static SPINNING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn spin_alone() -> std::sync::MutexGuard<'static, ()> {
+    SPINNING.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 const SPIN: &str = "
@@ -102,6 +110,7 @@ fn start_spinning(
 
 #[test]
 fn a_tight_loop_ends_within_100_ms_of_statement_timeout() {
+    let _turn = spin_alone();
     let health = Health::before();
     let mut c = client();
     create(&mut c, "fn_f_timeout", SPIN);
@@ -123,6 +132,7 @@ fn a_tight_loop_ends_within_100_ms_of_statement_timeout() {
 
 #[test]
 fn pg_cancel_backend_ends_a_tight_loop_within_100_ms_and_replaces_its_executor() {
+    let _turn = spin_alone();
     let health = Health::before();
     let mut c = client();
     create(&mut c, "fn_f_cancel", SPIN);
@@ -224,6 +234,7 @@ fn a_segfault_from_safe_code_costs_one_call_even_past_the_check() {
 
 #[test]
 fn a_terminated_client_leaves_no_slot_or_executor_stuck() {
+    let _turn = spin_alone();
     let health = Health::before();
     let mut c = client();
     create(&mut c, "fn_f_term", SPIN);
@@ -241,6 +252,7 @@ fn a_terminated_client_leaves_no_slot_or_executor_stuck() {
 
 #[test]
 fn a_client_that_disconnects_mid_call_leaves_no_slot_or_executor_stuck() {
+    let _turn = spin_alone();
     // The backend notices a vanished client at client_connection_check_interval
     // (it must be set: PostgreSQL does not look at the socket otherwise).
     let health = Health::before();
@@ -384,6 +396,7 @@ fn an_out_of_order_channel_state_is_an_error() {
 
 #[test]
 fn a_cpu_limit_stops_a_call_that_statement_timeout_would_not() {
+    let _turn = spin_alone();
     let health = Health::before();
     let mut c = client();
     create(&mut c, "fn_f_cpu", SPIN);
