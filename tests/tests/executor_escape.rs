@@ -179,3 +179,22 @@ fn code_that_runs_while_loading_cannot_open_sockets() {
     assert_eq!(e.code().code(), "38000", "{e:?}");
     health.assert_unharmed();
 }
+
+#[test]
+fn user_code_cannot_open_sockets() {
+    let health = Health::before();
+    let mut c = client();
+    install_unchecked(
+        &mut c,
+        "fn_x_socket",
+        "#[allow(unsafe_code)]
+         fn connect_out() -> i32 {
+             extern \"C\" { fn socket(domain: i32, ty: i32, proto: i32) -> i32; }
+             // AF_INET, SOCK_STREAM
+             unsafe { socket(2, 1, 0) }
+         }
+         Ok(Some(connect_out() as i64 + x))",
+    );
+    assert_killed_by_seccomp(&mut c, "fn_x_socket");
+    health.assert_unharmed();
+}
