@@ -221,6 +221,10 @@ fn install_unchecked_crate_as(c: &mut Client, owner: Option<&str>, name: &str, c
 /// Create login role `name` (if missing) that may create functions in
 /// schema public.
 pub fn ensure_role(c: &mut Client, name: &str) {
+    // Tests run in parallel threads, and two concurrent GRANTs on the same
+    // schema fail with "tuple concurrently updated".
+    static CATALOG_CHANGES: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = CATALOG_CHANGES.lock().unwrap_or_else(|e| e.into_inner());
     c.batch_execute(&format!(
         "DO $$ BEGIN
            IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{name}') THEN
