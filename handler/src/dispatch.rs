@@ -247,7 +247,6 @@ pub fn lease(principal: Principal, key: u64, fn_name: &str) -> Lease {
 /// executor if the current one is bound or sealed, wait until it is ready,
 /// bind it, load the principal's functions and seal it.
 fn prepare(i: usize, principal: Principal, key: u64, fn_name: &str) -> Lease {
-    let slot = pool::slot(i);
     // The guard exists from the start: any ERROR below (a cancel while
     // waiting, an SPI error) gives the slot back when it unwinds.
     let mut lease = Lease {
@@ -255,6 +254,49 @@ fn prepare(i: usize, principal: Principal, key: u64, fn_name: &str) -> Lease {
         generation: 0,
         in_flight: false,
     };
+    // Another function of the owner that breaks the executor loading it
+    // (its load-time code crashes, say) must not take this call down: it is
+    // left out, and a fresh executor loads the rest.  A few tries at most,
+    // each costing one executor.
+    for _ in 0..MAX_LOAD_RETRIES {
+        match prepare_once(&mut lease, principal, key, fn_name) {
+            Ok(()) => return lease,
+            Err(broken) => skip_on_load(broken),
+        }
+    }
+    executor_failed(
+        &mut lease,
+        fn_name,
+        "other functions of the same owner kept breaking the executors loading them",
+    )
+}
+
+const MAX_LOAD_RETRIES: usize = 4;
+
+/// Functions (keys) that broke an executor loading them, in this backend:
+/// not loaded again except to be called themselves.
+static SKIP_ON_LOAD: BackendLocal<Cell<[u64; 8]>> = BackendLocal::new(Cell::new([0; 8]));
+
+fn skip_on_load(key: u64) {
+    let mut keys = SKIP_ON_LOAD.get();
+    keys.rotate_left(1);
+    keys[keys.len() - 1] = key;
+    SKIP_ON_LOAD.set(keys);
+}
+
+fn skipped_on_load(key: u64) -> bool {
+    key != 0 && SKIP_ON_LOAD.get().contains(&key)
+}
+
+/// One attempt at preparing slot `lease.index`; Err(key) when loading
+/// function `key` (not the one being called) broke the executor.
+fn prepare_once(
+    lease: &mut Lease,
+    principal: Principal,
+    key: u64,
+    fn_name: &str,
+) -> Result<(), u64> {
+    let slot = lease.slot();
     // An executor that anyone has bound (even half-way) is never reused:
     // kill it and take the next one.
     let stale = if slot.is_bound() {
@@ -264,6 +306,7 @@ fn prepare(i: usize, principal: Principal, key: u64, fn_name: &str) -> Lease {
     } else {
         None
     };
+    lease.in_flight = false;
     lease.generation = wait_for_executor(slot, stale, fn_name);
     let ch = lease.channel();
     // An executor that never says it is ready must not hang the call.
@@ -279,7 +322,7 @@ fn prepare(i: usize, principal: Principal, key: u64, fn_name: &str) -> Lease {
     });
     match ready {
         Ok(Outcome::Reply { .. }) => {}
-        _ => executor_failed(&mut lease, fn_name, "it did not become ready"),
+        _ => executor_failed(lease, fn_name, "it did not become ready"),
     }
 
     slot.loaded_len.store(0, Ordering::Release);
@@ -297,36 +340,34 @@ fn prepare(i: usize, principal: Principal, key: u64, fn_name: &str) -> Lease {
     };
     let mut buf = [0u8; 64];
     let n = wire::encode_into(&limits, &mut buf).expect("Limits fit in 64 bytes");
-    setup_request(
-        &mut lease,
-        op::LIMITS,
-        0,
-        &buf[..n],
-        fn_name,
-        "setting limits",
-    );
+    setup_request(lease, op::LIMITS, 0, &buf[..n], fn_name, "setting limits");
 
     let mut objects = catalog::objects_of(principal.role);
     // The function being called first, so it is loaded even past MAX_LOADED.
     objects.sort_by_key(|(k, _)| load_rank(*k, key));
     let mut loaded = 0usize;
-    for (k, object) in objects.iter().take(MAX_LOADED) {
-        if object.len() > plrust_ipc::limits::REQUEST_AREA {
-            continue;
+    let candidates = objects
+        .iter()
+        .filter(|(k, o)| {
+            o.len() <= plrust_ipc::limits::REQUEST_AREA && (*k == key || !skipped_on_load(*k))
+        })
+        .take(MAX_LOADED);
+    for (k, object) in candidates {
+        if *k == key {
+            setup_request(lease, op::LOAD, *k, object, fn_name, "loading the function");
+        } else {
+            match try_request(lease, op::LOAD, *k, object) {
+                Ok((status::OK, _)) => {}
+                // The executor is dead or unusable: the slot is still bound
+                // to it, so the next attempt recycles it.
+                _ => return Err(*k),
+            }
         }
-        setup_request(
-            &mut lease,
-            op::LOAD,
-            *k,
-            object,
-            fn_name,
-            "loading a function",
-        );
         slot.loaded[loaded].store(*k, Ordering::Relaxed);
         loaded += 1;
         slot.loaded_len.store(loaded as u32, Ordering::Release);
     }
-    setup_request(&mut lease, op::SEAL, 0, &[], fn_name, "sealing");
+    setup_request(lease, op::SEAL, 0, &[], fn_name, "sealing");
     slot.sealed_generation
         .store(lease.generation, Ordering::Release);
     if !slot.has_loaded(key) {
@@ -337,7 +378,7 @@ fn prepare(i: usize, principal: Principal, key: u64, fn_name: &str) -> Lease {
             Some("Recreate the function with CREATE OR REPLACE FUNCTION.".into()),
         );
     }
-    lease
+    Ok(())
 }
 
 /// A request of the executor's set-up (LIMITS, LOAD, SEAL): any failure
@@ -412,6 +453,32 @@ pub fn request(
     payload: &[u8],
     fn_name: &str,
 ) -> (u32, usize) {
+    match try_request(lease, opcode, key, payload) {
+        Ok(reply) => reply,
+        Err(Failure::CpuLimit(limit)) => cpu_limit_exceeded(lease, fn_name, limit),
+        Err(Failure::Died) => executor_died(lease, fn_name),
+        Err(Failure::Invalid(why)) => executor_failed(lease, fn_name, why),
+    }
+}
+
+/// How a request can fail without a reply.
+enum Failure {
+    /// The call used more CPU time than plrust.call_cpu_limit.
+    CpuLimit(Duration),
+    /// The executor died (or was replaced) before replying.
+    Died,
+    /// The executor left the channel in a state the protocol does not allow.
+    Invalid(&'static str),
+}
+
+/// `request` without raising: the caller decides what a failure means.
+/// Interrupts are still served (an ERROR from them unwinds as usual).
+fn try_request(
+    lease: &mut Lease,
+    opcode: u32,
+    key: u64,
+    payload: &[u8],
+) -> Result<(u32, usize), Failure> {
     let slot = lease.slot();
     let ch = lease.channel();
     let generation = lease.generation;
@@ -433,14 +500,14 @@ pub fn request(
     match outcome {
         Ok(Outcome::Reply { status, len }) => {
             lease.in_flight = false;
-            (status, len)
+            Ok((status, len))
         }
-        Err(Stop::CpuLimit(limit)) => cpu_limit_exceeded(lease, fn_name, limit),
-        Ok(Outcome::Dead) | Err(Stop::Gone) => executor_died(lease, fn_name),
+        Err(Stop::CpuLimit(limit)) => Err(Failure::CpuLimit(limit)),
+        Ok(Outcome::Dead) | Err(Stop::Gone) => Err(Failure::Died),
         // The worker may already have reset the channel for the next
         // executor when we look: that is a death, not a protocol violation.
-        Ok(Outcome::Invalid(_)) if executor_gone(slot, generation) => executor_died(lease, fn_name),
-        Ok(Outcome::Invalid(why)) => executor_failed(lease, fn_name, why),
+        Ok(Outcome::Invalid(_)) if executor_gone(slot, generation) => Err(Failure::Died),
+        Ok(Outcome::Invalid(why)) => Err(Failure::Invalid(why)),
     }
 }
 

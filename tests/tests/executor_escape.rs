@@ -198,3 +198,44 @@ fn user_code_cannot_open_sockets() {
     assert_killed_by_seccomp(&mut c, "fn_x_socket");
     health.assert_unharmed();
 }
+
+#[test]
+fn a_function_that_breaks_its_executor_at_load_costs_only_its_own_calls() {
+    // Executors load all of an owner's functions. One whose load-time code
+    // gets the executor killed must not take the owner's other functions
+    // down with it: it is left out of the next executor.
+    let health = Health::before();
+    let mut c = client();
+    let owner = "plrust_ctor_neighbour";
+    install_unchecked_as(
+        &mut c,
+        Some(owner),
+        "fn_x_bad_neighbour",
+        "#[allow(unsafe_code)]
+         extern \"C\" fn at_load() {
+             extern \"C\" { fn socket(domain: i32, ty: i32, proto: i32) -> i32; }
+             unsafe { socket(2, 2, 0) };
+         }
+         #[allow(unsafe_code)]
+         #[used]
+         #[link_section = \".init_array\"]
+         static AT_LOAD: extern \"C\" fn() = at_load;
+         Ok(Some(x))",
+    );
+    c.batch_execute(&format!(
+        "SET ROLE {owner};
+         CREATE OR REPLACE FUNCTION fn_x_good_neighbour(x bigint) RETURNS bigint STRICT LANGUAGE plrust
+         AS $$ Ok(Some(x * 2)) $$;
+         RESET ROLE;"
+    ))
+    .unwrap();
+    for _ in 0..2 {
+        assert_eq!(one::<i64>(&mut c, "SELECT fn_x_good_neighbour(21)"), 42);
+        let e = error_of(&mut c, "SELECT fn_x_bad_neighbour(1)");
+        assert_eq!(e.code().code(), "38000", "{e:?}");
+    }
+    // A new session learns the same on its own.
+    let mut other = client();
+    assert_eq!(one::<i64>(&mut other, "SELECT fn_x_good_neighbour(5)"), 10);
+    health.assert_unharmed();
+}
