@@ -118,6 +118,7 @@ pub fn describe(status: ExitStatus) -> String {
             libc::SIGSEGV => " (SIGSEGV)",
             libc::SIGABRT => " (SIGABRT)",
             libc::SIGXCPU => " (SIGXCPU: CPU time limit)",
+            libc::SIGXFSZ => " (SIGXFSZ: file size limit)",
             libc::SIGBUS => " (SIGBUS)",
             _ => "",
         };

@@ -164,18 +164,28 @@ pub fn compile_function(f: &Function) -> Vec<u8> {
                 "Simplify the function, or ask a superuser to raise plrust.compile_timeout.".into(),
             ),
         ),
-        Err(CompileError::Killed { signal, .. }) => raise(
-            PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
-            format!("compiling plrust function \"{name}\" exceeded a resource limit"),
-            Some(format!(
-                "The compiler was terminated by {}.",
-                signal_name(signal)
-            )),
-            Some(
-                "Simplify the function, or ask a superuser to raise plrust.compile_memory_limit."
-                    .into(),
-            ),
-        ),
+        Err(CompileError::Crashed {
+            status,
+            diagnostics,
+        }) => {
+            // The last lines say why when the loader or the driver failed.
+            let said: Vec<&str> = diagnostics.lines().rev().take(3).collect();
+            let said: Vec<&str> = said.into_iter().rev().collect();
+            raise(
+                PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+                format!("compiling plrust function \"{name}\" exceeded a resource limit"),
+                Some(format!(
+                    "The compiler {}.{}{}",
+                    plrust_bgworker::spawn::describe(status),
+                    if said.is_empty() { "" } else { "\n" },
+                    said.join("\n")
+                )),
+                Some(
+                    "Simplify the function, or ask a superuser to raise plrust.compile_memory_limit."
+                        .into(),
+                ),
+            )
+        }
         Err(CompileError::Cancelled(())) => {
             pgrx::check_for_interrupts!();
             raise(
@@ -197,15 +207,3 @@ pub fn compile_function(f: &Function) -> Vec<u8> {
     }
 }
 
-/// How a signal that ended the compiler is named in DETAIL.
-fn signal_name(signal: i32) -> String {
-    let name = match signal {
-        libc::SIGKILL => "SIGKILL",
-        libc::SIGXCPU => "SIGXCPU (CPU time limit)",
-        libc::SIGXFSZ => "SIGXFSZ (file size limit)",
-        libc::SIGABRT => "SIGABRT (out of memory or stack)",
-        libc::SIGSEGV => "SIGSEGV",
-        _ => return format!("signal {signal}"),
-    };
-    name.into()
-}

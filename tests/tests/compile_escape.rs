@@ -192,3 +192,26 @@ fn pg_cancel_backend_during_compilation_cancels_and_kills_rustc() {
     assert_eq!(one::<i32>(&mut c, "SELECT 1"), 1);
     health.assert_unharmed();
 }
+
+#[test]
+fn the_compiler_runs_under_plrust_compile_memory_limit() {
+    let health = Health::before();
+    let mut c = client();
+    let salt = std::process::id();
+    let create = format!(
+        "CREATE OR REPLACE FUNCTION fn_compile_mem() RETURNS int LANGUAGE plrust AS $$
+             let _salt = {salt}; let v = vec![1, 2, 3]; Ok(Some(v.len() as i32))
+         $$"
+    );
+    // rustc alone maps more than this (its driver and LLVM libraries).
+    let e = error_of(
+        &mut c,
+        &format!("SET plrust.compile_memory_limit = '256MB'; {create}"),
+    );
+    assert_eq!(e.code().code(), "54000", "{e:?}");
+    assert!(e.hint().unwrap().contains("plrust.compile_memory_limit"), "{e:?}");
+    c.batch_execute(&format!("RESET plrust.compile_memory_limit; {create}"))
+        .unwrap();
+    assert_eq!(one::<i32>(&mut c, "SELECT fn_compile_mem()"), 3);
+    health.assert_unharmed();
+}

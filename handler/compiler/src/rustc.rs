@@ -41,6 +41,8 @@ pub const REJECTION_FILE: &str = "rejection.json";
 pub const EXIT_REJECTED: i32 = 3;
 pub const EXIT_SANDBOX: i32 = 4;
 pub const EXIT_USAGE: i32 = 5;
+/// The driver could not get the memory for its parser's stack.
+pub const EXIT_RESOURCE: i32 = 6;
 
 /// Where the compiler kit lives (laid out by scripts/install-kit.sh).
 #[derive(Debug, Clone)]
@@ -93,8 +95,12 @@ pub enum CompileError<E> {
     Rejected { diagnostics: String },
     /// rustc was killed after the wall-clock timeout.
     Timeout(Duration),
-    /// rustc died of a signal (an rlimit, usually).
-    Killed { signal: i32, diagnostics: String },
+    /// The driver or rustc died of a signal or ended with an exit code
+    /// that is not a verdict on the crate: an rlimit, usually.
+    Crashed {
+        status: std::process::ExitStatus,
+        diagnostics: String,
+    },
     /// The caller's check asked to stop (the query was cancelled).
     Cancelled(E),
     /// Something around rustc failed (missing kit, I/O).
@@ -232,13 +238,6 @@ pub fn compile<E>(
     // SAFETY: as above.
     unsafe { libc::kill(-(child.id() as libc::pid_t), libc::SIGKILL) };
     let diagnostics = read_bounded(&diag, 1 << 20);
-    use std::os::unix::process::ExitStatusExt;
-    if let Some(signal) = status.signal() {
-        return Err(CompileError::Killed {
-            signal,
-            diagnostics,
-        });
-    }
     match status.code() {
         Some(0) => {
             fs::read(dir.join(OUTPUT_FILE)).map_err(|e| io_err("reading the compiled function", e))
@@ -251,7 +250,12 @@ pub fn compile<E>(
                 .and_then(Err)
         }
         Some(EXIT_SANDBOX | EXIT_USAGE) => Err(CompileError::Io(diagnostics)),
-        _ => Err(CompileError::Rejected { diagnostics }),
+        // rustc's verdict: the crate has errors.
+        Some(1) => Err(CompileError::Rejected { diagnostics }),
+        _ => Err(CompileError::Crashed {
+            status,
+            diagnostics,
+        }),
     }
 }
 

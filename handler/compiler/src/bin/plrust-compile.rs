@@ -20,7 +20,7 @@ use plrust_compiler::rustc::{self, Toolchain};
 /// The parser's stack.  Deeply nested bodies are legal Rust up to a point;
 /// this reaches far beyond what rustc accepts by default, and costs only
 /// address space (bounded by RLIMIT_AS) until used.
-const CHECK_STACK: usize = 256 << 20;
+const CHECK_STACK: usize = 64 << 20;
 
 fn fail(code: i32, message: &str) -> ! {
     eprintln!("plrust-compile: {message}");
@@ -41,14 +41,13 @@ fn main() {
 
     let body = std::fs::read_to_string(dir.join(rustc::BODY_FILE))
         .unwrap_or_else(|e| fail(rustc::EXIT_USAGE, &format!("reading the body: {e}")));
-    let checked = std::thread::Builder::new()
+    let checker = std::thread::Builder::new()
         .stack_size(CHECK_STACK)
         .spawn(move || check::check_body(&body))
-        .and_then(|t| {
-            t.join()
-                .map_err(|_| std::io::Error::other("the source check panicked"))
-        })
-        .unwrap_or_else(|e| fail(rustc::EXIT_USAGE, &e.to_string()));
+        .unwrap_or_else(|e| fail(rustc::EXIT_RESOURCE, &format!("no stack for the check: {e}")));
+    let checked = checker
+        .join()
+        .unwrap_or_else(|_| fail(rustc::EXIT_USAGE, "the source check panicked"));
     if let Err(rejection) = checked {
         reject(&dir, &rejection);
     }
