@@ -32,16 +32,17 @@ REVOKE ALL ON plrust.artifacts FROM PUBLIC;
 CREATE FUNCTION plrust.worker_status(
     OUT slot int, OUT executor_pid int, OUT generation bigint,
     OUT database_oid oid, OUT role_oid oid, OUT sealed bool,
-    OUT functions_loaded int, OUT busy_backend_pid int)
+    OUT functions_loaded int, OUT busy_backend_pid int, OUT memory_limit_mb int)
     RETURNS SETOF record
     AS 'MODULE_PATHNAME', 'worker_status_wrapper' LANGUAGE C;
 
--- One row per pool slot: its executor, the principal it serves, what it
--- has loaded, and the backend using it right now.
+-- One row per pool slot: its executor, the principal it serves (and the
+-- address-space limit it was bound with), what it has loaded, and the
+-- backend using it right now.
 CREATE VIEW plrust.workers AS
     SELECT w.slot, w.executor_pid, w.generation,
            d.datname AS database, r.rolname AS function_owner,
-           w.sealed, w.functions_loaded, w.busy_backend_pid
+           w.sealed, w.functions_loaded, w.busy_backend_pid, w.memory_limit_mb
     FROM plrust.worker_status() w
     LEFT JOIN pg_catalog.pg_database d ON d.oid = w.database_oid
     LEFT JOIN pg_catalog.pg_roles r ON r.oid = w.role_oid;

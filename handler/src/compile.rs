@@ -206,4 +206,3 @@ pub fn compile_function(f: &Function) -> Vec<u8> {
         ),
     }
 }
-

@@ -19,6 +19,7 @@ fn worker_status() -> TableIterator<
         name!(sealed, bool),
         name!(functions_loaded, i32),
         name!(busy_backend_pid, Option<i32>),
+        name!(memory_limit_mb, Option<i32>),
     ),
 > {
     let rows: Vec<_> = (0..pool::slot_count())
@@ -41,6 +42,7 @@ fn worker_status() -> TableIterator<
                     0
                 },
                 (owner != 0).then_some(owner),
+                bound.then(|| s.bound_memory_mb.load(Ordering::Relaxed) as i32),
             )
         })
         .collect();

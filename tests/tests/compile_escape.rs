@@ -209,7 +209,10 @@ fn the_compiler_runs_under_plrust_compile_memory_limit() {
         &format!("SET plrust.compile_memory_limit = '256MB'; {create}"),
     );
     assert_eq!(e.code().code(), "54000", "{e:?}");
-    assert!(e.hint().unwrap().contains("plrust.compile_memory_limit"), "{e:?}");
+    assert!(
+        e.hint().unwrap().contains("plrust.compile_memory_limit"),
+        "{e:?}"
+    );
     c.batch_execute(&format!("RESET plrust.compile_memory_limit; {create}"))
         .unwrap();
     assert_eq!(one::<i32>(&mut c, "SELECT fn_compile_mem()"), 3);

@@ -340,3 +340,70 @@ fn rustc_runs_with_an_empty_environment() {
         other => panic!("expected rustc to find no PATH: {other:?}"),
     }
 }
+
+/// (soft, hard) of one line of /proc/PID/limits.
+fn limit(pid: i32, name: &str) -> (String, String) {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/limits")).expect("/proc limits");
+    let line = text
+        .lines()
+        .find(|l| l.starts_with(name))
+        .unwrap_or_else(|| panic!("no {name} in /proc/{pid}/limits"));
+    let mut fields = line[name.len()..].split_whitespace();
+    (
+        fields.next().unwrap().to_string(),
+        fields.next().unwrap().to_string(),
+    )
+}
+
+#[test]
+fn a_sealed_executor_has_its_limits_an_empty_environment_and_cwd_root() {
+    let mut c = client();
+    let mb: i32 = one(
+        &mut c,
+        "SELECT setting::int FROM pg_settings WHERE name = 'plrust.executor_memory_limit'",
+    );
+    sealed_executors("fn_probe_limits");
+    let rows = c
+        .query(
+            "SELECT executor_pid, memory_limit_mb FROM plrust.workers WHERE sealed",
+            &[],
+        )
+        .unwrap();
+    let executors: Vec<(i32, i32)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+    assert!(
+        executors.iter().any(|&(_, m)| m == mb),
+        "no executor bound with this session's limit: {executors:?}"
+    );
+    let mut checked = 0;
+    for (pid, limit_mb) in executors {
+        let Ok(environ) = std::fs::read(format!("/proc/{pid}/environ")) else {
+            continue; // replaced meanwhile
+        };
+        assert!(environ.is_empty(), "executor {pid} has an environment");
+        assert_eq!(
+            std::fs::read_link(format!("/proc/{pid}/cwd")).unwrap(),
+            std::path::Path::new("/")
+        );
+        for (name, want) in [
+            ("Max open files", "0"),
+            ("Max file size", "0"),
+            ("Max processes", "0"),
+            ("Max core file size", "0"),
+        ] {
+            assert_eq!(
+                limit(pid, name),
+                (want.into(), want.into()),
+                "{name} of {pid}"
+            );
+        }
+        // The limit of the session that bound it, for good (soft = hard).
+        let bytes = (u64::from(limit_mb as u32) << 20).to_string();
+        assert_eq!(
+            limit(pid, "Max address space"),
+            (bytes.clone(), bytes),
+            "executor {pid}"
+        );
+        checked += 1;
+    }
+    assert!(checked > 0);
+}

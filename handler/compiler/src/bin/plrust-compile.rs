@@ -44,7 +44,12 @@ fn main() {
     let checker = std::thread::Builder::new()
         .stack_size(CHECK_STACK)
         .spawn(move || check::check_body(&body))
-        .unwrap_or_else(|e| fail(rustc::EXIT_RESOURCE, &format!("no stack for the check: {e}")));
+        .unwrap_or_else(|e| {
+            fail(
+                rustc::EXIT_RESOURCE,
+                &format!("no stack for the check: {e}"),
+            )
+        });
     let checked = checker
         .join()
         .unwrap_or_else(|_| fail(rustc::EXIT_USAGE, "the source check panicked"));
