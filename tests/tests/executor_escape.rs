@@ -5,6 +5,43 @@ use plrust_tests::{
     client, datadir, error_of, install_unchecked, install_unchecked_as, one, Health,
 };
 
+/// A body that calls one C function: `decl` declares it, `call` calls it
+/// (its result converted to i64 is added to the argument and returned).
+fn calling(decl: &str, call: &str) -> String {
+    format!(
+        "#[allow(unsafe_code)]
+         fn act() -> i64 {{
+             extern \"C\" {{ {decl} }}
+             unsafe {{ {call} as i64 }}
+         }}
+         Ok(Some(act() + x))"
+    )
+}
+
+/// A body whose `at_load` statements run when an executor loads it, as a
+/// constructor (.init_array), before SEAL; it returns `ret`.
+fn at_load(statements: &str, ret: &str) -> String {
+    format!(
+        "#[allow(unsafe_code)]
+         extern \"C\" fn at_load() {{ {statements} }}
+         #[allow(unsafe_code)]
+         #[used]
+         #[link_section = \".init_array\"]
+         static AT_LOAD: extern \"C\" fn() = at_load;
+         Ok(Some({ret}))"
+    )
+}
+
+/// Calling `decl`'s function from a sealed executor kills it (SIGSYS); the
+/// call fails, nothing else.
+fn assert_call_is_killed(name: &str, decl: &str, call: &str) {
+    let health = Health::before();
+    let mut c = client();
+    install_unchecked(&mut c, name, &calling(decl, call));
+    assert_killed_by_seccomp(&mut c, name);
+    health.assert_unharmed();
+}
+
 /// The call fails because seccomp killed its executor (SIGSYS).
 fn assert_killed_by_seccomp(c: &mut postgres::Client, name: &str) {
     let e = error_of(c, &format!("SELECT {name}(1)"));
@@ -19,16 +56,13 @@ fn user_code_cannot_write_to_the_server_log_or_stderr() {
     let marker = format!("PLRUST-ESCAPE-MARKER-{}", std::process::id());
     for fd in [1, 2] {
         let name = format!("fn_x_write_{fd}");
+        let line = format!("{marker}\n");
         install_unchecked(
             &mut c,
             &name,
-            &format!(
-                "#[allow(unsafe_code)]
-                 fn say(m: &str) -> isize {{
-                     extern \"C\" {{ fn write(fd: i32, buf: *const u8, n: usize) -> isize; }}
-                     unsafe {{ write({fd}, m.as_ptr(), m.len()) }}
-                 }}
-                 Ok(Some(say(\"{marker}\\n\") as i64 + x))"
+            &calling(
+                "fn write(fd: i32, buf: *const u8, n: usize) -> isize;",
+                &format!("write({fd}, {line:?}.as_ptr(), {})", line.len()),
             ),
         );
         // write fails (EBADF) rather than killing, so that std's own
@@ -42,57 +76,26 @@ fn user_code_cannot_write_to_the_server_log_or_stderr() {
 
 #[test]
 fn user_code_cannot_open_files() {
-    let health = Health::before();
-    let mut c = client();
-    install_unchecked(
-        &mut c,
+    assert_call_is_killed(
         "fn_x_open",
-        "#[allow(unsafe_code)]
-         fn open_passwd() -> i32 {
-             extern \"C\" { fn open(path: *const u8, flags: i32) -> i32; }
-             unsafe { open(b\"/etc/passwd\\0\".as_ptr(), 0) }
-         }
-         Ok(Some(open_passwd() as i64 + x))",
+        "fn open(path: *const u8, flags: i32) -> i32;",
+        "open(b\"/etc/passwd\\0\".as_ptr(), 0)",
     );
-    assert_killed_by_seccomp(&mut c, "fn_x_open");
-    health.assert_unharmed();
 }
 
 #[test]
 fn user_code_cannot_start_processes() {
-    let health = Health::before();
-    let mut c = client();
-    install_unchecked(
-        &mut c,
-        "fn_x_fork",
-        "#[allow(unsafe_code)]
-         fn fork_once() -> i32 {
-             extern \"C\" { fn fork() -> i32; }
-             unsafe { fork() }
-         }
-         Ok(Some(fork_once() as i64 + x))",
-    );
-    assert_killed_by_seccomp(&mut c, "fn_x_fork");
-    health.assert_unharmed();
+    assert_call_is_killed("fn_x_fork", "fn fork() -> i32;", "fork()");
 }
 
 #[test]
 fn user_code_cannot_map_new_executable_code() {
-    let health = Health::before();
-    let mut c = client();
-    install_unchecked(
-        &mut c,
+    // PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS
+    assert_call_is_killed(
         "fn_x_exec_map",
-        "#[allow(unsafe_code)]
-         fn map_exec() -> usize {
-             extern \"C\" { fn mmap(a: usize, len: usize, prot: i32, flags: i32, fd: i32, off: i64) -> usize; }
-             // PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS
-             unsafe { mmap(0, 4096, 1 | 4, 0x02 | 0x20, -1, 0) }
-         }
-         Ok(Some(map_exec() as i64 + x))",
+        "fn mmap(a: usize, len: usize, prot: i32, flags: i32, fd: i32, off: i64) -> usize;",
+        "mmap(0, 4096, 1 | 4, 0x02 | 0x20, -1, 0)",
     );
-    assert_killed_by_seccomp(&mut c, "fn_x_exec_map");
-    health.assert_unharmed();
 }
 
 #[test]
@@ -129,23 +132,21 @@ fn code_that_runs_while_loading_cannot_read_files() {
         &mut c,
         Some("plrust_ctor_reader"),
         "fn_x_ctor",
-        "use core::sync::atomic::{AtomicI64, Ordering};
-         static OPENED: AtomicI64 = AtomicI64::new(-100);
-         #[allow(unsafe_code)]
-         extern \"C\" fn at_load() {
-             extern \"C\" {
-                 fn open(path: *const u8, flags: i32) -> i32;
-                 fn __errno_location() -> *mut i32;
-             }
-             let fd = unsafe { open(b\"/etc/passwd\\0\".as_ptr(), 0) };
-             let result = if fd < 0 { -(unsafe { *__errno_location() }) } else { fd };
-             OPENED.store(result as i64, Ordering::Relaxed);
-         }
-         #[allow(unsafe_code)]
-         #[used]
-         #[link_section = \".init_array\"]
-         static AT_LOAD: extern \"C\" fn() = at_load;
-         Ok(Some(OPENED.load(Ordering::Relaxed) + x - x))",
+        &format!(
+            "use core::sync::atomic::{{AtomicI64, Ordering}};
+             static OPENED: AtomicI64 = AtomicI64::new(-100);
+             {}",
+            at_load(
+                "extern \"C\" {
+                     fn open(path: *const u8, flags: i32) -> i32;
+                     fn __errno_location() -> *mut i32;
+                 }
+                 let fd = unsafe { open(b\"/etc/passwd\\0\".as_ptr(), 0) };
+                 let result = if fd < 0 { -(unsafe { *__errno_location() }) } else { fd };
+                 OPENED.store(result as i64, Ordering::Relaxed);",
+                "OPENED.load(Ordering::Relaxed) + x - x",
+            )
+        ),
     );
     assert_eq!(
         one::<i64>(&mut c, "SELECT fn_x_ctor(1)"),
@@ -153,6 +154,10 @@ fn code_that_runs_while_loading_cannot_read_files() {
         "open at load time should fail with EACCES"
     );
 }
+
+/// Load-time code that opens a UDP socket (AF_INET, SOCK_DGRAM).
+const SOCKET_AT_LOAD: &str = "extern \"C\" { fn socket(domain: i32, ty: i32, proto: i32) -> i32; }
+                              unsafe { socket(2, 2, 0) };";
 
 #[test]
 fn code_that_runs_while_loading_cannot_open_sockets() {
@@ -164,16 +169,7 @@ fn code_that_runs_while_loading_cannot_open_sockets() {
         &mut c,
         Some("plrust_ctor_attacker"),
         "fn_x_ctor_socket",
-        "#[allow(unsafe_code)]
-         extern \"C\" fn at_load() {
-             extern \"C\" { fn socket(domain: i32, ty: i32, proto: i32) -> i32; }
-             unsafe { socket(2, 2, 0) };
-         }
-         #[allow(unsafe_code)]
-         #[used]
-         #[link_section = \".init_array\"]
-         static AT_LOAD: extern \"C\" fn() = at_load;
-         Ok(Some(x))",
+        &at_load(SOCKET_AT_LOAD, "x"),
     );
     let e = error_of(&mut c, "SELECT fn_x_ctor_socket(1)");
     assert_eq!(e.code().code(), "38000", "{e:?}");
@@ -182,21 +178,12 @@ fn code_that_runs_while_loading_cannot_open_sockets() {
 
 #[test]
 fn user_code_cannot_open_sockets() {
-    let health = Health::before();
-    let mut c = client();
-    install_unchecked(
-        &mut c,
+    // AF_INET, SOCK_STREAM
+    assert_call_is_killed(
         "fn_x_socket",
-        "#[allow(unsafe_code)]
-         fn connect_out() -> i32 {
-             extern \"C\" { fn socket(domain: i32, ty: i32, proto: i32) -> i32; }
-             // AF_INET, SOCK_STREAM
-             unsafe { socket(2, 1, 0) }
-         }
-         Ok(Some(connect_out() as i64 + x))",
+        "fn socket(domain: i32, ty: i32, proto: i32) -> i32;",
+        "socket(2, 1, 0)",
     );
-    assert_killed_by_seccomp(&mut c, "fn_x_socket");
-    health.assert_unharmed();
 }
 
 #[test]
@@ -211,16 +198,7 @@ fn a_function_that_breaks_its_executor_at_load_costs_only_its_own_calls() {
         &mut c,
         Some(owner),
         "fn_x_bad_neighbour",
-        "#[allow(unsafe_code)]
-         extern \"C\" fn at_load() {
-             extern \"C\" { fn socket(domain: i32, ty: i32, proto: i32) -> i32; }
-             unsafe { socket(2, 2, 0) };
-         }
-         #[allow(unsafe_code)]
-         #[used]
-         #[link_section = \".init_array\"]
-         static AT_LOAD: extern \"C\" fn() = at_load;
-         Ok(Some(x))",
+        &at_load(SOCKET_AT_LOAD, "x"),
     );
     c.batch_execute(&format!(
         "SET ROLE {owner};
