@@ -217,3 +217,39 @@ fn a_function_that_breaks_its_executor_at_load_costs_only_its_own_calls() {
     assert_eq!(one::<i64>(&mut other, "SELECT fn_x_good_neighbour(5)"), 10);
     health.assert_unharmed();
 }
+
+#[test]
+fn user_code_cannot_signal_other_processes() {
+    // tgkill is allowed only towards the executor itself (abort() raises
+    // SIGABRT that way); towards anyone else it kills the executor. The
+    // target is a harmless process of the same OS user, and the signal is
+    // 0, so even a failing sandbox would hurt nobody; kill() is not allowed
+    // at all.
+    let mut target = std::process::Command::new("runuser")
+        .args(["-u", "postgres", "--", "sleep", "60"])
+        .spawn()
+        .unwrap();
+    // runuser's child is the sleep.
+    let children = format!("/proc/{0}/task/{0}/children", target.id());
+    let mut children_text = String::new();
+    for _ in 0..200 {
+        children_text = std::fs::read_to_string(&children).unwrap_or_default();
+        if !children_text.trim().is_empty() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let pid: i32 = children_text.trim().parse().unwrap();
+    assert_call_is_killed(
+        "fn_x_tgkill",
+        "fn syscall(n: i64, a: i64, b: i64, c: i64) -> i64;",
+        &format!("syscall(234, {pid}, {pid}, 0)"), // SYS_tgkill
+    );
+    assert_call_is_killed(
+        "fn_x_kill",
+        "fn kill(pid: i32, sig: i32) -> i32;",
+        &format!("kill({pid}, 0)"),
+    );
+    let _ = target.kill();
+    let _ = target.wait();
+}
