@@ -1,5 +1,6 @@
-//! The executor's file-system box, from its start: no path can be opened,
-//! no TCP connection made, no signal sent outside the box.
+//! The executor's file-system box, from its start: no path can be opened
+//! (and, on kernels that support it, no TCP connection made and no signal
+//! sent outside the box: a second fence behind seccomp, which forbids both).
 //!
 //! seccomp forbids opening files only after SEAL, because loading needs
 //! `openat` (dlopen opens each function's memfd through /proc/self/fd).
