@@ -235,3 +235,24 @@ pub fn ensure_role(c: &mut Client, name: &str) {
     ))
     .unwrap();
 }
+
+/// Poll `ready` every 5 ms until it gives a value; panic after `timeout`,
+/// saying what never happened.  For what another process does in its own
+/// time: a death, a release, a replacement.
+pub fn wait_for<T>(
+    what: &str,
+    timeout: std::time::Duration,
+    mut ready: impl FnMut() -> Option<T>,
+) -> T {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        if let Some(value) = ready() {
+            return value;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}

@@ -5,24 +5,24 @@
 use std::time::{Duration, Instant};
 
 use plrust_compiler::rustc::CompileError;
-use plrust_tests::{client, compile_bypassing_check, datadir, error_of, one, Health};
+use plrust_tests::{client, compile_bypassing_check, datadir, error_of, one, wait_for, Health};
 
 /// No process (driver, rustc, linker) is still working in a build
 /// directory of this backend.
 fn assert_no_compiler_left(backend: i32) {
     // Killing is asynchronous for the group's other members: allow a moment.
     let pattern = format!("pg_plrust/build/[0-9]+-{backend}-");
-    for _ in 0..50 {
-        let left = std::process::Command::new("pgrep")
-            .args(["-f", &pattern])
-            .output()
-            .unwrap();
-        if left.stdout.is_empty() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    panic!("a compiler process outlived its CREATE FUNCTION");
+    wait_for(
+        "the compiler processes to end",
+        Duration::from_secs(1),
+        || {
+            let left = std::process::Command::new("pgrep")
+                .args(["-f", &pattern])
+                .output()
+                .unwrap();
+            left.stdout.is_empty().then_some(())
+        },
+    );
 }
 
 #[test]

@@ -1,8 +1,10 @@
 //! Attacks from inside an executor, with the source check bypassed (see
 //! install_unchecked): what the process sandbox alone stops.
 
+use std::time::Duration;
+
 use plrust_tests::{
-    client, datadir, error_of, install_unchecked, install_unchecked_as, one, Health,
+    client, datadir, error_of, install_unchecked, install_unchecked_as, one, wait_for, Health,
 };
 
 /// A body that calls one C function: `decl` declares it, `call` calls it
@@ -231,15 +233,10 @@ fn user_code_cannot_signal_other_processes() {
         .unwrap();
     // runuser's child is the sleep.
     let children = format!("/proc/{0}/task/{0}/children", target.id());
-    let mut children_text = String::new();
-    for _ in 0..200 {
-        children_text = std::fs::read_to_string(&children).unwrap_or_default();
-        if !children_text.trim().is_empty() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
-    let pid: i32 = children_text.trim().parse().unwrap();
+    let pid: i32 = wait_for("runuser to start sleep", Duration::from_secs(2), || {
+        let text = std::fs::read_to_string(&children).unwrap_or_default();
+        text.trim().parse().ok()
+    });
     assert_call_is_killed(
         "fn_x_tgkill",
         "fn syscall(n: i64, a: i64, b: i64, c: i64) -> i64;",

@@ -5,7 +5,9 @@
 
 use std::time::{Duration, Instant};
 
-use plrust_tests::{client, error_of, install_unchecked, install_unchecked_crate, one, Health};
+use plrust_tests::{
+    client, error_of, install_unchecked, install_unchecked_crate, one, wait_for, Health,
+};
 use postgres::Client;
 
 /// Create `name(x bigint)` from `body` and `{name}_ok`, which returns x.
@@ -52,14 +54,14 @@ fn process_exists(pid: i32) -> bool {
 
 /// Wait until `pid` is gone (it may be a zombie for a moment).
 fn assert_dies(pid: i32) {
-    for _ in 0..200 {
-        let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-        if !process_exists(pid) || state.contains(") Z ") {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    panic!("executor {pid} is still running");
+    wait_for(
+        &format!("executor {pid} to die"),
+        Duration::from_secs(2),
+        || {
+            let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            (!process_exists(pid) || state.contains(") Z ")).then_some(())
+        },
+    );
 }
 
 /// Tests that keep an executor spinning take turns: two cores shared by
@@ -94,18 +96,16 @@ fn start_spinning(
         (e, Instant::now())
     });
     let mut observer = client();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if let Some(pid) = executor_of_backend(&mut observer, backend) {
-            // Busy, and its executor has the call (state R, running).
-            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-            if stat.contains(") R ") {
-                return (backend, pid, t);
-            }
-        }
-        assert!(Instant::now() < deadline, "the call never started");
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    let executor = wait_for("the call to start", Duration::from_secs(20), || {
+        executor_of_backend(&mut observer, backend).filter(|&pid| running(pid))
+    });
+    (backend, executor, t)
+}
+
+/// The process is on a CPU or ready for one (state R): an executor with a call.
+fn running(pid: i32) -> bool {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    stat.contains(") R ")
 }
 
 #[test]
@@ -268,8 +268,7 @@ fn a_client_that_disconnects_mid_call_leaves_no_slot_or_executor_stuck() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let (backend, executor) = loop {
+    let (backend, executor) = wait_for("the call to start", Duration::from_secs(20), || {
         let row = c
             .query_opt(
                 "SELECT w.busy_backend_pid, w.executor_pid FROM plrust.workers w
@@ -277,17 +276,10 @@ fn a_client_that_disconnects_mid_call_leaves_no_slot_or_executor_stuck() {
                  WHERE a.query LIKE '%fn_f_disc(1)%'",
                 &[],
             )
-            .unwrap();
-        if let Some((backend, Some(executor))) = row.map(|r| (r.get::<_, i32>(0), r.get(1))) {
-            let stat =
-                std::fs::read_to_string(format!("/proc/{executor}/stat")).unwrap_or_default();
-            if stat.contains(") R ") {
-                break (backend, executor);
-            }
-        }
-        assert!(Instant::now() < deadline, "the call never started");
-        std::thread::sleep(Duration::from_millis(5));
-    };
+            .unwrap()?;
+        let executor: Option<i32> = row.get(1);
+        Some((row.get::<_, i32>(0), executor?)).filter(|&(_, e)| running(e))
+    });
     psql.kill().unwrap();
     psql.wait().unwrap();
     assert_dies(executor);
@@ -298,7 +290,8 @@ fn a_client_that_disconnects_mid_call_leaves_no_slot_or_executor_stuck() {
 }
 
 fn wait_until_released(c: &mut Client, backend: i32) {
-    for _ in 0..300 {
+    let what = format!("backend {backend} to give its slot back");
+    wait_for(&what, Duration::from_secs(3), || {
         let held: i64 = c
             .query_one(
                 "SELECT count(*) FROM plrust.workers WHERE busy_backend_pid = $1",
@@ -306,12 +299,8 @@ fn wait_until_released(c: &mut Client, backend: i32) {
             )
             .unwrap()
             .get(0);
-        if held == 0 {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    panic!("backend {backend} still holds a slot");
+        (held == 0).then_some(())
+    });
 }
 
 /// A crate whose plrust_entry does `action` (statements using `args`,

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use plrust_tests::{client, client_as, ensure_role, error_of, one, Health};
+use plrust_tests::{client, client_as, ensure_role, error_of, one, wait_for, Health};
 
 static ALONE: Mutex<()> = Mutex::new(());
 
@@ -109,15 +109,13 @@ fn a_full_pool_makes_a_call_wait_then_fail_clearly() {
             h.batch_execute("SET statement_timeout = '60s'; SELECT fn_t_hold(1)")
         }));
     }
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while one::<i64>(
-        &mut c,
-        "SELECT count(*) FROM plrust.workers WHERE busy_backend_pid IS NOT NULL AND sealed",
-    ) < slots
-    {
-        assert!(Instant::now() < deadline, "the pool never filled");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_for("the pool to fill", Duration::from_secs(30), || {
+        let busy: i64 = one(
+            &mut c,
+            "SELECT count(*) FROM plrust.workers WHERE busy_backend_pid IS NOT NULL AND sealed",
+        );
+        (busy == slots).then_some(())
+    });
     let start = Instant::now();
     let e = error_of(
         &mut c,
@@ -231,39 +229,33 @@ fn the_executors_system_calls_match_the_allowlist_under_strace() {
         strace.arg("-p").arg(w.to_string());
     }
     let strace = Tracer(strace.spawn().expect("strace (installed by setup.sh)"));
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while workers
-        .iter()
-        .any(|w| plrust_tests::proc_status(*w, "TracerPid") == "0")
-    {
-        assert!(Instant::now() < deadline, "strace did not attach");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    wait_for("strace to attach", Duration::from_secs(10), || {
+        let attached = workers
+            .iter()
+            .all(|w| plrust_tests::proc_status(*w, "TracerPid") != "0");
+        attached.then_some(())
+    });
     // Fresh executors, born under the trace.
     for e in &executors {
         // SAFETY: kill(2) of an executor pid read from plrust.workers.
         unsafe { libc::kill(*e, libc::SIGKILL) };
     }
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let now: Vec<Option<i32>> = c
-            .query("SELECT executor_pid FROM plrust.workers", &[])
-            .unwrap()
-            .iter()
-            .map(|r| r.get(0))
-            .collect();
-        if now
-            .iter()
-            .all(|p| p.is_some_and(|p| !executors.contains(&p)))
-        {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "executors were not replaced: {now:?}"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    wait_for(
+        "the executors to be replaced",
+        Duration::from_secs(20),
+        || {
+            let now: Vec<Option<i32>> = c
+                .query("SELECT executor_pid FROM plrust.workers", &[])
+                .unwrap()
+                .iter()
+                .map(|r| r.get(0))
+                .collect();
+            let replaced = now
+                .iter()
+                .all(|p| p.is_some_and(|p| !executors.contains(&p)));
+            replaced.then_some(())
+        },
+    );
     for x in [1, 2, 5, 3, 4, 1] {
         let r = c.query_one(&format!("SELECT fn_t_work({x})"), &[]);
         assert_eq!(r.is_err(), x == 3, "x = {x}: {r:?}");
