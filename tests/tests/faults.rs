@@ -317,70 +317,65 @@ fn rogue_crate(action: &str) -> String {
     )
 }
 
-#[test]
-fn a_malformed_reply_is_an_error() {
+/// A rogue `plrust_entry` doing `action` makes its call fail as a
+/// misbehaving executor, and costs nothing else.
+fn assert_rogue_reply_is_an_error(name: &str, action: &str) {
     let health = Health::before();
     let mut c = client();
-    install_unchecked_crate(
-        &mut c,
-        "fn_f_garbage",
-        &rogue_crate("for i in 0..100 { *out.add(i) = 0xff; } 100"),
-    );
-    let e = assert_costs_one_call(&mut c, health, "fn_f_garbage", "38000");
+    install_unchecked_crate(&mut c, name, &rogue_crate(action));
+    let e = assert_costs_one_call(&mut c, health, name, "38000");
     assert!(e.message().contains("misbehaved"), "{e:?}");
+}
+
+#[test]
+fn a_malformed_reply_is_an_error() {
+    assert_rogue_reply_is_an_error(
+        "fn_f_garbage",
+        "for i in 0..100 { *out.add(i) = 0xff; } 100",
+    );
 }
 
 #[test]
 fn an_oversized_reply_is_an_error() {
-    let health = Health::before();
-    let mut c = client();
-    install_unchecked_crate(
-        &mut c,
+    assert_rogue_reply_is_an_error(
         "fn_f_oversized",
-        &rogue_crate("for i in 0..64 { *out.add(i) = 7; } usize::MAX"),
+        "for i in 0..64 { *out.add(i) = 7; } usize::MAX",
     );
-    let e = assert_costs_one_call(&mut c, health, "fn_f_oversized", "38000");
-    assert!(e.message().contains("misbehaved"), "{e:?}");
 }
+
+/// User code can find the channel: its arguments are in it (the small ones
+/// inline in the header, 32 bytes in).  These statements point `header` at
+/// its u32 words (0 state, 5 status, 6 reply length); the rogue then keeps
+/// running, so the executor never replies itself.
+const HEADER: &str = "let header = args.sub(32) as *mut u32;
+    let state = &*(header as *const core::sync::atomic::AtomicU32);";
 
 #[test]
 fn a_reply_forged_in_the_channel_header_is_an_error() {
-    // User code can find the channel: its arguments are in it (the small
-    // ones inline in the header).  It forges a reply with an impossible
-    // length and then keeps running, so the executor never replies itself.
-    let health = Health::before();
-    let mut c = client();
-    install_unchecked_crate(
-        &mut c,
+    // A reply with an impossible length.
+    assert_rogue_reply_is_an_error(
         "fn_f_forged",
-        &rogue_crate(
-            "let header = args.sub(32) as *mut u32;
+        &format!(
+            "{HEADER}
              core::ptr::write_volatile(header.add(6), u32::MAX);
              core::ptr::write_volatile(header.add(5), 0);
-             (*(header as *const core::sync::atomic::AtomicU32)).store(3, core::sync::atomic::Ordering::Release);
-             loop { core::hint::spin_loop(); }",
+             state.store(3, core::sync::atomic::Ordering::Release);
+             loop {{ core::hint::spin_loop(); }}"
         ),
     );
-    let e = assert_costs_one_call(&mut c, health, "fn_f_forged", "38000");
-    assert!(e.message().contains("misbehaved"), "{e:?}");
 }
 
 #[test]
 fn an_out_of_order_channel_state_is_an_error() {
     // The executor claims to be starting again in the middle of a call.
-    let health = Health::before();
-    let mut c = client();
-    install_unchecked_crate(
-        &mut c,
+    assert_rogue_reply_is_an_error(
         "fn_f_state",
-        &rogue_crate(
-            "let header = args.sub(32) as *mut u32;
-             (*(header as *const core::sync::atomic::AtomicU32)).store(0, core::sync::atomic::Ordering::Release);
-             loop { core::hint::spin_loop(); }",
+        &format!(
+            "{HEADER}
+             state.store(0, core::sync::atomic::Ordering::Release);
+             loop {{ core::hint::spin_loop(); }}"
         ),
     );
-    let e = assert_costs_one_call(&mut c, health, "fn_f_state", "38000");
-    assert!(e.message().contains("misbehaved"), "{e:?}");
 }
 
 #[test]
