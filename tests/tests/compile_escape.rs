@@ -25,6 +25,50 @@ fn assert_no_compiler_left(backend: i32) {
     );
 }
 
+/// 2^48 macro expansions, each level far below the recursion limit: rustc
+/// would work on it for ever.
+const MACRO_BOMB: &str = "
+    macro_rules! bomb {
+        () => {};
+        (x $($rest:tt)*) => { bomb!($($rest)*); bomb!($($rest)*); };
+    }
+    bomb!(x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x);
+    Ok(Some(1))";
+
+/// Compiling MACRO_BOMB as `name` after `setup`, in a session that
+/// `interrupt` may cancel (it gets the backend pid), fails with `code`
+/// within `limit`, leaves no compiler process, and costs nothing else.
+fn assert_endless_compile_is_stopped(
+    name: &str,
+    setup: &str,
+    interrupt: Option<fn(i32)>,
+    code: &str,
+    limit: Duration,
+) {
+    let health = Health::before();
+    let mut c = client();
+    let backend: i32 = one(&mut c, "SELECT pg_backend_pid()");
+    c.batch_execute(setup).unwrap();
+    let interrupter = interrupt.map(|f| std::thread::spawn(move || f(backend)));
+    let start = Instant::now();
+    let e = error_of(
+        &mut c,
+        &format!(
+            "CREATE OR REPLACE FUNCTION {name}() RETURNS int LANGUAGE plrust AS $${MACRO_BOMB}$$"
+        ),
+    );
+    let took = start.elapsed();
+    if let Some(t) = interrupter {
+        t.join().unwrap();
+    }
+    assert_eq!(e.code().code(), code, "{e:?}");
+    assert!(took < limit, "took {took:?}");
+    assert_no_compiler_left(backend);
+    c.batch_execute("RESET ALL").unwrap();
+    assert_eq!(one::<i32>(&mut c, "SELECT 1"), 1);
+    health.assert_unharmed();
+}
+
 #[test]
 fn rustc_cannot_read_server_files_even_if_the_check_is_bypassed() {
     let conf = format!("{}/postgresql.conf", datadir());
@@ -76,30 +120,13 @@ fn rustc_cannot_read_server_files_even_if_the_check_is_bypassed() {
 
 #[test]
 fn an_exponential_macro_fails_within_the_compile_timeout() {
-    let health = Health::before();
-    let mut c = client();
-    let backend: i32 = one(&mut c, "SELECT pg_backend_pid()");
-    c.batch_execute("SET plrust.compile_timeout = '3s'")
-        .unwrap();
-    let start = Instant::now();
-    // 2^48 expansions, each level far below the recursion limit.
-    let e = error_of(
-        &mut c,
-        "CREATE OR REPLACE FUNCTION fn_macro_bomb() RETURNS int LANGUAGE plrust AS $$
-             macro_rules! bomb {
-                 () => {};
-                 (x $($rest:tt)*) => { bomb!($($rest)*); bomb!($($rest)*); };
-             }
-             bomb!(x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x);
-             Ok(Some(1))
-         $$",
+    assert_endless_compile_is_stopped(
+        "fn_macro_bomb",
+        "SET plrust.compile_timeout = '3s'",
+        None,
+        "54000",
+        Duration::from_secs(8),
     );
-    let took = start.elapsed();
-    assert_eq!(e.code().code(), "54000", "{e:?}");
-    assert!(took < Duration::from_secs(8), "took {took:?}");
-    assert_no_compiler_left(backend);
-    assert_eq!(one::<i32>(&mut c, "SELECT 1"), 1);
-    health.assert_unharmed();
 }
 
 #[test]
@@ -142,55 +169,32 @@ fn a_deeply_nested_body_cannot_overflow_the_backend_stack() {
     health.assert_unharmed();
 }
 
-const SLOW_BODY: &str = "
-    macro_rules! bomb {
-        () => {};
-        (x $($rest:tt)*) => { bomb!($($rest)*); bomb!($($rest)*); };
-    }
-    bomb!(x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x);
-    Ok(Some(1))";
-
 #[test]
 fn statement_timeout_during_compilation_cancels_and_kills_rustc() {
-    let health = Health::before();
-    let mut c = client();
-    let backend: i32 = one(&mut c, "SELECT pg_backend_pid()");
-    let start = Instant::now();
-    let e = error_of(
-        &mut c,
-        &format!("SET statement_timeout = '1s'; CREATE OR REPLACE FUNCTION fn_compile_timeout() RETURNS int LANGUAGE plrust AS $${SLOW_BODY}$$"),
+    assert_endless_compile_is_stopped(
+        "fn_compile_timeout",
+        "SET statement_timeout = '1s'",
+        None,
+        "57014",
+        Duration::from_secs(3),
     );
-    let took = start.elapsed();
-    assert_eq!(e.code().code(), "57014", "{e:?}");
-    assert!(took < Duration::from_secs(3), "took {took:?}");
-    assert_no_compiler_left(backend);
-    c.batch_execute("RESET statement_timeout").unwrap();
-    assert_eq!(one::<i32>(&mut c, "SELECT 1"), 1);
-    health.assert_unharmed();
 }
 
 #[test]
 fn pg_cancel_backend_during_compilation_cancels_and_kills_rustc() {
-    let health = Health::before();
-    let mut c = client();
-    let backend: i32 = one(&mut c, "SELECT pg_backend_pid()");
-    let canceller = std::thread::spawn(move || {
+    fn cancel(backend: i32) {
         let mut other = client();
         std::thread::sleep(Duration::from_millis(700));
-        one::<bool>(&mut other, &format!("SELECT pg_cancel_backend({backend})"))
-    });
-    let start = Instant::now();
-    let e = error_of(
-        &mut c,
-        &format!("CREATE OR REPLACE FUNCTION fn_compile_cancel() RETURNS int LANGUAGE plrust AS $${SLOW_BODY}$$"),
+        let sql = format!("SELECT pg_cancel_backend({backend})");
+        assert!(one::<bool>(&mut other, &sql));
+    }
+    assert_endless_compile_is_stopped(
+        "fn_compile_cancel",
+        "SELECT 1",
+        Some(cancel),
+        "57014",
+        Duration::from_secs(3),
     );
-    let took = start.elapsed();
-    assert!(canceller.join().unwrap());
-    assert_eq!(e.code().code(), "57014", "{e:?}");
-    assert!(took < Duration::from_secs(3), "took {took:?}");
-    assert_no_compiler_left(backend);
-    assert_eq!(one::<i32>(&mut c, "SELECT 1"), 1);
-    health.assert_unharmed();
 }
 
 #[test]
