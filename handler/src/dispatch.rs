@@ -461,7 +461,7 @@ pub fn request(
     }
 }
 
-/// How a request can fail without a reply.
+/// How a request can fail without a reply (also why a wait stops early).
 enum Failure {
     /// The call used more CPU time than plrust.call_cpu_limit.
     CpuLimit(Duration),
@@ -491,9 +491,9 @@ fn try_request(
     lease.in_flight = true;
     ch.publish_request(opcode, key, payload);
     let outcome = ch.wait_reply(CALL_POLICY, || {
-        check_between_slices(slot, generation).map_err(|()| Stop::Gone)?;
+        check_between_slices(slot, generation).map_err(|()| Failure::Died)?;
         match budget.as_mut().map(|b| (b.exceeded(), b.limit)) {
-            Some((true, limit)) => Err(Stop::CpuLimit(limit)),
+            Some((true, limit)) => Err(Failure::CpuLimit(limit)),
             _ => Ok(()),
         }
     });
@@ -502,21 +502,13 @@ fn try_request(
             lease.in_flight = false;
             Ok((status, len))
         }
-        Err(Stop::CpuLimit(limit)) => Err(Failure::CpuLimit(limit)),
-        Ok(Outcome::Dead) | Err(Stop::Gone) => Err(Failure::Died),
+        Err(stopped) => Err(stopped),
+        Ok(Outcome::Dead) => Err(Failure::Died),
         // The worker may already have reset the channel for the next
         // executor when we look: that is a death, not a protocol violation.
         Ok(Outcome::Invalid(_)) if executor_gone(slot, generation) => Err(Failure::Died),
         Ok(Outcome::Invalid(why)) => Err(Failure::Invalid(why)),
     }
-}
-
-/// Why a wait for a reply stopped early.
-enum Stop {
-    /// The executor was replaced or died.
-    Gone,
-    /// The call used more CPU time than plrust.call_cpu_limit.
-    CpuLimit(Duration),
 }
 
 /// A call's CPU budget (`plrust.call_cpu_limit`), checked between wait
