@@ -254,12 +254,16 @@ fn prepare(i: usize, principal: Principal, key: u64, fn_name: &str) -> Lease {
         generation: 0,
         in_flight: false,
     };
+    // The owner's compiled functions, read once for all attempts, the
+    // called one first so it is loaded even past MAX_LOADED.
+    let mut objects = catalog::objects_of(principal.role);
+    objects.sort_by_key(|(k, _)| load_rank(*k, key));
     // Another function of the owner that breaks the executor loading it
     // (its load-time code crashes, say) must not take this call down: it is
     // left out, and a fresh executor loads the rest.  A few tries at most,
     // each costing one executor.
     for _ in 0..MAX_LOAD_RETRIES {
-        match prepare_once(&mut lease, principal, key, fn_name) {
+        match prepare_once(&mut lease, principal, &objects, key, fn_name) {
             Ok(()) => return lease,
             Err(broken) => skip_on_load(broken),
         }
@@ -293,6 +297,7 @@ fn skipped_on_load(key: u64) -> bool {
 fn prepare_once(
     lease: &mut Lease,
     principal: Principal,
+    objects: &[(u64, Vec<u8>)],
     key: u64,
     fn_name: &str,
 ) -> Result<(), u64> {
@@ -342,9 +347,6 @@ fn prepare_once(
     let n = wire::encode_into(&limits, &mut buf).expect("Limits fit in 64 bytes");
     setup_request(lease, op::LIMITS, 0, &buf[..n], fn_name, "setting limits");
 
-    let mut objects = catalog::objects_of(principal.role);
-    // The function being called first, so it is loaded even past MAX_LOADED.
-    objects.sort_by_key(|(k, _)| load_rank(*k, key));
     let mut loaded = 0usize;
     let candidates = objects
         .iter()
