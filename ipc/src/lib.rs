@@ -7,6 +7,7 @@
 //!
 //! This crate knows nothing about PostgreSQL; it builds and tests in seconds.
 
+pub mod args;
 pub mod channel;
 pub mod futex;
 pub mod limits;
@@ -16,5 +17,5 @@ pub mod types;
 pub mod wire;
 
 pub use channel::{Channel, Side};
-pub use message::Reply;
+pub use message::{Host, Reply};
 pub use types::SqlType;

@@ -1,6 +1,13 @@
 //! What travels in the channel's areas.
+//!
+//! A call is one request and one reply, unless the body needs the backend
+//! in between (a log message, an SPI query, a batch of rows of a set): then
+//! the executor publishes an [`Upcall`] as a reply with status `UPCALL`, the
+//! backend serves it and publishes the [`Answer`] as a `RESUME` request, and
+//! the call goes on.  Upcalls come from user code, so the backend decodes
+//! them in wire.rs like every other reply.
 
-use bincode::{Decode, Encode};
+use bincode::{BorrowDecode, Decode, Encode};
 
 /// Request operations (the header's `op` word).
 pub mod op {
@@ -9,32 +16,132 @@ pub mod op {
     pub const LOAD: u32 = 1;
     /// Install the sandbox: no more code can be loaded after this.
     pub const SEAL: u32 = 2;
-    /// Call the function named by the key with the encoded arguments.
+    /// Call the function named by the key with the arguments, encoded by
+    /// [`crate::args`].
     pub const CALL: u32 = 3;
     /// Set the principal's resource limits: the request is an encoded
     /// [`super::Limits`].  Only before `SEAL`, which requires it.
     pub const LIMITS: u32 = 4;
+    /// The backend's [`super::Answer`] to the call's last upcall.
+    pub const RESUME: u32 = 5;
 }
 
 /// Reply statuses (the header's `status` word).
 pub mod status {
-    /// LOAD and SEAL: done.  CALL: the reply area holds a bincode `Reply<T>`.
+    /// LOAD and SEAL: done.  CALL: the reply area holds a bincode [`super::Reply`].
     pub const OK: u32 = 0;
     /// The executor could not do what was asked; the reply area holds a
     /// UTF-8 message.  The backend restarts the executor.
     pub const FAILED: u32 = 1;
+    /// The call is not over: the reply area holds an [`super::Upcall`], and
+    /// the executor waits for a `RESUME` request.
+    pub const UPCALL: u32 = 2;
 }
 
-/// The outcome of one call, as the function's shared object encodes it.
-/// `T` is the wire type of the SQL return type (see [`crate::SqlType`]).
-#[derive(Debug, Clone, PartialEq, Encode, Decode)]
-pub enum Reply<T> {
-    /// `Ok(Some(v))` or `Ok(None)` (SQL NULL).
-    Value(Option<T>),
-    /// `Err(e)`: e's Display text.
-    Error(String),
+/// An ERROR as the body raised it: `Err(e)`, `error!`, `ereport!`.
+#[derive(Debug, Clone, PartialEq, Eq, Encode, BorrowDecode)]
+pub struct ErrorReport<'a> {
+    /// Five characters [0-9A-Z]; None means the default for the case
+    /// (22000 for `Err`).  The backend checks it.
+    pub sqlstate: Option<[u8; 5]>,
+    pub message: &'a str,
+    pub detail: Option<&'a str>,
+    pub hint: Option<&'a str>,
+}
+
+/// The outcome of one call.  Values are in PostgreSQL's binary format for
+/// the function's return type; the backend converts them with the type's
+/// receive function (or a check of its own for the fixed-width types).
+#[derive(Debug, Clone, PartialEq, Encode, BorrowDecode)]
+pub enum Reply<'a> {
+    /// `Ok(Some(v))`, or `Ok(None)` (SQL NULL).  For a set-returning
+    /// function, the end of the set (its rows came as `Upcall::Rows`).
+    Value(Option<&'a [u8]>),
+    /// `Err(e)`, `error!`, `ereport!(ERROR, ...)`.
+    Error(ErrorReport<'a>),
     /// The body panicked; the panic message.
-    Panic(String),
+    Panic(&'a str),
+}
+
+/// Message levels a body may use (`notice!` and friends).  Levels at or
+/// above ERROR are not messages: they end the call, as `Reply::Error`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Encode, Decode)]
+pub enum LogLevel {
+    Debug5,
+    Debug4,
+    Debug3,
+    Debug2,
+    Debug1,
+    Log,
+    Info,
+    Notice,
+    Warning,
+}
+
+/// One SPI argument: a type oid and the value in that type's binary format.
+#[derive(Debug, Clone, PartialEq, Eq, Encode, BorrowDecode)]
+pub struct SpiArg<'a> {
+    pub type_oid: u32,
+    pub value: Option<&'a [u8]>,
+}
+
+/// What a running call asks of its backend.
+#[derive(Debug, Clone, PartialEq, Encode, BorrowDecode)]
+pub enum Upcall<'a> {
+    /// Emit a message at `level`.
+    Log {
+        level: LogLevel,
+        report: ErrorReport<'a>,
+    },
+    /// Run a query in the calling backend, as the calling role.  `select`
+    /// opens a cursor whose rows come `batch` at a time; otherwise the
+    /// statement runs to completion (`limit` rows at most, 0 = all).
+    Execute {
+        query: &'a str,
+        args: Vec<SpiArg<'a>>,
+        select: bool,
+        limit: u64,
+    },
+    /// The next rows of an open cursor.
+    Fetch { cursor: u32 },
+    /// The body is done with a cursor.
+    Close { cursor: u32 },
+    /// Rows of a set-returning function: each row is its columns' values.
+    Rows { rows: Vec<Vec<Option<&'a [u8]>>> },
+    /// The attributes of a composite type, by name (`PgHeapTuple::new_composite_type`).
+    DescribeType { name: &'a str },
+}
+
+/// A result column: its name and type.
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
+pub struct Column {
+    pub name: String,
+    pub type_oid: u32,
+}
+
+/// The backend's answer to an upcall.  The backend is trusted; the
+/// executor still decodes it with bounds.
+#[derive(Debug, Clone, PartialEq, Encode, Decode)]
+pub enum Answer {
+    /// Log, Rows, Close: done.
+    Done,
+    /// The query (or its arguments) raised an ERROR, which was rolled back:
+    /// the body gets it as `Err`.
+    Error {
+        sqlstate: [u8; 5],
+        message: String,
+        detail: Option<String>,
+        hint: Option<String>,
+    },
+    /// Rows of a query.  `cursor` is set while more rows remain to be fetched.
+    Table {
+        columns: Vec<Column>,
+        rows: Vec<Vec<Option<Vec<u8>>>>,
+        processed: u64,
+        cursor: Option<u32>,
+    },
+    /// A composite type's oid and attributes.
+    Type { type_oid: u32, columns: Vec<Column> },
 }
 
 /// Resource limits an executor applies to itself when it is bound, before
@@ -45,3 +152,24 @@ pub struct Limits {
     /// RLIMIT_AS, bytes.
     pub address_space: u64,
 }
+
+/// How a compiled function reaches its executor during a call: the
+/// executor passes this to `plrust_entry`, and trusted-api calls `upcall`
+/// to send an [`Upcall`] and wait for the [`Answer`].
+///
+/// `upcall(ctx, req, req_len, answer_len)` returns the answer's bytes,
+/// valid until the next upcall or the end of the call.
+#[repr(C)]
+pub struct Host {
+    pub ctx: *mut std::ffi::c_void,
+    pub upcall: unsafe extern "C" fn(
+        ctx: *mut std::ffi::c_void,
+        req: *const u8,
+        req_len: usize,
+        answer_len: *mut usize,
+    ) -> *const u8,
+}
+
+/// `plrust_entry(host, args, args_len, reply, reply_cap) -> reply_len`, the
+/// one symbol of a compiled function (handler/compiler/src/codegen.rs).
+pub type EntryFn = unsafe extern "C" fn(*const Host, *const u8, usize, *mut u8, usize) -> usize;

@@ -8,10 +8,10 @@
 //! input: it returns `WireError`.
 
 use bincode::config::{self, Configuration, Fixint, Limit, LittleEndian};
-use bincode::{Decode, Encode};
+use bincode::{BorrowDecode, Decode, Encode};
 
 use crate::limits::{MAX_MESSAGE, REPLY_AREA};
-use crate::message::Reply;
+use crate::message::{ErrorReport, Reply, Upcall};
 
 /// Fixed-width integers: arguments are mostly small numbers whose encoding
 /// cost matters more than their size, and fixed width is simpler to bound.
@@ -56,6 +56,12 @@ pub fn encode_into<T: Encode>(value: &T, out: &mut [u8]) -> Result<usize, WireEr
     })
 }
 
+/// Encode `value` into a new vector (the executor's upcalls, whose size
+/// is not known in advance).
+pub fn encode_to_vec<T: Encode>(value: &T) -> Vec<u8> {
+    bincode::encode_to_vec(value, config()).unwrap_or_default()
+}
+
 /// Decode exactly one `T` from all of `bytes`.
 pub fn decode_exact<T: Decode<()>>(bytes: &[u8]) -> Result<T, WireError> {
     let (value, used) = bincode::decode_from_slice(bytes, config())
@@ -66,16 +72,59 @@ pub fn decode_exact<T: Decode<()>>(bytes: &[u8]) -> Result<T, WireError> {
     Ok(value)
 }
 
-/// Decode a call's reply from an executor: `decode_exact` plus a bound on
-/// the messages it may carry.
-pub fn decode_reply<T: Decode<()>>(bytes: &[u8]) -> Result<Reply<T>, WireError> {
-    let reply: Reply<T> = decode_exact(bytes)?;
-    if let Reply::Error(m) | Reply::Panic(m) = &reply {
-        if m.len() > MAX_MESSAGE {
-            return Err(WireError::MessageTooLong(m.len()));
+/// Decode exactly one `T` that borrows from `bytes`.
+pub fn decode_borrowed<'a, T: BorrowDecode<'a, ()>>(bytes: &'a [u8]) -> Result<T, WireError> {
+    let (value, used) = bincode::borrow_decode_from_slice(bytes, config())
+        .map_err(|e| WireError::Malformed(e.to_string()))?;
+    if used != bytes.len() {
+        return Err(WireError::TrailingBytes(bytes.len() - used));
+    }
+    Ok(value)
+}
+
+fn check_message(m: &str) -> Result<(), WireError> {
+    if m.len() > MAX_MESSAGE {
+        return Err(WireError::MessageTooLong(m.len()));
+    }
+    Ok(())
+}
+
+fn check_report(r: &ErrorReport<'_>) -> Result<(), WireError> {
+    check_message(r.message)?;
+    r.detail.map(check_message).transpose()?;
+    r.hint.map(check_message).transpose()?;
+    if let Some(code) = r.sqlstate {
+        if !code
+            .iter()
+            .all(|c| c.is_ascii_digit() || c.is_ascii_uppercase())
+        {
+            return Err(WireError::Malformed(
+                "SQLSTATE is not five digits or capitals".into(),
+            ));
         }
     }
+    Ok(())
+}
+
+/// Decode a call's reply from an executor: `decode_borrowed` plus a bound
+/// on the messages it may carry and a check of its SQLSTATE.
+pub fn decode_reply(bytes: &[u8]) -> Result<Reply<'_>, WireError> {
+    let reply: Reply<'_> = decode_borrowed(bytes)?;
+    match &reply {
+        Reply::Error(r) => check_report(r)?,
+        Reply::Panic(m) => check_message(m)?,
+        Reply::Value(_) => {}
+    }
     Ok(reply)
+}
+
+/// Decode an upcall from an executor, with the same checks.
+pub fn decode_upcall(bytes: &[u8]) -> Result<Upcall<'_>, WireError> {
+    let upcall: Upcall<'_> = decode_borrowed(bytes)?;
+    if let Upcall::Log { report, .. } = &upcall {
+        check_report(report)?;
+    }
+    Ok(upcall)
 }
 
 /// A plain UTF-8 message (FAILED replies), bounded and validated; invalid
@@ -88,6 +137,7 @@ pub fn decode_message(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::message::{LogLevel, SpiArg};
 
     #[test]
     fn round_trip() {
@@ -98,9 +148,20 @@ mod tests {
             decode_exact::<(Option<i32>, String, Vec<u8>)>(&buf[..n]).unwrap(),
             v
         );
-        let r = Reply::<i64>::Value(Some(i64::MIN));
+        let r = Reply::Value(Some(&[1, 2, 3]));
         let n = encode_into(&r, &mut buf).unwrap();
-        assert_eq!(decode_reply::<i64>(&buf[..n]).unwrap(), r);
+        assert_eq!(decode_reply(&buf[..n]).unwrap(), r);
+        let u = Upcall::Execute {
+            query: "SELECT $1",
+            args: vec![SpiArg {
+                type_oid: 23,
+                value: Some(&[0, 0, 0, 1]),
+            }],
+            select: true,
+            limit: 0,
+        };
+        let n = encode_into(&u, &mut buf).unwrap();
+        assert_eq!(decode_upcall(&buf[..n]).unwrap(), u);
     }
 
     #[test]
@@ -112,48 +173,70 @@ mod tests {
         );
     }
 
+    fn error(message: &str, sqlstate: Option<[u8; 5]>) -> Reply<'_> {
+        Reply::Error(ErrorReport {
+            sqlstate,
+            message,
+            detail: None,
+            hint: None,
+        })
+    }
+
     #[test]
     fn hostile_bytes_are_errors() {
         // A length prefix claiming 2^60 bytes must not allocate.
-        let mut bytes = vec![0u8]; // Reply::Value tag
+        let mut bytes = vec![0u8, 0, 0, 0]; // Reply::Value tag
         bytes.push(1); // Some
         bytes.extend_from_slice(&(1u64 << 60).to_le_bytes());
-        assert!(decode_reply::<String>(&bytes).is_err());
-        // Invalid UTF-8.
+        assert!(decode_reply(&bytes).is_err());
+        // Invalid UTF-8 in a message.
         let mut buf = [0u8; 64];
-        let n = encode_into(&Reply::<Vec<u8>>::Value(Some(vec![0xff, 0xfe])), &mut buf).unwrap();
+        let n = encode_into(&Reply::Panic("ab"), &mut buf).unwrap();
+        buf[n - 1] = 0xff;
         assert!(matches!(
-            decode_reply::<String>(&buf[..n]),
+            decode_reply(&buf[..n]),
             Err(WireError::Malformed(_))
         ));
         // Unknown enum tag.
-        assert!(decode_reply::<i32>(&[9, 0, 0, 0]).is_err());
+        assert!(decode_reply(&[9, 0, 0, 0]).is_err());
         // Truncated and trailing.
-        let n = encode_into(&Reply::<i32>::Value(Some(7)), &mut buf).unwrap();
-        assert!(decode_reply::<i32>(&buf[..n - 1]).is_err());
+        let n = encode_into(&Reply::Value(Some(&[7])), &mut buf).unwrap();
+        assert!(decode_reply(&buf[..n - 1]).is_err());
         assert_eq!(
-            decode_reply::<i32>(&buf[..n + 1]),
+            decode_reply(&buf[..n + 1]),
             Err(WireError::TrailingBytes(1))
         );
-        // An oversized message.
+        // An oversized message, and a forged SQLSTATE.
         let big = "x".repeat(MAX_MESSAGE + 1);
         let mut big_buf = vec![0u8; MAX_MESSAGE + 64];
-        let n = encode_into(&Reply::<i32>::Error(big), &mut big_buf).unwrap();
+        let n = encode_into(&error(&big, None), &mut big_buf).unwrap();
         assert!(matches!(
-            decode_reply::<i32>(&big_buf[..n]),
+            decode_reply(&big_buf[..n]),
             Err(WireError::MessageTooLong(_))
         ));
+        let n = encode_into(&error("x", Some(*b"2200\n")), &mut buf).unwrap();
+        assert!(decode_reply(&buf[..n]).is_err());
+        let n = encode_into(&error("x", Some(*b"P0001")), &mut buf).unwrap();
+        assert!(decode_reply(&buf[..n]).is_ok());
+        let log = Upcall::Log {
+            level: LogLevel::Notice,
+            report: ErrorReport {
+                sqlstate: None,
+                message: "m",
+                detail: Some(&big),
+                hint: None,
+            },
+        };
+        let n = encode_into(&log, &mut big_buf).unwrap();
+        assert!(decode_upcall(&big_buf[..n]).is_err());
     }
 
     #[test]
     fn every_prefix_of_a_valid_frame_is_refused() {
         let mut buf = [0u8; 64];
-        let n = encode_into(&Reply::<String>::Value(Some("abc".into())), &mut buf).unwrap();
+        let n = encode_into(&Reply::Value(Some(b"abc")), &mut buf).unwrap();
         for cut in 0..n {
-            assert!(
-                decode_reply::<String>(&buf[..cut]).is_err(),
-                "prefix {cut} accepted"
-            );
+            assert!(decode_reply(&buf[..cut]).is_err(), "prefix {cut} accepted");
         }
     }
 }
