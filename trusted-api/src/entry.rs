@@ -1,20 +1,32 @@
-//! The one function a compiled body's exported symbol calls: decode the
-//! arguments, run the body, contain its panics, encode the reply.
+//! The glue between a compiled body and its executor: decode the
+//! arguments, run the body, contain its panics, encode the reply; and the
+//! upcall path by which the body reaches its backend mid-call (log
+//! messages, SPI, rows of a set).
 //!
 //! It is generic, so it is instantiated inside each function's shared
 //! object, with that object's own copy of std; the executor only ever sees
-//! the C ABI `plrust_entry(args, args_len, reply, reply_cap) -> reply_len`.
+//! the C ABI `plrust_entry(host, args, args_len, reply, reply_cap) -> reply_len`.
 
+use std::cell::Cell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Once;
 
-use plrust_ipc::wire;
-use plrust_ipc::Reply;
+use plrust_ipc::args::ArgReader;
+use plrust_ipc::message::{Answer, ErrorReport, Upcall};
+pub use plrust_ipc::Host;
+use plrust_ipc::{wire, Reply};
+
+use crate::datum::{FromDatum, IntoDatum};
 
 /// The error type of a body's `Result`, as in PL/Rust.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 static QUIET: Once = Once::new();
+
+thread_local! {
+    /// The executor's host for the call in progress (null outside a call).
+    static HOST: Cell<*const Host> = const { Cell::new(std::ptr::null()) };
+}
 
 /// The default panic hook prints to stderr, which the executor does not
 /// have (and seccomp would kill it for trying).  The message is taken from
@@ -23,117 +35,252 @@ fn quiet_panics() {
     QUIET.call_once(|| std::panic::set_hook(Box::new(|_| {})));
 }
 
-fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
-    if let Some(s) = payload.downcast_ref::<&'static str>() {
-        (*s).to_string()
+/// An ERROR a body raised on purpose (`error!`, `ereport!`): unwound as a
+/// panic, so it ends the call from any depth, and reported with its code.
+#[derive(Debug, Clone)]
+pub struct RaisedError {
+    pub sqlstate: Option<[u8; 5]>,
+    pub message: String,
+    pub detail: Option<String>,
+    pub hint: Option<String>,
+}
+
+fn panic_reply(payload: &(dyn std::any::Any + Send)) -> Result<RaisedError, String> {
+    if let Some(e) = payload.downcast_ref::<RaisedError>() {
+        Ok(e.clone())
+    } else if let Some(s) = payload.downcast_ref::<&'static str>() {
+        Err((*s).to_string())
     } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
+        Err(s.clone())
     } else {
-        "panic with a non-string payload".to_string()
+        Err("panic with a non-string payload".to_string())
     }
 }
 
-fn encode_reply<R: bincode::Encode>(reply: &Reply<R>, out: &mut [u8]) -> usize {
+/// Send an upcall to the backend and wait for its answer.
+pub(crate) fn upcall(u: &Upcall<'_>) -> Answer {
+    let host = HOST.with(|h| h.get());
+    assert!(
+        !host.is_null(),
+        "plrust: the backend can only be reached during a call"
+    );
+    let req = wire::encode_to_vec(u);
+    let mut len = 0usize;
+    // SAFETY: `host` is the executor's Host for the call in progress (set by
+    // run() below and cleared when it returns); req is a live buffer.
+    let answer = unsafe { ((*host).upcall)((*host).ctx, req.as_ptr(), req.len(), &mut len) };
+    // SAFETY: the executor returns `len` readable bytes, valid until the
+    // next upcall; they are decoded (copied) before this returns.
+    let bytes = unsafe { std::slice::from_raw_parts(answer, len) };
+    match wire::decode_exact::<Answer>(bytes) {
+        Ok(a) => a,
+        Err(e) => panic!("plrust: malformed answer from the backend: {e}"),
+    }
+}
+
+/// The call's arguments, decoded in order by the generated code.
+pub struct Args<'a> {
+    reader: ArgReader<'a>,
+}
+
+impl<'a> Args<'a> {
+    /// The next argument, of SQL type `oid`; None for NULL.
+    pub fn next<T: FromDatum>(&mut self, oid: u32) -> Result<Option<T>, BoxError> {
+        match self.reader.next() {
+            Ok(Some(bytes)) => Ok(Some(T::from_binary(bytes, oid)?)),
+            Ok(None) => Ok(None),
+            Err(_) => Err("plrust: malformed arguments: too few".into()),
+        }
+    }
+
+    /// The next argument of a STRICT function, which PostgreSQL never calls
+    /// with a NULL.
+    pub fn required<T: FromDatum>(&mut self, oid: u32) -> Result<T, BoxError> {
+        self.next(oid)?
+            .ok_or_else(|| "plrust: NULL argument to a STRICT function".into())
+    }
+}
+
+/// What a body's value becomes on the wire.
+pub fn value<T: IntoDatum>(v: Option<T>) -> Option<Vec<u8>> {
+    v.and_then(IntoDatum::into_datum).map(|d| d.bytes)
+}
+
+fn error_reply(e: &BoxError, out: &mut [u8]) -> usize {
+    if let Some(crate::spi::SpiError::Sql {
+        sqlstate,
+        message,
+        detail,
+        hint,
+    }) = e.downcast_ref::<crate::spi::SpiError>()
+    {
+        return encode_reply(
+            &Reply::Error(ErrorReport {
+                sqlstate: Some(*sqlstate),
+                message,
+                detail: detail.as_deref(),
+                hint: hint.as_deref(),
+            }),
+            out,
+        );
+    }
+    let message = e.to_string();
+    encode_reply(
+        &Reply::Error(ErrorReport {
+            sqlstate: None,
+            message: &message,
+            detail: None,
+            hint: None,
+        }),
+        out,
+    )
+}
+
+fn encode_reply(reply: &Reply<'_>, out: &mut [u8]) -> usize {
     match wire::encode_into(reply, out) {
         Ok(n) => n,
         Err(e) => {
-            let msg = Reply::<R>::Error(format!(
-                "plrust: the function's result cannot be returned: {e}"
-            ));
+            let message = format!("plrust: the function's result cannot be returned: {e}");
+            let msg = Reply::Error(ErrorReport {
+                sqlstate: Some(*b"54000"),
+                message: &message,
+                detail: None,
+                hint: None,
+            });
             wire::encode_into(&msg, out).unwrap_or(0)
         }
     }
 }
 
-/// Run one call.
+/// Clears HOST when the call ends, however it ends.
+struct CallScope;
+
+impl Drop for CallScope {
+    fn drop(&mut self) {
+        HOST.with(|h| h.set(std::ptr::null()));
+    }
+}
+
+/// Run one call.  `body` decodes the arguments, runs the function and
+/// encodes its result (see codegen.rs).
 ///
 /// # Safety
-/// `args` must be valid for reads of `args_len` bytes and `out` for writes
-/// of `out_cap` bytes, the two ranges must not overlap, and nothing else may
-/// write them during the call.  The executor guarantees this for the
-/// channel's request and reply areas.
-pub unsafe fn run<A, R>(
+/// `host` must be valid for the call; `args` must be valid for reads of
+/// `args_len` bytes and `out` for writes of `out_cap` bytes, the two ranges
+/// must not overlap, and nothing else may write them during the call.  The
+/// executor guarantees this with private buffers.
+pub unsafe fn run(
+    host: *const Host,
     args: *const u8,
     args_len: usize,
     out: *mut u8,
     out_cap: usize,
-    body: impl FnOnce(A) -> Result<Option<R>, BoxError>,
-) -> usize
-where
-    A: bincode::Decode<()>,
-    R: bincode::Encode,
-{
+    body: impl FnOnce(&mut Args<'_>) -> Result<Option<Vec<u8>>, BoxError>,
+) -> usize {
     quiet_panics();
+    HOST.with(|h| h.set(host));
+    let _scope = CallScope;
     // SAFETY: the caller guarantees `args` is readable for `args_len` bytes.
     let input = unsafe { std::slice::from_raw_parts(args, args_len) };
-    let decoded: Result<A, _> = wire::decode_exact(input);
     // SAFETY: the caller guarantees `out` is writable for `out_cap` bytes and
-    // does not overlap `input`, which is not used past this point anyway.
+    // does not overlap `input`.
     let out = unsafe { std::slice::from_raw_parts_mut(out, out_cap) };
-    let args = match decoded {
-        Ok(a) => a,
-        Err(e) => {
-            return encode_reply(
-                &Reply::<R>::Error(format!("plrust: malformed arguments: {e}")),
+    let mut decoder = Args {
+        reader: ArgReader::new(input),
+    };
+    match catch_unwind(AssertUnwindSafe(|| body(&mut decoder))) {
+        Ok(Ok(v)) => encode_reply(&Reply::Value(v.as_deref()), out),
+        Ok(Err(e)) => error_reply(&e, out),
+        Err(payload) => match panic_reply(payload.as_ref()) {
+            Ok(raised) => encode_reply(
+                &Reply::Error(ErrorReport {
+                    sqlstate: raised.sqlstate,
+                    message: &raised.message,
+                    detail: raised.detail.as_deref(),
+                    hint: raised.hint.as_deref(),
+                }),
                 out,
-            )
-        }
-    };
-    let reply = match catch_unwind(AssertUnwindSafe(|| body(args))) {
-        Ok(Ok(v)) => Reply::Value(v),
-        Ok(Err(e)) => Reply::Error(e.to_string()),
-        Err(payload) => Reply::Panic(panic_message(payload)),
-    };
-    encode_reply(&reply, out)
+            ),
+            Err(message) => encode_reply(&Reply::Panic(&message), out),
+        },
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use plrust_ipc::args::ArgWriter;
 
-    fn call<
-        A: bincode::Encode,
-        D: bincode::Decode<()>,
-        R: bincode::Encode + bincode::Decode<()>,
-    >(
-        args: &A,
-        body: impl FnOnce(D) -> Result<Option<R>, BoxError>,
-    ) -> Reply<R> {
+    unsafe extern "C" fn no_upcalls(
+        _: *mut std::ffi::c_void,
+        _: *const u8,
+        _: usize,
+        _: *mut usize,
+    ) -> *const u8 {
+        panic!("no upcalls in these tests")
+    }
+
+    fn call(
+        args: &[Option<&[u8]>],
+        body: impl FnOnce(&mut Args<'_>) -> Result<Option<Vec<u8>>, BoxError>,
+    ) -> Vec<u8> {
         let mut input = vec![0u8; 1024];
-        let n = wire::encode_into(args, &mut input).unwrap();
+        let mut w = ArgWriter::new(&mut input);
+        for a in args {
+            match a {
+                Some(b) => w.value(b).unwrap(),
+                None => w.null().unwrap(),
+            }
+        }
+        let n = w.len();
         let mut out = vec![0u8; 1024];
-        // SAFETY: both buffers are live, distinct and large enough.
-        let m = unsafe { run(input.as_ptr(), n, out.as_mut_ptr(), out.len(), body) };
-        wire::decode_reply(&out[..m]).unwrap()
+        let host = Host {
+            ctx: std::ptr::null_mut(),
+            upcall: no_upcalls,
+        };
+        // SAFETY: all buffers are live, distinct and large enough.
+        let m = unsafe { run(&host, input.as_ptr(), n, out.as_mut_ptr(), out.len(), body) };
+        out.truncate(m);
+        out
     }
 
     #[test]
     fn value_error_and_panic() {
+        let four = 41i32.to_be_bytes();
+        let r = call(&[Some(&four)], |a| {
+            let x: Option<i32> = a.next(23)?;
+            Ok(value(x.map(|x| x + 1)))
+        });
         assert_eq!(
-            call(&(Some(41i32),), |(a,): (Option<i32>,)| Ok(a.map(|x| x + 1))),
-            Reply::Value(Some(42))
+            wire::decode_reply(&r).unwrap(),
+            Reply::Value(Some(&42i32.to_be_bytes()))
         );
-        assert_eq!(
-            call(&(1i32,), |(_,): (i32,)| Ok::<Option<i32>, _>(None)),
-            Reply::Value(None)
+        let r = call(&[None], |a| Ok(value(a.next::<i32>(23)?)));
+        assert_eq!(wire::decode_reply(&r).unwrap(), Reply::Value(None));
+        let r = call(&[], |_| Err("nope".into()));
+        assert!(
+            matches!(wire::decode_reply(&r).unwrap(), Reply::Error(e) if e.message == "nope" && e.sqlstate.is_none())
         );
-        assert_eq!(
-            call(&(1i32,), |(_,): (i32,)| Err::<Option<i32>, BoxError>(
-                "nope".into()
-            )),
-            Reply::Error("nope".into())
-        );
-        assert_eq!(
-            call(&(1i32,), |(_,): (i32,)| -> Result<Option<i32>, BoxError> {
-                panic!("boom {}", 7)
-            }),
-            Reply::Panic("boom 7".into())
+        let r = call(&[], |_| panic!("boom {}", 7));
+        assert_eq!(wire::decode_reply(&r).unwrap(), Reply::Panic("boom 7"));
+        let r = call(&[], |_| {
+            std::panic::panic_any(RaisedError {
+                sqlstate: Some(*b"P0001"),
+                message: "raised".into(),
+                detail: Some("d".into()),
+                hint: None,
+            })
+        });
+        assert!(
+            matches!(wire::decode_reply(&r).unwrap(), Reply::Error(e) if e.sqlstate == Some(*b"P0001") && e.detail == Some("d"))
         );
     }
 
     #[test]
     fn malformed_arguments_are_an_error_reply() {
-        let r = call(&(1u8,), |(a,): (String,)| Ok(Some(a)));
-        assert!(matches!(r, Reply::Error(m) if m.contains("malformed")));
+        let r = call(&[], |a| Ok(value(a.next::<i32>(23)?)));
+        assert!(
+            matches!(wire::decode_reply(&r).unwrap(), Reply::Error(e) if e.message.contains("malformed"))
+        );
     }
 }

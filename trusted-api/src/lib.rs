@@ -3,11 +3,47 @@
 //! Bodies written for PL/Rust say `use pgrx::prelude::*;`; the generated
 //! crate aliases this crate as `pgrx`, so those names resolve here.  This
 //! crate runs in the executor, outside PostgreSQL, and so has no pgrx and
-//! no pg_sys: everything PostgreSQL-side travels through the channel.
+//! no pg_sys: everything PostgreSQL-side travels through the channel, as
+//! values in PostgreSQL's binary format (datum/) and upcalls (entry.rs).
 
+pub mod datum;
 pub mod entry;
+pub mod errcodes;
+pub mod fn_call;
+pub mod iter;
+pub mod log;
+pub mod spi;
+
+pub use datum::*;
+pub use errcodes::PgSqlErrorCode;
+pub use fn_call::{fn_call, Arg, FnCallArg, FnCallError};
+pub use iter::{SetOfIterator, TableIterator};
+pub use log::PgLogLevel;
+pub use spi::{Spi, SpiClient, SpiError, SpiHeapTupleData, SpiHeapTupleDataEntry, SpiTupleTable};
+
+/// The few `pg_sys` names PL/Rust bodies use.
+pub mod pg_sys {
+    pub use crate::datum::{ItemPointerData, Oid, Point, BOX};
+}
+
+#[doc(hidden)]
+pub mod __private {
+    pub use plrust_ipc::message::LogLevel;
+    pub use std::format;
+    pub use std::string::ToString;
+}
 
 /// Names PL/Rust bodies bring in with `use pgrx::prelude::*`.
 pub mod prelude {
+    pub use crate::datum::*;
     pub use crate::entry::BoxError;
+    pub use crate::errcodes::PgSqlErrorCode;
+    pub use crate::fn_call::{fn_call, Arg, FnCallError};
+    pub use crate::iter::{SetOfIterator, TableIterator};
+    pub use crate::log::PgLogLevel;
+    pub use crate::pg_sys;
+    pub use crate::spi::{self, Spi, SpiClient, SpiHeapTupleData, SpiTupleTable};
+    pub use crate::{
+        debug1, debug2, debug3, debug4, debug5, ereport, error, info, log, name, notice, warning,
+    };
 }

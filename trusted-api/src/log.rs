@@ -1,0 +1,135 @@
+//! Messages and errors: `notice!`, `warning!`, ..., `error!`, `ereport!`.
+//!
+//! A message below ERROR is an upcall: the backend emits it with elog's
+//! usual rules (client_min_messages, log_min_messages).  An ERROR unwinds
+//! the body (like pgrx, whose `error!` never returns) and ends the call
+//! with `Reply::Error`.  Levels above ERROR are refused: user code never
+//! ends a session or the cluster, so `ereport!(FATAL, ...)` and
+//! `ereport!(PANIC, ...)` raise an ERROR that says so.
+
+use plrust_ipc::message::{ErrorReport, LogLevel, Upcall};
+
+use crate::entry::{upcall, RaisedError};
+use crate::errcodes::PgSqlErrorCode;
+
+/// pgrx's log levels, for `ereport!`.
+#[allow(non_camel_case_types, clippy::upper_case_acronyms)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PgLogLevel {
+    DEBUG5,
+    DEBUG4,
+    DEBUG3,
+    DEBUG2,
+    DEBUG1,
+    LOG,
+    LOG_SERVER_ONLY,
+    INFO,
+    NOTICE,
+    WARNING,
+    ERROR,
+    FATAL,
+    PANIC,
+}
+
+/// Emit a message below ERROR.
+pub fn emit(level: LogLevel, sqlstate: Option<[u8; 5]>, message: &str, detail: Option<&str>) {
+    upcall(&Upcall::Log {
+        level,
+        report: ErrorReport {
+            sqlstate,
+            message,
+            detail,
+            hint: None,
+        },
+    });
+}
+
+/// End the call with an ERROR.
+pub fn raise(sqlstate: Option<[u8; 5]>, message: String, detail: Option<String>) -> ! {
+    std::panic::panic_any(RaisedError {
+        sqlstate,
+        message,
+        detail,
+        hint: None,
+    })
+}
+
+/// `ereport!`: a message, or an ERROR at ERROR and (refused) above.
+pub fn ereport(level: PgLogLevel, code: PgSqlErrorCode, message: &str, detail: Option<&str>) {
+    let sqlstate = Some(code.sqlstate());
+    let level = match level {
+        PgLogLevel::DEBUG5 => LogLevel::Debug5,
+        PgLogLevel::DEBUG4 => LogLevel::Debug4,
+        PgLogLevel::DEBUG3 => LogLevel::Debug3,
+        PgLogLevel::DEBUG2 => LogLevel::Debug2,
+        PgLogLevel::DEBUG1 => LogLevel::Debug1,
+        PgLogLevel::LOG | PgLogLevel::LOG_SERVER_ONLY => LogLevel::Log,
+        PgLogLevel::INFO => LogLevel::Info,
+        PgLogLevel::NOTICE => LogLevel::Notice,
+        PgLogLevel::WARNING => LogLevel::Warning,
+        PgLogLevel::ERROR => raise(sqlstate, message.to_string(), detail.map(str::to_string)),
+        refused @ (PgLogLevel::FATAL | PgLogLevel::PANIC) => std::panic::panic_any(RaisedError {
+            sqlstate: Some(*b"42501"),
+            message: format!("plrust functions cannot raise {refused:?}: {message}"),
+            detail: Some("A plrust function can end its own call with an ERROR, never the session or the server.".into()),
+            hint: Some("Use ereport!(PgLogLevel::ERROR, ...) or error!().".into()),
+        }),
+    };
+    emit(level, sqlstate, message, detail);
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __plrust_log {
+    ($level:ident, $($arg:tt)*) => {
+        $crate::log::emit($crate::__private::LogLevel::$level, None, &$crate::__private::format!($($arg)*), None)
+    };
+}
+
+#[macro_export]
+macro_rules! debug5 { ($($arg:tt)*) => { $crate::__plrust_log!(Debug5, $($arg)*) }; }
+#[macro_export]
+macro_rules! debug4 { ($($arg:tt)*) => { $crate::__plrust_log!(Debug4, $($arg)*) }; }
+#[macro_export]
+macro_rules! debug3 { ($($arg:tt)*) => { $crate::__plrust_log!(Debug3, $($arg)*) }; }
+#[macro_export]
+macro_rules! debug2 { ($($arg:tt)*) => { $crate::__plrust_log!(Debug2, $($arg)*) }; }
+#[macro_export]
+macro_rules! debug1 { ($($arg:tt)*) => { $crate::__plrust_log!(Debug1, $($arg)*) }; }
+#[macro_export]
+macro_rules! log { ($($arg:tt)*) => { $crate::__plrust_log!(Log, $($arg)*) }; }
+#[macro_export]
+macro_rules! info { ($($arg:tt)*) => { $crate::__plrust_log!(Info, $($arg)*) }; }
+#[macro_export]
+macro_rules! notice { ($($arg:tt)*) => { $crate::__plrust_log!(Notice, $($arg)*) }; }
+#[macro_export]
+macro_rules! warning { ($($arg:tt)*) => { $crate::__plrust_log!(Warning, $($arg)*) }; }
+
+/// Raise an ERROR (SQLSTATE XX000, like pgrx's `error!`); never returns.
+#[macro_export]
+macro_rules! error {
+    ($($arg:tt)*) => {
+        $crate::log::raise(Some(*b"XX000"), $crate::__private::format!($($arg)*), None)
+    };
+}
+
+/// `ereport!(level, code, message [, detail])`.
+#[macro_export]
+macro_rules! ereport {
+    ($level:expr, $code:expr, $message:expr $(,)?) => {
+        $crate::log::ereport(
+            $level,
+            $code,
+            &$crate::__private::ToString::to_string(&$message),
+            None,
+        )
+    };
+    ($level:expr, $code:expr, $message:expr, $detail:expr $(,)?) => {
+        $crate::log::ereport(
+            $level,
+            $code,
+            &$crate::__private::ToString::to_string(&$message),
+            Some(&$crate::__private::ToString::to_string(&$detail)),
+        )
+    };
+}
