@@ -10,9 +10,7 @@ use std::ffi::{CStr, CString};
 use std::io::Write;
 use std::os::fd::{AsRawFd, FromRawFd};
 
-/// `plrust_entry(args, args_len, reply, reply_cap) -> reply_len`, generated
-/// by handler/compiler/src/codegen.rs.
-pub type EntryFn = unsafe extern "C" fn(*const u8, usize, *mut u8, usize) -> usize;
+pub use plrust_ipc::message::EntryFn;
 
 fn dlerror() -> String {
     // SAFETY: dlerror returns NULL or a pointer to a NUL-terminated string

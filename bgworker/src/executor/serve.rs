@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use plrust_ipc::channel::WaitPolicy;
 use plrust_ipc::limits::REPLY_AREA;
-use plrust_ipc::message::{op, status, Limits};
+use plrust_ipc::message::{op, status, Host, Limits};
 use plrust_ipc::wire;
 use plrust_ipc::Channel;
 
@@ -34,6 +34,40 @@ fn reply_failed(ch: &Channel, msg: &str) {
     ch.publish_reply(status::FAILED, msg.as_bytes());
 }
 
+/// While the body waits for its backend (an upcall), it is not busy: the
+/// backend may run a whole query meanwhile, so after a short spin it sleeps.
+const UPCALL_WAIT: WaitPolicy = WaitPolicy {
+    spin: Duration::from_micros(50),
+    slice: Duration::from_secs(10),
+};
+
+/// `Host::upcall`: publish the upcall as a reply with status UPCALL, wait
+/// for the backend's RESUME, and hand the body the answer where it lies in
+/// the request area (the call's arguments were copied out before the body
+/// ran, so overwriting them is fine).
+unsafe extern "C" fn upcall(
+    ctx: *mut std::ffi::c_void,
+    req: *const u8,
+    req_len: usize,
+    answer_len: *mut usize,
+) -> *const u8 {
+    // SAFETY: ctx is the &Channel serve() put in the Host, alive for the call.
+    let ch = unsafe { &*(ctx as *const Channel) };
+    // SAFETY: trusted-api passes a buffer of req_len bytes it owns.
+    let req = unsafe { std::slice::from_raw_parts(req, req_len) };
+    ch.publish_reply(status::UPCALL, req);
+    let next = ch.wait_request(UPCALL_WAIT);
+    if next.op != op::RESUME {
+        // The backend abandoned the call (it never does that without
+        // killing us first): nothing sensible can go on.
+        std::process::exit(9);
+    }
+    let answer = ch.request_bytes(next.len);
+    // SAFETY: answer_len points at the caller's usize.
+    unsafe { *answer_len = answer.len() };
+    answer.as_ptr()
+}
+
 /// Serve requests until killed.
 pub fn serve(ch: Channel) -> ! {
     let mut functions = Functions::default();
@@ -43,6 +77,13 @@ pub fn serve(ch: Channel) -> ! {
     // cache), then copied inline or into the reply area.  Pages are only
     // allocated when a large reply touches them.
     let mut scratch = vec![0u8; REPLY_AREA];
+    // The call's arguments, copied out of the request area: an upcall's
+    // answer lands there while the body still borrows its arguments.
+    let mut args = Vec::new();
+    let host = Host {
+        ctx: &ch as *const Channel as *mut std::ffi::c_void,
+        upcall,
+    };
     let mut streak = 0u32;
     ch.ready();
     loop {
@@ -55,12 +96,14 @@ pub fn serve(ch: Channel) -> ! {
         match (req.op, sealed) {
             (op::CALL, true) => match functions.get(req.key) {
                 Some(entry) => {
-                    let args = ch.request_bytes(req.len);
-                    // SAFETY: `args` is the request, which the backend does
-                    // not touch while it waits for this reply; `scratch` is
-                    // private, REPLY_AREA bytes, and disjoint from it.
+                    args.clear();
+                    args.extend_from_slice(ch.request_bytes(req.len));
+                    // SAFETY: `args` and `scratch` (REPLY_AREA bytes) are
+                    // private and disjoint; `host` and the channel it points
+                    // to outlive the call.
                     let n = unsafe {
                         entry(
+                            &host,
                             args.as_ptr(),
                             args.len(),
                             scratch.as_mut_ptr(),
