@@ -24,11 +24,54 @@ pub struct Arg {
     pub ty: SqlType,
 }
 
+/// What a function returns, as far as the generated code cares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Return {
+    /// One value (or void).
+    Value(SqlType),
+    /// RETURNS SETOF t: `SetOfIterator<Option<T>>`.
+    SetOf(SqlType),
+    /// RETURNS TABLE (...), or SETOF with OUT parameters: `TableIterator`
+    /// of tuples, one `Option` per column.
+    Table(Vec<Arg>),
+    /// OUT parameters: a tuple, one `Option` per parameter.
+    Record(Vec<Arg>),
+}
+
+fn row_tuple(cols: &[Arg]) -> String {
+    let cols: Vec<String> = cols
+        .iter()
+        .map(|c| format!("Option<{}>", c.ty.owned()))
+        .collect();
+    format!("({},)", cols.join(", "))
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Signature {
     pub args: Vec<Arg>,
-    pub ret: SqlType,
+    pub ret: Return,
     pub strict: bool,
+}
+
+impl Return {
+    fn rust_type(&self) -> String {
+        match self {
+            Return::Value(t) => t.owned(),
+            Return::SetOf(t) => format!("pgrx::SetOfIterator<'a, Option<{}>>", t.owned()),
+            Return::Table(cols) => format!("pgrx::TableIterator<'a, {}>", row_tuple(cols)),
+            Return::Record(cols) => row_tuple(cols),
+        }
+    }
+
+    /// The entry's expression that turns the body's `plrust_ret` into the reply value.
+    fn finish(&self) -> &'static str {
+        match self {
+            Return::Value(_) => "Ok(pgrx::entry::value(plrust_ret))",
+            Return::SetOf(_) => "pgrx::iter::setof(plrust_ret)",
+            Return::Table(_) => "pgrx::iter::table(plrust_ret)",
+            Return::Record(_) => "Ok(pgrx::iter::record(plrust_ret))",
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -53,6 +96,8 @@ const KEYWORDS: &[&str] = &[
 /// Names the generated code itself uses at the body's scope.
 const RESERVED: &[&str] = &[
     "plrust_body",
+    "plrust_args",
+    "plrust_ret",
     "plrust_entry",
     "pgrx",
     "std",
@@ -76,19 +121,11 @@ pub fn check_arg_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn param_type(ty: SqlType, strict: bool) -> String {
+fn param_type(ty: &SqlType, strict: bool) -> String {
     if strict {
-        ty.arg_type().to_string()
+        ty.argument()
     } else {
-        format!("Option<{}>", ty.arg_type())
-    }
-}
-
-fn wire_type(ty: SqlType, strict: bool) -> String {
-    if strict {
-        ty.wire_type().to_string()
-    } else {
-        format!("Option<{}>", ty.wire_type())
+        format!("Option<{}>", ty.argument())
     }
 }
 
@@ -118,48 +155,50 @@ pub fn generate(sig: &Signature, body: &str) -> Generated {
     let params: Vec<String> = sig
         .args
         .iter()
-        .map(|a| format!("{}: {}", a.name, param_type(a.ty, sig.strict)))
+        .map(|a| format!("{}: {}", a.name, param_type(&a.ty, sig.strict)))
         .collect();
     let _ = write!(
         s,
-        "#[allow(unused_variables, unused_mut, unused_imports, dead_code, unreachable_code)]\n\
-         fn plrust_body({}) -> ::core::result::Result<Option<{}>, pgrx::entry::BoxError> {{\n",
+        "#[allow(unused_variables, unused_mut, unused_imports, dead_code, unreachable_code, clippy::all)]\n\
+         fn plrust_body<'a>({}) -> ::core::result::Result<Option<{}>, pgrx::entry::BoxError> {{\n",
         params.join(", "),
-        sig.ret.wire_type()
+        sig.ret.rust_type()
     );
     let body_first_line = s.lines().count() + 1;
     s.push_str(body);
     s.push_str("\n}\n\n");
 
-    let names: Vec<&str> = sig.args.iter().map(|a| a.name.as_str()).collect();
-    let types: Vec<String> = sig
+    let decode: Vec<String> = sig
         .args
         .iter()
-        .map(|a| wire_type(a.ty, sig.strict))
+        .map(|a| {
+            format!(
+                "let {} = plrust_args.{}::<{}>({})?;",
+                a.name,
+                if sig.strict { "required" } else { "next" },
+                a.ty.decoded(),
+                a.ty.wire_oid()
+            )
+        })
         .collect();
     let passes: Vec<String> = sig.args.iter().map(|a| pass(a, sig.strict)).collect();
-    // A one-element tuple needs its trailing comma.
-    let tuple = |items: &[String]| {
-        if items.len() == 1 {
-            format!("({},)", items[0])
-        } else {
-            format!("({})", items.join(", "))
-        }
-    };
-    let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
     let _ = write!(
         s,
         "/// The function's one exported symbol; see trusted-api/src/entry.rs.\n\
          #[allow(unsafe_code)]\n\
          #[no_mangle]\n\
-         pub unsafe extern \"C\" fn plrust_entry(args: *const u8, args_len: usize, out: *mut u8, out_cap: usize) -> usize {{\n    \
-             // SAFETY: the executor passes its channel's request and reply areas,\n    \
+         pub unsafe extern \"C\" fn plrust_entry(host: *const pgrx::entry::Host, args: *const u8, args_len: usize, out: *mut u8, out_cap: usize) -> usize {{\n    \
+             // SAFETY: the executor passes its host and private buffers,\n    \
              // which meet run()'s contract.\n    \
-             unsafe {{ pgrx::entry::run(args, args_len, out, out_cap, |{}: {}| plrust_body({})) }}\n\
+             unsafe {{ pgrx::entry::run(host, args, args_len, out, out_cap, |plrust_args| {{\n        \
+                 {}\n        \
+                 let plrust_ret = plrust_body({})?;\n        \
+                 {}\n    \
+             }}) }}\n\
          }}\n",
-        tuple(&names),
-        tuple(&types),
-        passes.join(", ")
+        decode.join("\n        "),
+        passes.join(", "),
+        sig.ret.finish()
     );
     Generated {
         source: s,
@@ -171,6 +210,11 @@ pub fn generate(sig: &Signature, body: &str) -> Generated {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use plrust_ipc::types::Scalar;
+
+    fn t(ty: Scalar, oid: u32) -> SqlType {
+        SqlType::Scalar { ty, oid }
+    }
 
     #[test]
     fn names() {
@@ -181,6 +225,7 @@ mod tests {
         assert!(check_arg_name("").is_err());
         assert!(check_arg_name("fn").is_err());
         assert!(check_arg_name("plrust_body").is_err());
+        assert!(check_arg_name("plrust_args").is_err());
         assert!(check_arg_name("héllo").is_err());
     }
 
@@ -190,14 +235,14 @@ mod tests {
             args: vec![
                 Arg {
                     name: "a".into(),
-                    ty: SqlType::Int4,
+                    ty: t(Scalar::Int4, 23),
                 },
                 Arg {
                     name: "s".into(),
-                    ty: SqlType::Text,
+                    ty: t(Scalar::Text, 25),
                 },
             ],
-            ret: SqlType::Text,
+            ret: Return::Value(t(Scalar::Text, 25)),
             strict: false,
         };
         let g = generate(&sig, "let x = 1;\nOk(None)");
@@ -206,34 +251,47 @@ mod tests {
         assert_eq!(lines[g.body_first_line], "Ok(None)");
         assert!(g
             .source
-            .contains("fn plrust_body(a: Option<i32>, s: Option<&str>)"));
+            .contains("fn plrust_body<'a>(a: Option<i32>, s: Option<&'a str>)"));
         assert!(g
             .source
-            .contains("|(a, s): (Option<i32>, Option<String>)| plrust_body(a, s.as_deref())"));
+            .contains("let s = plrust_args.next::<String>(25)?;"));
+        assert!(g.source.contains("plrust_body(a, s.as_deref())"));
     }
 
     #[test]
-    fn strict_and_single_argument_tuples() {
+    fn strict_sets_and_tables() {
         let sig = Signature {
             args: vec![Arg {
                 name: "b".into(),
-                ty: SqlType::Bytea,
+                ty: t(Scalar::Bytea, 17),
             }],
-            ret: SqlType::Void,
+            ret: Return::SetOf(t(Scalar::Int8, 20)),
             strict: true,
         };
-        let g = generate(&sig, "Ok(Some(()))");
+        let g = generate(&sig, "Ok(None)");
+        assert!(g.source.contains(
+            "fn plrust_body<'a>(b: &'a [u8]) -> ::core::result::Result<Option<pgrx::SetOfIterator<'a, Option<i64>>>"
+        ));
         assert!(g
             .source
-            .contains("fn plrust_body(b: &[u8]) -> ::core::result::Result<Option<()>"));
-        assert!(g.source.contains("|(b,): (Vec<u8>,)| plrust_body(&b)"));
-        let none = Signature {
+            .contains("let b = plrust_args.required::<Vec<u8>>(17)?;"));
+        assert!(g.source.contains("pgrx::iter::setof(plrust_ret)"));
+        let table = Signature {
             args: vec![],
-            ret: SqlType::Int8,
+            ret: Return::Table(vec![
+                Arg {
+                    name: "n".into(),
+                    ty: t(Scalar::Int4, 23),
+                },
+                Arg {
+                    name: "w".into(),
+                    ty: t(Scalar::Text, 25),
+                },
+            ]),
             strict: true,
         };
-        assert!(generate(&none, "Ok(None)")
+        assert!(generate(&table, "Ok(None)")
             .source
-            .contains("|(): ()| plrust_body()"));
+            .contains("pgrx::TableIterator<'a, (Option<i32>, Option<String>,)>"));
     }
 }
