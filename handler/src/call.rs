@@ -6,18 +6,20 @@
 //! not trusted), give the executor back, then return the value or raise the
 //! body's error.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 use pgrx::prelude::*;
+use plrust_ipc::args::{ArgReader, ArgWriter};
 use plrust_ipc::channel::INLINE;
 use plrust_ipc::message::{op, status};
-use plrust_ipc::wire::{self, WireError};
-use plrust_ipc::{Reply, SqlType};
+use plrust_ipc::wire;
+use plrust_ipc::Reply;
 
 use crate::backend_local::BackendLocal;
 use crate::dispatch::{self, Lease};
 use crate::errors::raise;
-use crate::function::{self, Function};
+use crate::function::{self, Function, Output};
+use crate::upcall::{error_code, CallState, SetSink};
 use crate::{compile, pool};
 
 pub static V1: pg_sys::Pg_finfo_record = pg_sys::Pg_finfo_record { api_version: 1 };
@@ -33,32 +35,55 @@ pub extern "C" fn pg_finfo_plrust_validator() -> &'static pg_sys::Pg_finfo_recor
 }
 
 /// The call's encoded arguments, built in private memory and then copied
-/// into the channel in one piece; and the reply, copied out of the channel
-/// before it is decoded.
+/// into the channel in one piece.  A nested call (through SPI) takes the
+/// buffer while the outer call no longer needs it.
 static ARGS: BackendLocal<RefCell<Vec<u8>>> = BackendLocal::new(RefCell::new(Vec::new()));
-static REPLY: BackendLocal<RefCell<Vec<u8>>> = BackendLocal::new(RefCell::new(Vec::new()));
+
+/// How deep plrust calls are nested in this backend (through SPI).
+static DEPTH: BackendLocal<Cell<usize>> = BackendLocal::new(Cell::new(0));
+
+/// One level of nesting, undone however the call ends.
+struct Nesting;
+
+impl Nesting {
+    fn enter(f: &Function) -> Nesting {
+        let depth = DEPTH.get() + 1;
+        // Each level holds an executor while the next one runs, so a
+        // recursion deeper than the pool could only wait for itself.
+        let limit = pool::slot_count();
+        if depth > limit {
+            raise(
+                PgSqlErrorCode::ERRCODE_STATEMENT_TOO_COMPLEX,
+                format!("plrust function \"{}\" is nested too deeply", f.name),
+                Some(format!(
+                    "plrust calls nest {depth} deep; each level holds one of the pool's {limit} executors (plrust.workers)."
+                )),
+                Some("Reduce the recursion, or ask the administrator to raise plrust.workers.".into()),
+            );
+        }
+        DEPTH.set(depth);
+        Nesting
+    }
+}
+
+impl Drop for Nesting {
+    fn drop(&mut self) {
+        DEPTH.set(DEPTH.get().saturating_sub(1));
+    }
+}
 
 /// What came back, converted while the executor is still leased (so a
 /// malformed reply can still recycle it), acted on after it is released.
 enum Returned {
     Null,
     Value(pg_sys::Datum),
-    Error(String),
+    Error {
+        sqlstate: Option<[u8; 5]>,
+        message: String,
+        detail: Option<String>,
+        hint: Option<String>,
+    },
     Panic(String),
-}
-
-/// Encode one value at the start of `out`; None when it does not fit.
-fn put<T: bincode::Encode>(v: &T, out: &mut [u8]) -> Option<usize> {
-    match wire::encode_into(v, out) {
-        Ok(n) => Some(n),
-        Err(WireError::TooLarge) => None,
-        Err(e) => raise(
-            PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
-            format!("plrust: encoding arguments: {e}"),
-            None,
-            None,
-        ),
-    }
 }
 
 fn too_large(f: &Function) -> ! {
@@ -84,66 +109,119 @@ unsafe fn encode_args(
 ) -> Option<usize> {
     // SAFETY: fcinfo holds nargs initialised NullableDatums.
     let args = unsafe { (*fcinfo).args.as_slice((*fcinfo).nargs as usize) };
-    let mut pos = 0;
-    for (arg, d) in f.sig.args.iter().zip(args) {
-        let out = &mut out[pos..];
+    let mut w = ArgWriter::new(out);
+    for (conv, d) in f.args.iter().zip(args) {
         if d.isnull {
-            // A STRICT function is never called with NULL arguments.
-            pos += put(&None::<()>, out)?;
-            continue;
+            w.null()?;
+        } else {
+            // SAFETY: a non-NULL argument of the declared type.
+            unsafe { conv.send(d.value, |bytes| w.value(bytes))? };
         }
-        let v = d.value;
-        macro_rules! enc {
-            ($x:expr) => {
-                if f.sig.strict {
-                    put(&$x, out)?
-                } else {
-                    put(&Some($x), out)?
-                }
-            };
-        }
-        pos += match arg.ty {
-            SqlType::Bool => enc!(v.value() as u8 != 0),
-            SqlType::Int2 => enc!(v.value() as i16),
-            SqlType::Int4 => enc!(v.value() as i32),
-            SqlType::Int8 => enc!(v.value() as i64),
-            SqlType::Float4 => enc!(f32::from_bits(v.value() as u32)),
-            SqlType::Float8 => enc!(f64::from_bits(v.value() as u64)),
-            SqlType::Text | SqlType::Varchar | SqlType::Bytea => {
-                // Text goes as bytes; the executor decodes it as a String,
-                // which validates the UTF-8 (the database is UTF8, checked
-                // when the function is defined).
-                // SAFETY: a non-NULL varlena argument; detoasting returns a
-                // palloc'd (or the original) contiguous varlena.
-                let bytes: &[u8] = unsafe {
-                    let p = pg_sys::pg_detoast_datum_packed(v.cast_mut_ptr());
-                    pgrx::varlena::varlena_to_byte_slice(p)
-                };
-                enc!(bytes)
-            }
-            SqlType::Void => 0,
-        };
     }
-    Some(pos)
+    Some(w.len())
 }
 
-fn decode<T: bincode::Decode<()>>(
+/// The set-returning machinery of this call: a tuplestore for the rows,
+/// in the query's memory, as the executor expects for materialize mode.
+///
+/// # Safety
+/// `fcinfo` is the live call's.
+unsafe fn set_sink(fcinfo: pg_sys::FunctionCallInfo, f: &Function) -> Option<SetSink> {
+    let conv = match &f.output {
+        Output::SetOf(c) => Some(c),
+        Output::Table(_) => None,
+        _ => return None,
+    };
+    // SAFETY: the caller's contract; resultinfo is a ReturnSetInfo when the
+    // node tag says so.
+    unsafe {
+        let rsinfo = (*fcinfo).resultinfo as *mut pg_sys::ReturnSetInfo;
+        if rsinfo.is_null()
+            || (*rsinfo).type_ != pg_sys::NodeTag::T_ReturnSetInfo
+            || (*rsinfo).allowedModes & pg_sys::SetFunctionReturnMode::SFRM_Materialize as i32 == 0
+        {
+            raise(
+                PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
+                format!("set-valued plrust function \"{}\" called in a context that cannot accept a set", f.name),
+                None,
+                None,
+            );
+        }
+        let per_query = (*(*rsinfo).econtext).ecxt_per_query_memory;
+        let old = pg_sys::MemoryContextSwitchTo(per_query);
+        let mut desc: pg_sys::TupleDesc = std::ptr::null_mut();
+        let class = pg_sys::get_call_result_type(fcinfo, std::ptr::null_mut(), &mut desc);
+        let desc = if class == pg_sys::TypeFuncClass::TYPEFUNC_COMPOSITE {
+            pg_sys::CreateTupleDescCopy(desc)
+        } else {
+            let conv = conv.expect("a scalar set");
+            let d = pg_sys::CreateTemplateTupleDesc(1);
+            pg_sys::TupleDescInitEntry(d, 1, c"plrust".as_ptr(), conv.type_oid, -1, 0);
+            d
+        };
+        let random = (*rsinfo).allowedModes
+            & pg_sys::SetFunctionReturnMode::SFRM_Materialize_Random as i32
+            != 0;
+        let store = pg_sys::tuplestore_begin_heap(random, false, pg_sys::work_mem);
+        pg_sys::MemoryContextSwitchTo(old);
+        (*rsinfo).returnMode = pg_sys::SetFunctionReturnMode::SFRM_Materialize;
+        (*rsinfo).setResult = store;
+        (*rsinfo).setDesc = desc;
+        Some(SetSink { store, desc })
+    }
+}
+
+/// The row of a function with OUT parameters, from its columns.
+///
+/// # Safety
+/// `fcinfo` is the live call's.
+unsafe fn record_datum(
+    fcinfo: pg_sys::FunctionCallInfo,
     lease: &mut Lease,
     f: &Function,
+    convs: &[crate::conv::Conv],
     bytes: &[u8],
-    to_datum: impl FnOnce(T) -> pg_sys::Datum,
-) -> Returned {
-    match wire::decode_reply::<T>(bytes) {
-        Ok(Reply::Value(Some(v))) => Returned::Value(to_datum(v)),
-        Ok(Reply::Value(None)) => Returned::Null,
-        Ok(Reply::Error(m)) => Returned::Error(m),
-        Ok(Reply::Panic(m)) => Returned::Panic(m),
-        Err(e) => dispatch::protocol_error(lease, &f.name, &format!("invalid reply: {e}")),
+) -> pg_sys::Datum {
+    let mut reader = ArgReader::new(bytes);
+    let mut values = Vec::with_capacity(convs.len());
+    let mut nulls = Vec::with_capacity(convs.len());
+    for c in convs {
+        match reader.next() {
+            Ok(Some(b)) => {
+                values.push(c.receive(b));
+                nulls.push(false);
+            }
+            Ok(None) => {
+                values.push(pg_sys::Datum::from(0));
+                nulls.push(true);
+            }
+            Err(_) => dispatch::protocol_error(lease, &f.name, "a row with too few columns"),
+        }
     }
-}
-
-fn datum<T: IntoDatum>(v: T) -> pg_sys::Datum {
-    v.into_datum().expect("a non-NULL value has a datum")
+    if !reader.is_done() {
+        dispatch::protocol_error(lease, &f.name, "a row with too many columns");
+    }
+    // SAFETY: the caller's contract; the descriptor describes the OUT
+    // parameters, whose values we built above.
+    unsafe {
+        let mut desc: pg_sys::TupleDesc = std::ptr::null_mut();
+        if pg_sys::get_call_result_type(fcinfo, std::ptr::null_mut(), &mut desc)
+            != pg_sys::TypeFuncClass::TYPEFUNC_COMPOSITE
+        {
+            raise(
+                PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
+                format!(
+                    "plrust function \"{}\": cannot determine its result row type",
+                    f.name
+                ),
+                None,
+                None,
+            );
+        }
+        let desc = pg_sys::BlessTupleDesc(desc);
+        let tuple = pg_sys::heap_form_tuple(desc, values.as_mut_ptr(), nulls.as_mut_ptr());
+        pg_sys::heap_copy_tuple_as_datum(tuple, desc)
+    }
 }
 
 #[pg_guard]
@@ -171,7 +249,11 @@ pub unsafe extern "C-unwind" fn plrust_call_handler(
             &*((*flinfo).fn_extra as *const Function)
         }
     };
+    let _nesting = Nesting::enter(f);
     let key = f.key();
+    // SAFETY: fcinfo is this call's.
+    let set = unsafe { set_sink(fcinfo, f) };
+    let mut state = CallState::new(f, set);
     let mut lease = dispatch::lease(f.principal.in_this_session(), key, &f.name);
     // Small arguments (most calls) are encoded on the stack; larger ones in
     // a private buffer as big as the request area.
@@ -186,44 +268,71 @@ pub unsafe extern "C-unwind" fn plrust_call_handler(
     } else {
         None
     };
-    let (st, reply_len) = match first_try {
+    let (mut st, mut reply_len) = match first_try {
         Some(len) => dispatch::request(&mut lease, op::CALL, key, &small[..len], &f.name),
         None => {
-            let mut args = ARGS.borrow_mut();
+            let mut args = std::mem::take(&mut *ARGS.borrow_mut());
             if args.len() < plrust_ipc::limits::REQUEST_AREA {
                 // Zeroed on demand by the kernel: only touched pages cost memory.
-                *args = vec![0u8; plrust_ipc::limits::REQUEST_AREA];
+                args = vec![0u8; plrust_ipc::limits::REQUEST_AREA];
             }
             // SAFETY: as above.
             let len = unsafe { encode_args(fcinfo, f, &mut args) }.unwrap_or_else(|| too_large(f));
-            dispatch::request(&mut lease, op::CALL, key, &args[..len], &f.name)
+            let sent = dispatch::request(&mut lease, op::CALL, key, &args[..len], &f.name);
+            *ARGS.borrow_mut() = args;
+            sent
         }
     };
-    let returned = {
-        let mut buf = REPLY.borrow_mut();
-        let inline;
-        let bytes: &[u8] = if reply_len <= INLINE && st == status::OK {
-            inline = lease.channel().copy_inline_reply();
-            &inline[..reply_len]
-        } else {
-            lease.channel().copy_reply(reply_len, &mut buf);
-            &buf[..]
+    // The body may call back (messages, SPI, rows) any number of times
+    // before its reply.
+    let mut upcall = Vec::new();
+    let mut answer = Vec::new();
+    while st == status::UPCALL {
+        lease.mid_call();
+        lease.channel().copy_reply(reply_len, &mut upcall);
+        let a = match state.serve(&upcall) {
+            Ok(a) => a,
+            Err(why) => dispatch::protocol_error(&mut lease, &f.name, &why),
         };
-        if st != status::OK {
-            let msg = wire::decode_message(bytes);
-            dispatch::protocol_error(&mut lease, &f.name, &msg);
-        }
-        match f.sig.ret {
-            SqlType::Bool => decode::<bool>(&mut lease, f, bytes, datum),
-            SqlType::Int2 => decode::<i16>(&mut lease, f, bytes, datum),
-            SqlType::Int4 => decode::<i32>(&mut lease, f, bytes, datum),
-            SqlType::Int8 => decode::<i64>(&mut lease, f, bytes, datum),
-            SqlType::Float4 => decode::<f32>(&mut lease, f, bytes, datum),
-            SqlType::Float8 => decode::<f64>(&mut lease, f, bytes, datum),
-            SqlType::Text | SqlType::Varchar => decode::<String>(&mut lease, f, bytes, datum),
-            SqlType::Bytea => decode::<Vec<u8>>(&mut lease, f, bytes, datum),
-            SqlType::Void => decode::<()>(&mut lease, f, bytes, |()| pg_sys::Datum::from(0)),
-        }
+        answer.clear();
+        answer.extend_from_slice(&wire::encode_to_vec(&a));
+        (st, reply_len) = dispatch::request(&mut lease, op::RESUME, key, &answer, &f.name);
+    }
+    state.finish();
+    let mut buf = Vec::new();
+    let inline;
+    let bytes: &[u8] = if reply_len <= INLINE && st == status::OK {
+        inline = lease.channel().copy_inline_reply();
+        &inline[..reply_len]
+    } else {
+        lease.channel().copy_reply(reply_len, &mut buf);
+        &buf[..]
+    };
+    if st != status::OK {
+        let msg = wire::decode_message(bytes);
+        dispatch::protocol_error(&mut lease, &f.name, &msg);
+    }
+    let returned = match wire::decode_reply(bytes) {
+        Ok(Reply::Value(None)) => Returned::Null,
+        Ok(Reply::Value(Some(v))) => Returned::Value(match &f.output {
+            Output::Value(c) if c.sql == plrust_ipc::types::SqlType::Void => pg_sys::Datum::from(0),
+            Output::Value(c) => c.receive(v),
+            // SAFETY: fcinfo is this call's.
+            Output::Record(cs) => unsafe { record_datum(fcinfo, &mut lease, f, cs, v) },
+            Output::SetOf(_) | Output::Table(_) => dispatch::protocol_error(
+                &mut lease,
+                &f.name,
+                "a value from a set-returning function",
+            ),
+        }),
+        Ok(Reply::Error(e)) => Returned::Error {
+            sqlstate: e.sqlstate,
+            message: e.message.to_string(),
+            detail: e.detail.map(str::to_string),
+            hint: e.hint.map(str::to_string),
+        },
+        Ok(Reply::Panic(m)) => Returned::Panic(m.to_string()),
+        Err(e) => dispatch::protocol_error(&mut lease, &f.name, &format!("invalid reply: {e}")),
     };
     drop(lease);
     match returned {
@@ -233,7 +342,17 @@ pub unsafe extern "C-unwind" fn plrust_call_handler(
             unsafe { (*fcinfo).isnull = true };
             pg_sys::Datum::from(0)
         }
-        Returned::Error(m) => raise(PgSqlErrorCode::ERRCODE_DATA_EXCEPTION, m, None, None),
+        Returned::Error {
+            sqlstate,
+            message,
+            detail,
+            hint,
+        } => raise(
+            sqlstate.map_or(PgSqlErrorCode::ERRCODE_DATA_EXCEPTION, error_code),
+            message,
+            detail,
+            hint,
+        ),
         Returned::Panic(m) => raise(
             PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
             format!("plrust function \"{}\" panicked: {m}", f.name),

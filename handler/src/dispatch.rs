@@ -34,6 +34,9 @@ pub struct Lease {
     pub index: usize,
     generation: u64,
     in_flight: bool,
+    /// The CPU budget of the call in progress: one for the whole call,
+    /// across its upcalls, so a body cannot reset it by logging.
+    budget: Option<CpuBudget>,
 }
 
 /// The slot this backend last called into, and what it verified there: an
@@ -63,6 +66,13 @@ impl Lease {
 
     pub fn channel(&self) -> Channel {
         pool::channel(self.index)
+    }
+
+    /// The executor is in the middle of a call, waiting for an answer to
+    /// an upcall: if this lease is dropped before the call ends (an ERROR
+    /// while serving the upcall), the executor must be killed.
+    pub fn mid_call(&mut self) {
+        self.in_flight = true;
     }
 }
 
@@ -165,6 +175,7 @@ pub fn lease(principal: Principal, key: u64, fn_name: &str) -> Lease {
                     index: v.index,
                     generation: g,
                     in_flight: false,
+                    budget: None,
                 };
             }
             s.owner.store(0, Ordering::Release);
@@ -202,6 +213,7 @@ pub fn lease(principal: Principal, key: u64, fn_name: &str) -> Lease {
                             index: i,
                             generation,
                             in_flight: false,
+                            budget: None,
                         };
                     }
                     s.owner.store(0, Ordering::Release);
@@ -253,6 +265,7 @@ fn prepare(i: usize, principal: Principal, key: u64, fn_name: &str) -> Lease {
         index: i,
         generation: 0,
         in_flight: false,
+        budget: None,
     };
     // The owner's compiled functions, read once for all attempts, the
     // called one first so it is loaded even past MAX_LOADED.
@@ -485,13 +498,14 @@ fn try_request(
     let ch = lease.channel();
     let generation = lease.generation;
     // Only calls run user code; loading is ours.
-    let mut budget = if opcode == op::CALL {
-        CpuBudget::for_call(slot)
-    } else {
-        None
-    };
+    match opcode {
+        op::CALL => lease.budget = CpuBudget::for_call(slot),
+        op::RESUME => {}
+        _ => lease.budget = None,
+    }
     lease.in_flight = true;
     ch.publish_request(opcode, key, payload);
+    let budget = &mut lease.budget;
     let outcome = ch.wait_reply(CALL_POLICY, || {
         check_between_slices(slot, generation).map_err(|()| Failure::Died)?;
         match budget.as_mut().map(|b| (b.exceeded(), b.limit)) {

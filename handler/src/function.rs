@@ -8,15 +8,28 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-use pgrx::pg_catalog::pg_proc::{PgProc, ProArgMode, ProKind};
+use pgrx::pg_catalog::pg_proc::{PgProc, ProArgMode, ProKind, ProVolatile};
 use pgrx::prelude::*;
-use plrust_compiler::codegen::{self, Arg, Signature};
-use plrust_ipc::SqlType;
+use plrust_compiler::codegen::{self, Arg, Return, Signature};
+use plrust_ipc::types::SqlType;
 use sha2::{Digest, Sha256};
 
+use crate::conv::{self, Conv};
 use crate::errors::raise;
 use crate::pool::Principal;
 use crate::{compile, gucs};
+
+/// What the call handler does with the body's result.
+pub enum Output {
+    /// One value (void included).
+    Value(Conv),
+    /// A set of single values (RETURNS SETOF t).
+    SetOf(Conv),
+    /// A row of OUT parameters.
+    Record(Vec<Conv>),
+    /// A set of rows (RETURNS TABLE, SETOF with OUT parameters).
+    Table(Vec<Conv>),
+}
 
 pub struct Function {
     pub oid: pg_sys::Oid,
@@ -25,8 +38,11 @@ pub struct Function {
     pub principal: Principal,
     pub hash: [u8; 32],
     pub source: String,
-    /// No text, varchar or bytea argument: every argument has a small,
-    /// fixed-width encoding.
+    pub args: Vec<Conv>,
+    pub output: Output,
+    /// SPI runs read-only in STABLE and IMMUTABLE functions, as in PL/pgSQL.
+    pub read_only: bool,
+    /// Every argument has a small, fixed-width encoding.
     pub fixed_width_args: bool,
 }
 
@@ -37,35 +53,15 @@ impl Function {
     }
 }
 
-pub fn sql_type(oid: pg_sys::Oid) -> Option<SqlType> {
-    Some(match oid {
-        pg_sys::BOOLOID => SqlType::Bool,
-        pg_sys::INT2OID => SqlType::Int2,
-        pg_sys::INT4OID => SqlType::Int4,
-        pg_sys::INT8OID => SqlType::Int8,
-        pg_sys::FLOAT4OID => SqlType::Float4,
-        pg_sys::FLOAT8OID => SqlType::Float8,
-        pg_sys::TEXTOID => SqlType::Text,
-        pg_sys::VARCHAROID => SqlType::Varchar,
-        pg_sys::BYTEAOID => SqlType::Bytea,
-        pg_sys::VOIDOID => SqlType::Void,
-        _ => return None,
-    })
-}
-
-fn type_name(oid: pg_sys::Oid) -> String {
-    // SAFETY: format_type_be returns a palloc'd C string for any type oid.
-    unsafe { std::ffi::CStr::from_ptr(pg_sys::format_type_be(oid)) }
-        .to_string_lossy()
-        .into_owned()
-}
-
 fn unsupported(name: &str, what: String) -> ! {
     raise(
         PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
         format!("plrust function \"{name}\": {what}"),
         None,
-        Some("plrust supports boolean, smallint, integer, bigint, real, double precision, text, varchar, bytea and void.".into()),
+        Some(
+            "See the type table in plrust's README for the SQL types plrust functions can use."
+                .into(),
+        ),
     )
 }
 
@@ -78,6 +74,20 @@ fn toolchain_id() -> &'static str {
         );
     }
     ID.with(|id| *id)
+}
+
+fn resolve(name: &str, what: &str, oid: pg_sys::Oid) -> Conv {
+    match conv::resolve(oid) {
+        Ok(SqlType::Composite { .. }) => unsupported(
+            name,
+            format!(
+                "{what} of composite type {} is not supported yet",
+                conv::type_name(oid)
+            ),
+        ),
+        Ok(t) => Conv::new(oid, t),
+        Err(why) => unsupported(name, format!("{what}: {why}")),
+    }
 }
 
 /// Read and check the definition of `oid` from pg_proc.
@@ -108,29 +118,47 @@ pub fn definition(oid: pg_sys::Oid) -> Function {
             Some("Create the database with ENCODING 'UTF8'.".into()),
         );
     }
-    if proc.prokind() != ProKind::Function {
-        unsupported(
+    let procedure = match proc.prokind() {
+        ProKind::Function => false,
+        ProKind::Procedure => true,
+        _ => unsupported(
             &name,
-            "only plain functions are supported (not procedures, aggregates or window functions)"
-                .into(),
-        );
+            "aggregates and window functions cannot be written in plrust; write their support functions in plrust instead".into(),
+        ),
+    };
+    if proc.prorettype() == pg_sys::TRIGGEROID || proc.prorettype() == pg_sys::EVENT_TRIGGEROID {
+        unsupported(&name, "trigger functions are not supported yet".into());
     }
-    if proc.proretset() {
-        unsupported(
-            &name,
-            "set-returning functions are not supported yet".into(),
-        );
-    }
-    if proc.proargmodes().iter().any(|m| *m != ProArgMode::In) {
-        unsupported(
-            &name,
-            "OUT, INOUT and VARIADIC arguments are not supported yet".into(),
-        );
-    }
+    // Without OUT parameters, proallargtypes and proargmodes are empty and
+    // every argument is IN.
+    let modes = proc.proargmodes();
+    let all_types = if modes.is_empty() {
+        proc.proargtypes()
+    } else {
+        proc.proallargtypes()
+    };
     let names = proc.proargnames();
     let mut args = Vec::new();
-    for (i, ty) in proc.proargtypes().into_iter().enumerate() {
-        let Some(arg_name) = names.get(i).cloned().flatten().filter(|n| !n.is_empty()) else {
+    let mut arg_convs = Vec::new();
+    let mut outputs = Vec::new();
+    for (i, ty) in all_types.into_iter().enumerate() {
+        let mode = modes.get(i).copied().unwrap_or(ProArgMode::In);
+        let arg_name = names.get(i).cloned().flatten().filter(|n| !n.is_empty());
+        if matches!(
+            mode,
+            ProArgMode::Out | ProArgMode::InOut | ProArgMode::Table
+        ) {
+            outputs.push((
+                arg_name
+                    .clone()
+                    .unwrap_or_else(|| format!("column{}", outputs.len() + 1)),
+                ty,
+            ));
+        }
+        if matches!(mode, ProArgMode::Out | ProArgMode::Table) {
+            continue;
+        }
+        let Some(arg_name) = arg_name else {
             raise(
                 PgSqlErrorCode::ERRCODE_INVALID_FUNCTION_DEFINITION,
                 format!("plrust function \"{name}\": argument {} has no name", i + 1),
@@ -146,25 +174,52 @@ pub fn definition(oid: pg_sys::Oid) -> Function {
                 Some("Argument names must be Rust identifiers: ASCII letters, digits and _, not a keyword.".into()),
             );
         }
-        let Some(t) = sql_type(ty).filter(|t| t.can_be_argument()) else {
-            unsupported(
-                &name,
-                format!("argument type {} is not supported yet", type_name(ty)),
-            );
-        };
+        let c = resolve(&name, &format!("argument \"{arg_name}\""), ty);
+        if c.sql == SqlType::Void {
+            unsupported(&name, "an argument cannot be void".into());
+        }
         args.push(Arg {
             name: arg_name,
-            ty: t,
+            ty: c.sql.clone(),
         });
+        arg_convs.push(c);
     }
-    let Some(ret) = sql_type(proc.prorettype()) else {
-        unsupported(
-            &name,
-            format!(
-                "return type {} is not supported yet",
-                type_name(proc.prorettype())
-            ),
-        );
+    let retset = proc.proretset();
+    // A procedure's output parameters come back to CALL as a row, even
+    // just one; a function's single OUT parameter is its plain result.
+    let (ret, output) = if outputs.len() > 1 || (procedure && !outputs.is_empty()) {
+        let convs: Vec<Conv> = outputs
+            .iter()
+            .map(|(n, t)| resolve(&name, &format!("OUT parameter \"{n}\""), *t))
+            .collect();
+        let cols: Vec<Arg> = outputs
+            .iter()
+            .zip(&convs)
+            .map(|((n, _), c)| Arg {
+                name: n.clone(),
+                ty: c.sql.clone(),
+            })
+            .collect();
+        if retset {
+            (Return::Table(cols), Output::Table(convs))
+        } else {
+            (Return::Record(cols), Output::Record(convs))
+        }
+    } else {
+        let ty = outputs.first().map_or(proc.prorettype(), |(_, t)| *t);
+        if ty == pg_sys::RECORDOID {
+            unsupported(
+                &name,
+                "functions returning an anonymous record need OUT parameters or RETURNS TABLE"
+                    .into(),
+            );
+        }
+        let c = resolve(&name, "return type", ty);
+        if retset {
+            (Return::SetOf(c.sql.clone()), Output::SetOf(c))
+        } else {
+            (Return::Value(c.sql.clone()), Output::Value(c))
+        }
     };
     let sig = Signature {
         args,
@@ -183,7 +238,7 @@ pub fn definition(oid: pg_sys::Oid) -> Function {
     h.update(source.as_bytes());
     // SAFETY: MyDatabaseId is set once the backend is connected.
     let database = unsafe { pg_sys::MyDatabaseId }.to_u32();
-    let fixed_width_args = sig.args.iter().all(|a| !a.ty.borrows());
+    let fixed_width_args = arg_convs.iter().all(Conv::fixed_width);
     Function {
         fixed_width_args,
         oid,
@@ -197,6 +252,9 @@ pub fn definition(oid: pg_sys::Oid) -> Function {
         sig,
         hash: h.finalize().into(),
         source,
+        args: arg_convs,
+        output,
+        read_only: proc.provolatile() != ProVolatile::Volatile,
     }
 }
 

@@ -10,17 +10,21 @@
 
 use pgrx::prelude::*;
 
+mod alter;
 mod backend_local;
 mod call;
 mod catalog;
 mod compile;
+mod conv;
 mod dispatch;
 mod errors;
 mod function;
 mod gucs;
 mod interrupts;
 mod pool;
+mod spi;
 mod status;
+mod upcall;
 mod worker;
 
 pgrx::pg_module_magic!();
@@ -38,6 +42,7 @@ pub extern "C-unwind" fn _PG_init() {
     }
     pool::init();
     worker::register_all();
+    alter::install();
 }
 
 /// Called from the extension script: refuses to create the language when

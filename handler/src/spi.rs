@@ -1,0 +1,482 @@
+//! SPI on behalf of a running body: queries run here, in the calling
+//! backend, as the current role (so privileges, RLS, search_path and
+//! SECURITY DEFINER apply as PostgreSQL defines them).
+//!
+//! Each request runs in an internal subtransaction, as PL/Python's SPI
+//! calls do: an ERROR is rolled back and becomes the body's `Err`, and
+//! the transaction goes on.  A cancel or a timeout is not the body's to
+//! catch: it is rethrown after the rollback.
+//!
+//! A `select` opens a cursor and answers with the first batch; the body
+//! fetches the rest one batch at a time, so neither the channel nor the
+//! executor ever holds the whole result.
+
+use std::ffi::{CStr, CString};
+
+use pgrx::pg_sys::panic::CaughtError;
+use pgrx::prelude::*;
+use plrust_ipc::message::{Answer, Column, SpiArg};
+
+use crate::conv;
+use crate::errors::raise;
+
+/// A batch ends after this many rows or (about) this many bytes.
+const BATCH_ROWS: usize = 1000;
+const BATCH_BYTES: usize = 1 << 20;
+/// An answer must fit in the request area with room to spare.
+const MAX_ANSWER: usize = plrust_ipc::limits::REQUEST_AREA - (64 << 10);
+
+/// The SPI state of one call: connected on first use, and the cursors the
+/// body has open, closed when the call ends.
+#[derive(Default)]
+pub struct CallSpi {
+    connected: bool,
+    cursors: Vec<Cursor>,
+    next_cursor: u32,
+}
+
+/// An open cursor of the body's: its portal, and how many rows its
+/// select's limit still allows.
+struct Cursor {
+    id: u32,
+    name: CString,
+    left: u64,
+}
+
+fn sqlstate_of(code: PgSqlErrorCode) -> [u8; 5] {
+    let code = code as isize as u32;
+    let mut out = [0u8; 5];
+    for (i, c) in out.iter_mut().enumerate() {
+        *c = (((code >> (6 * i)) & 0x3F) as u8) + b'0';
+    }
+    out
+}
+
+/// Errors the body gets to see; anything else (a cancel, a timeout, a
+/// shutdown) goes on unwinding.
+fn catchable(code: PgSqlErrorCode) -> bool {
+    !matches!(
+        code,
+        PgSqlErrorCode::ERRCODE_QUERY_CANCELED
+            | PgSqlErrorCode::ERRCODE_ADMIN_SHUTDOWN
+            | PgSqlErrorCode::ERRCODE_CRASH_SHUTDOWN
+            | PgSqlErrorCode::ERRCODE_CANNOT_CONNECT_NOW
+    )
+}
+
+/// Run `f` in an internal subtransaction; an ERROR it raises is rolled
+/// back and returned as `Answer::Error`.
+pub fn in_subtransaction<R>(f: impl FnOnce() -> R) -> Result<R, Answer> {
+    // SAFETY: the usual internal-subtransaction dance (see PL/Python's
+    // PLy_spi_subtransaction_begin/commit/abort): remember the memory
+    // context and resource owner, start, work in the caller's context.
+    let (oldcontext, oldowner) = unsafe {
+        let cx = pg_sys::CurrentMemoryContext;
+        let owner = pg_sys::CurrentResourceOwner;
+        pg_sys::BeginInternalSubTransaction(std::ptr::null());
+        pg_sys::MemoryContextSwitchTo(cx);
+        (cx, owner)
+    };
+    // Both closures restore the same state; raw pointers are not
+    // UnwindSafe, but these are only copied back into globals.
+    let saved = std::panic::AssertUnwindSafe((oldcontext, oldowner));
+    let saved_for_catch = std::panic::AssertUnwindSafe((oldcontext, oldowner));
+    PgTryBuilder::new(std::panic::AssertUnwindSafe(move || {
+        let answer = f();
+        // SAFETY: commit the subtransaction begun above and go back to the
+        // caller's context and resource owner.
+        unsafe {
+            pg_sys::ReleaseCurrentSubTransaction();
+            pg_sys::MemoryContextSwitchTo(saved.0 .0);
+            pg_sys::CurrentResourceOwner = saved.0 .1;
+        }
+        Ok(answer)
+    }))
+    .catch_others(|e| {
+        // SAFETY: abort the subtransaction begun above (pgrx has already
+        // copied and flushed the error) and restore the caller's state.
+        unsafe {
+            pg_sys::MemoryContextSwitchTo(saved_for_catch.0 .0);
+            pg_sys::RollbackAndReleaseCurrentSubTransaction();
+            pg_sys::MemoryContextSwitchTo(saved_for_catch.0 .0);
+            pg_sys::CurrentResourceOwner = saved_for_catch.0 .1;
+        }
+        let report = match &e {
+            CaughtError::PostgresError(r) | CaughtError::ErrorReport(r) => r,
+            CaughtError::RustPanic { ereport, .. } => ereport,
+        };
+        if !catchable(report.sql_error_code()) {
+            e.rethrow();
+        }
+        Err(Answer::Error {
+            sqlstate: sqlstate_of(report.sql_error_code()),
+            message: report.message().to_string(),
+            detail: report.detail().map(str::to_string),
+            hint: report.hint().map(str::to_string),
+        })
+    })
+    .execute()
+}
+
+/// Arguments of a query: (types, values, nulls) as SPI wants them.
+fn arguments(args: &[SpiArg<'_>]) -> (Vec<pg_sys::Oid>, Vec<pg_sys::Datum>, Vec<std::ffi::c_char>) {
+    let mut types = Vec::with_capacity(args.len());
+    let mut values = Vec::with_capacity(args.len());
+    let mut nulls = Vec::with_capacity(args.len());
+    for a in args {
+        let oid = pg_sys::Oid::from(a.type_oid);
+        types.push(oid);
+        match a.value {
+            Some(bytes) => {
+                values.push(conv::receive_any(oid, bytes));
+                nulls.push(b' ' as std::ffi::c_char);
+            }
+            None => {
+                values.push(pg_sys::Datum::from(0));
+                nulls.push(b'n' as std::ffi::c_char);
+            }
+        }
+    }
+    (types, values, nulls)
+}
+
+/// Rows of a result, each its columns' values in binary format.
+type Rows = Vec<Vec<Option<Vec<u8>>>>;
+
+/// The columns of a result and how to send each.
+struct Columns {
+    columns: Vec<Column>,
+    send: Vec<pg_sys::FmgrInfo>,
+}
+
+/// # Safety
+/// `desc` is a valid tuple descriptor.
+unsafe fn columns_of(desc: pg_sys::TupleDesc) -> Columns {
+    // SAFETY: the caller's contract; attrs holds natts entries.
+    let attrs = unsafe { (*desc).attrs.as_slice((*desc).natts as usize) };
+    let mut columns = Vec::new();
+    let mut send = Vec::new();
+    for a in attrs {
+        // SAFETY: NameData holds a NUL-terminated name.
+        let name = unsafe { CStr::from_ptr(a.attname.data.as_ptr()) }
+            .to_string_lossy()
+            .into_owned();
+        // The body decodes by the type whose format travels: a domain's
+        // base type.
+        // SAFETY: plain catalog lookups of a valid type oid.
+        let base = unsafe { pg_sys::getBaseType(a.atttypid) };
+        let mut func = pg_sys::InvalidOid;
+        let mut varlena = false;
+        // SAFETY: out-pointers to locals; a type without a send function is an ERROR.
+        unsafe { pg_sys::getTypeBinaryOutputInfo(a.atttypid, &mut func, &mut varlena) };
+        columns.push(Column {
+            name,
+            type_oid: base.to_u32(),
+        });
+        send.push(conv::fmgr_info_here(func));
+    }
+    Columns { columns, send }
+}
+
+/// The rows of SPI_tuptable from `from` on, converted; (rows, bytes).
+///
+/// # Safety
+/// SPI_tuptable is the result of the last SPI call, described by `cols`.
+unsafe fn rows_of(cols: &Columns, rows: &mut Rows) -> usize {
+    let _utf8 = conv::ClientEncodingIsUtf8::new();
+    let mut bytes = 0;
+    // SAFETY: the caller's contract: SPI_tuptable holds SPI_processed rows.
+    unsafe {
+        let table = pg_sys::SPI_tuptable;
+        if table.is_null() {
+            return 0;
+        }
+        let n = pg_sys::SPI_processed as usize;
+        let tuples = std::slice::from_raw_parts((*table).vals, n);
+        for t in tuples {
+            let mut row = Vec::with_capacity(cols.send.len());
+            for (i, info) in cols.send.iter().enumerate() {
+                let mut isnull = false;
+                let d = pg_sys::SPI_getbinval(*t, (*table).tupdesc, i as i32 + 1, &mut isnull);
+                if isnull {
+                    row.push(None);
+                } else {
+                    let v = conv::send_with(info, d);
+                    bytes += v.len() + 16;
+                    row.push(Some(v));
+                }
+            }
+            rows.push(row);
+        }
+        pg_sys::SPI_freetuptable(table);
+    }
+    bytes
+}
+
+fn too_large() -> ! {
+    raise(
+        PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+        "plrust: a statement's result is too large to return at once".into(),
+        Some(format!("At most {MAX_ANSWER} bytes fit in one answer.")),
+        Some("Use select (a cursor) for large results, or LIMIT the rows.".into()),
+    )
+}
+
+impl CallSpi {
+    pub fn connect(&mut self) {
+        if !self.connected {
+            // SAFETY: SPI_connect from a PL handler; SPI_finish in finish().
+            let rc = unsafe { pg_sys::SPI_connect() };
+            if rc != pg_sys::SPI_OK_CONNECT as i32 {
+                raise(
+                    PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
+                    format!("SPI_connect failed: {rc}"),
+                    None,
+                    None,
+                );
+            }
+            self.connected = true;
+        }
+    }
+
+    /// Run a query (Upcall::Execute).
+    pub fn execute(
+        &mut self,
+        query: &str,
+        args: &[SpiArg<'_>],
+        select: bool,
+        limit: u64,
+        read_only: bool,
+    ) -> Answer {
+        self.connect();
+        let Ok(query) = CString::new(query) else {
+            return Answer::Error {
+                sqlstate: *b"22021",
+                message: "a query cannot contain a NUL character".into(),
+                detail: None,
+                hint: None,
+            };
+        };
+        let result = in_subtransaction(|| {
+            let (mut types, mut values, nulls) = arguments(args);
+            let nargs = types.len() as i32;
+            if select {
+                // SAFETY: a NUL-terminated query; argument arrays of nargs
+                // entries; SPI is connected.
+                let portal = unsafe {
+                    pg_sys::SPI_cursor_open_with_args(
+                        std::ptr::null(),
+                        query.as_ptr(),
+                        nargs,
+                        types.as_mut_ptr(),
+                        values.as_mut_ptr(),
+                        nulls.as_ptr(),
+                        read_only,
+                        0,
+                    )
+                };
+                let limit = if limit == 0 { u64::MAX } else { limit };
+                // SAFETY: the portal was just opened.
+                let name = unsafe { CStr::from_ptr((*portal).name) }.to_owned();
+                let (columns, rows, done) = fetch(portal, limit);
+                let open = if done {
+                    // SAFETY: our portal, no longer needed.
+                    unsafe { pg_sys::SPI_cursor_close(portal) };
+                    None
+                } else {
+                    Some(Cursor {
+                        id: 0,
+                        name,
+                        left: limit.saturating_sub(rows.len() as u64),
+                    })
+                };
+                (
+                    Answer::Table {
+                        columns,
+                        processed: rows.len() as u64,
+                        rows,
+                        cursor: None,
+                    },
+                    open,
+                )
+            } else {
+                // SAFETY: as above.
+                let rc = unsafe {
+                    pg_sys::SPI_execute_with_args(
+                        query.as_ptr(),
+                        nargs,
+                        types.as_mut_ptr(),
+                        values.as_mut_ptr(),
+                        nulls.as_ptr(),
+                        read_only,
+                        limit as std::ffi::c_long,
+                    )
+                };
+                if rc < 0 {
+                    raise(
+                        PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
+                        format!("SPI_execute_with_args failed: {rc}"),
+                        None,
+                        None,
+                    );
+                }
+                // SAFETY: the statement just ran; its tuptable (if any) is current.
+                unsafe {
+                    let processed = pg_sys::SPI_processed;
+                    let table = pg_sys::SPI_tuptable;
+                    let mut rows = Vec::new();
+                    let mut columns = Vec::new();
+                    if !table.is_null() {
+                        let cols = columns_of((*table).tupdesc);
+                        if rows_of(&cols, &mut rows) > MAX_ANSWER {
+                            too_large();
+                        }
+                        columns = cols.columns;
+                    }
+                    (
+                        Answer::Table {
+                            columns,
+                            rows,
+                            processed,
+                            cursor: None,
+                        },
+                        None,
+                    )
+                }
+            }
+        });
+        match result {
+            Ok((mut answer, Some(mut cursor))) => {
+                cursor.id = self.next_cursor;
+                self.next_cursor += 1;
+                if let Answer::Table { cursor: c, .. } = &mut answer {
+                    *c = Some(cursor.id);
+                }
+                self.cursors.push(cursor);
+                answer
+            }
+            Ok((answer, None)) => answer,
+            Err(error) => error,
+        }
+    }
+
+    /// The next batch of an open cursor (Upcall::Fetch).
+    pub fn fetch(&mut self, id: u32) -> Answer {
+        let Some(pos) = self.cursors.iter().position(|c| c.id == id) else {
+            return Answer::Error {
+                sqlstate: *b"34000",
+                message: format!("plrust: cursor {id} is not open"),
+                detail: None,
+                hint: None,
+            };
+        };
+        let name = self.cursors[pos].name.clone();
+        let left = self.cursors[pos].left;
+        let result = in_subtransaction(|| {
+            // SAFETY: a NUL-terminated portal name.
+            let portal = unsafe { pg_sys::SPI_cursor_find(name.as_ptr()) };
+            if portal.is_null() {
+                return Answer::Error {
+                    sqlstate: *b"34000",
+                    message: "plrust: the cursor is gone".into(),
+                    detail: None,
+                    hint: None,
+                };
+            }
+            let (columns, rows, done) = fetch(portal, left);
+            if done {
+                // SAFETY: our portal, read to the end.
+                unsafe { pg_sys::SPI_cursor_close(portal) };
+            }
+            Answer::Table {
+                columns,
+                processed: rows.len() as u64,
+                rows,
+                cursor: (!done).then_some(id),
+            }
+        });
+        let answer = result.unwrap_or_else(|e| e);
+        match &answer {
+            Answer::Table {
+                cursor: Some(_),
+                rows,
+                ..
+            } => {
+                let c = &mut self.cursors[pos];
+                c.left = c.left.saturating_sub(rows.len() as u64);
+            }
+            _ => {
+                self.cursors.remove(pos);
+            }
+        }
+        answer
+    }
+
+    /// Close a cursor the body dropped early (Upcall::Close).
+    pub fn close(&mut self, id: u32) -> Answer {
+        if let Some(pos) = self.cursors.iter().position(|c| c.id == id) {
+            let c = self.cursors.remove(pos);
+            close_portal(&c.name);
+        }
+        Answer::Done
+    }
+
+    /// The call is over: close its cursors and disconnect.
+    pub fn finish(&mut self) {
+        for c in std::mem::take(&mut self.cursors) {
+            close_portal(&c.name);
+        }
+        if self.connected {
+            self.connected = false;
+            // SAFETY: connected by connect() in this call.
+            unsafe { pg_sys::SPI_finish() };
+        }
+    }
+}
+
+fn close_portal(name: &CStr) {
+    // SAFETY: a NUL-terminated name; a portal that is gone is skipped.
+    unsafe {
+        let portal = pg_sys::SPI_cursor_find(name.as_ptr());
+        if !portal.is_null() {
+            pg_sys::SPI_cursor_close(portal);
+        }
+    }
+}
+
+/// Read up to a batch (and at most `limit` rows) from `portal`:
+/// (columns, rows, whether the cursor is exhausted).
+fn fetch(portal: pg_sys::Portal, limit: u64) -> (Vec<Column>, Rows, bool) {
+    let mut rows = Vec::new();
+    let mut bytes = 0;
+    let mut columns = Vec::new();
+    let mut cols: Option<Columns> = None;
+    loop {
+        let remaining = limit.saturating_sub(rows.len() as u64);
+        if remaining == 0 {
+            return (columns, rows, true);
+        }
+        let want = (BATCH_ROWS - rows.len())
+            .min(64)
+            .min(remaining.min(64) as usize);
+        // SAFETY: a live portal; SPI is connected.
+        unsafe { pg_sys::SPI_cursor_fetch(portal, true, want as std::ffi::c_long) };
+        // SAFETY: the fetch just set SPI_processed and SPI_tuptable.
+        let got = unsafe { pg_sys::SPI_processed } as usize;
+        if cols.is_none() {
+            // SAFETY: as above; a fetch always returns a tuptable with the
+            // portal's descriptor.
+            let c = unsafe { columns_of((*pg_sys::SPI_tuptable).tupdesc) };
+            columns = c.columns.clone();
+            cols = Some(c);
+        }
+        // SAFETY: as above.
+        bytes += unsafe { rows_of(cols.as_ref().expect("set above"), &mut rows) };
+        if got < want {
+            return (columns, rows, true);
+        }
+        if rows.len() >= BATCH_ROWS || bytes >= BATCH_BYTES {
+            return (columns, rows, false);
+        }
+    }
+}

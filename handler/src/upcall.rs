@@ -1,0 +1,162 @@
+//! Serving a running call's upcalls: messages, SPI, rows of a set.
+//!
+//! The executor publishes an upcall and waits; the backend serves it here
+//! (as the calling role, in the calling transaction) and resumes the call
+//! with the answer.  Everything in an upcall came from user code: it is
+//! decoded by wire.rs, and each kind is checked against what this call may
+//! do (rows only for a set-returning function, levels below ERROR only).
+
+use pgrx::pg_sys::panic::ErrorReport;
+use pgrx::prelude::*;
+use pgrx::PgMemoryContexts;
+use plrust_ipc::message::{Answer, LogLevel, Upcall};
+use plrust_ipc::wire;
+
+use crate::function::{Function, Output};
+use crate::spi::CallSpi;
+
+/// One call's backend-side state.
+pub struct CallState {
+    f: &'static Function,
+    spi: CallSpi,
+    set: Option<SetSink>,
+    /// Scratch memory for one upcall, reset after it.  A child of the
+    /// caller's context, made before SPI_connect (whose context SPI_finish
+    /// deletes).
+    scratch: PgMemoryContexts,
+}
+
+/// Where a set-returning function's rows go.
+pub struct SetSink {
+    pub store: *mut pg_sys::Tuplestorestate,
+    pub desc: pg_sys::TupleDesc,
+}
+
+/// Decode the SQLSTATE an executor sent (wire.rs checked its characters).
+pub fn error_code(sqlstate: [u8; 5]) -> PgSqlErrorCode {
+    let mut code = 0i32;
+    for (i, c) in sqlstate.iter().enumerate() {
+        code += (((*c - b'0') & 0x3F) as i32) << (6 * i);
+    }
+    PgSqlErrorCode::from(code)
+}
+
+impl CallState {
+    pub fn new(f: &'static Function, set: Option<SetSink>) -> CallState {
+        CallState {
+            f,
+            spi: CallSpi::default(),
+            set,
+            scratch: PgMemoryContexts::new("plrust upcall"),
+        }
+    }
+
+    /// Serve one upcall; Err when it is malformed or not allowed here
+    /// (the executor misbehaved).
+    pub fn serve(&mut self, bytes: &[u8]) -> Result<Answer, String> {
+        let upcall = wire::decode_upcall(bytes).map_err(|e| format!("invalid upcall: {e}"))?;
+        if matches!(
+            upcall,
+            Upcall::Execute { .. } | Upcall::Fetch { .. } | Upcall::Close { .. }
+        ) {
+            // Before switching to scratch memory: SPI_finish returns to
+            // the context SPI_connect was called in.
+            self.spi.connect();
+        }
+        let scratch = &mut self.scratch;
+        // SAFETY: the scratch context lives in self until the call ends;
+        // nothing allocated in it survives the upcall (answers are Rust
+        // values).
+        let answer = unsafe {
+            scratch.switch_to(|_| match upcall {
+                Upcall::Log { level, report } => {
+                    let code = report.sqlstate.map(error_code).unwrap_or(match level {
+                        LogLevel::Warning => PgSqlErrorCode::ERRCODE_WARNING,
+                        _ => PgSqlErrorCode::ERRCODE_SUCCESSFUL_COMPLETION,
+                    });
+                    let mut r = ErrorReport::new(code, report.message.to_string(), "plrust");
+                    if let Some(d) = report.detail {
+                        r = r.set_detail(d);
+                    }
+                    if let Some(h) = report.hint {
+                        r = r.set_hint(h);
+                    }
+                    r.report(match level {
+                        LogLevel::Debug5 => PgLogLevel::DEBUG5,
+                        LogLevel::Debug4 => PgLogLevel::DEBUG4,
+                        LogLevel::Debug3 => PgLogLevel::DEBUG3,
+                        LogLevel::Debug2 => PgLogLevel::DEBUG2,
+                        LogLevel::Debug1 => PgLogLevel::DEBUG1,
+                        LogLevel::Log => PgLogLevel::LOG,
+                        LogLevel::Info => PgLogLevel::INFO,
+                        LogLevel::Notice => PgLogLevel::NOTICE,
+                        LogLevel::Warning => PgLogLevel::WARNING,
+                    });
+                    Ok(Answer::Done)
+                }
+                Upcall::Execute {
+                    query,
+                    args,
+                    select,
+                    limit,
+                } => Ok(self
+                    .spi
+                    .execute(query, &args, select, limit, self.f.read_only)),
+                Upcall::Fetch { cursor } => Ok(self.spi.fetch(cursor)),
+                Upcall::Close { cursor } => Ok(self.spi.close(cursor)),
+                Upcall::Rows { rows } => {
+                    let (Some(sink), Output::SetOf(_) | Output::Table(_)) =
+                        (&self.set, &self.f.output)
+                    else {
+                        return Err("rows from a function that does not return a set".to_string());
+                    };
+                    let convs: Vec<&crate::conv::Conv> = match &self.f.output {
+                        Output::SetOf(c) => vec![c],
+                        Output::Table(cs) => cs.iter().collect(),
+                        _ => unreachable!("checked above"),
+                    };
+                    let mut values = vec![pg_sys::Datum::from(0); convs.len()];
+                    let mut nulls = vec![false; convs.len()];
+                    for row in rows {
+                        if row.len() != convs.len() {
+                            return Err(format!(
+                                "a row of {} columns for a result of {}",
+                                row.len(),
+                                convs.len()
+                            ));
+                        }
+                        for (i, (v, c)) in row.iter().zip(&convs).enumerate() {
+                            nulls[i] = v.is_none();
+                            values[i] = v.map_or(pg_sys::Datum::from(0), |b| c.receive(b));
+                        }
+                        // SAFETY: a tuplestore and descriptor made for this
+                        // call, values and nulls of its width; the store
+                        // copies the row into its own memory.
+                        pg_sys::tuplestore_putvalues(
+                            sink.store,
+                            sink.desc,
+                            values.as_mut_ptr(),
+                            nulls.as_mut_ptr(),
+                        );
+                    }
+                    Ok(Answer::Done)
+                }
+                Upcall::DescribeType { .. } => Ok(Answer::Error {
+                    sqlstate: *b"0A000",
+                    message: "plrust: composite types are not supported yet".into(),
+                    detail: None,
+                    hint: None,
+                }),
+            })
+        };
+        // SAFETY: nothing allocated in the scratch context is referenced
+        // any more.
+        unsafe { pg_sys::MemoryContextReset(self.scratch.value()) };
+        answer
+    }
+
+    /// The call is over (or failed): close cursors, disconnect SPI.
+    pub fn finish(&mut self) {
+        self.spi.finish();
+    }
+}
