@@ -43,6 +43,24 @@ fn connect_as(host: &str, port: &str, dbname: &str, role: &str) -> Client {
         .unwrap_or_else(|e| panic!("cannot connect to {host}:{port}: {e}"))
 }
 
+/// The messages (NOTICE, WARNING, ...) a session received.
+pub type Notices = std::sync::Arc<std::sync::Mutex<Vec<DbError>>>;
+
+/// A new session on the test database that keeps the messages it receives.
+pub fn client_with_notices() -> (Client, Notices) {
+    let notices = Notices::default();
+    let keep = notices.clone();
+    let c = postgres::Config::new()
+        .host(&env("PLRUST_TEST_HOST"))
+        .port(env("PLRUST_TEST_PORT").parse().expect("port"))
+        .user("postgres")
+        .dbname(DATABASE)
+        .notice_callback(move |n| keep.lock().unwrap().push(n))
+        .connect(NoTls)
+        .unwrap_or_else(|e| panic!("cannot connect: {e}"));
+    (c, notices)
+}
+
 /// A new session on the test database.
 pub fn client() -> Client {
     connect_to(&env("PLRUST_TEST_HOST"), &env("PLRUST_TEST_PORT"), DATABASE)
@@ -171,13 +189,18 @@ pub fn install_unchecked(c: &mut Client, name: &str, body: &str) {
 /// its own): for code that breaks every executor that loads it, which
 /// would otherwise be every executor of the tests' common principal.
 pub fn install_unchecked_as(c: &mut Client, owner: Option<&str>, name: &str, body: &str) {
-    use plrust_compiler::codegen::{generate, Arg, Signature};
+    use plrust_compiler::codegen::{generate, Arg, Return, Signature};
+    use plrust_ipc::types::{Scalar, SqlType};
+    let bigint = SqlType::Scalar {
+        ty: Scalar::Int8,
+        oid: 20,
+    };
     let sig = Signature {
         args: vec![Arg {
             name: "x".into(),
-            ty: plrust_ipc::SqlType::Int8,
+            ty: bigint.clone(),
         }],
-        ret: plrust_ipc::SqlType::Int8,
+        ret: Return::Value(bigint),
         strict: true,
     };
     install_unchecked_crate_as(c, owner, name, &generate(&sig, body).source);

@@ -308,18 +308,54 @@ fn wait_until_released(c: &mut Client, backend: i32) {
     });
 }
 
-/// A crate whose plrust_entry does `action` (statements using `args`,
-/// `args_len`, `out`, `out_cap`, returning a length).
+/// A crate whose plrust_entry does `action` (statements using `host`,
+/// `args`, `args_len`, `out`, `out_cap`, returning a length).
 fn rogue_crate(action: &str) -> String {
     format!(
         "#![no_std]
          extern crate plrust_std as std;
+         extern crate plrust_api as pgrx;
          #[no_mangle]
-         pub unsafe extern \"C\" fn plrust_entry(args: *const u8, args_len: usize, out: *mut u8, out_cap: usize) -> usize {{
-             let _ = (args, args_len, out, out_cap);
+         pub unsafe extern \"C\" fn plrust_entry(host: *const pgrx::entry::Host, args: *const u8, args_len: usize, out: *mut u8, out_cap: usize) -> usize {{
+             let _ = (host, args, args_len, out, out_cap);
              {action}
          }}"
     )
+}
+
+/// Statements that send `bytes` (a byte-string expression) as an upcall
+/// and return the length of an empty Reply::Value(None) afterwards.
+fn rogue_upcall(bytes: &str) -> String {
+    format!(
+        "let req: &[u8] = {bytes};
+         let mut len = 0usize;
+         ((*host).upcall)((*host).ctx, req.as_ptr(), req.len(), &mut len);
+         *out = 0; *out.add(1) = 0; *out.add(2) = 0; *out.add(3) = 0; *out.add(4) = 0;
+         5"
+    )
+}
+
+#[test]
+fn a_malformed_upcall_is_an_error() {
+    assert_rogue_reply_is_an_error("fn_f_upcall_garbage", &rogue_upcall("&[0xff; 40]"));
+}
+
+#[test]
+fn rows_from_a_function_that_returns_no_set_are_an_error() {
+    // Upcall::Rows (tag 4) with one row of one NULL column.
+    assert_rogue_reply_is_an_error(
+        "fn_f_upcall_rows",
+        &rogue_upcall("&[4, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0]"),
+    );
+}
+
+#[test]
+fn a_log_upcall_above_warning_does_not_decode() {
+    // Upcall::Log (tag 0) with level 9 (there is none above Warning = 8).
+    assert_rogue_reply_is_an_error(
+        "fn_f_upcall_fatal",
+        &rogue_upcall("&[0, 0, 0, 0, 9, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 120, 0, 0]"),
+    );
 }
 
 /// A rogue `plrust_entry` doing `action` makes its call fail as a
@@ -348,11 +384,12 @@ fn an_oversized_reply_is_an_error() {
     );
 }
 
-/// User code can find the channel: its arguments are in it (the small ones
-/// inline in the header, 32 bytes in).  These statements point `header` at
-/// its u32 words (0 state, 5 status, 6 reply length); the rogue then keeps
-/// running, so the executor never replies itself.
-const HEADER: &str = "let header = args.sub(32) as *mut u32;
+/// User code can find the channel: the host it is given points at the
+/// executor's Channel, whose one field is the mapping's base.  These
+/// statements point `header` at its u32 words (0 state, 5 status, 6 reply
+/// length); the rogue then keeps running, so the executor never replies
+/// itself.
+const HEADER: &str = "let header = *((*host).ctx as *const *mut u32);
     let state = &*(header as *const core::sync::atomic::AtomicU32);";
 
 #[test]

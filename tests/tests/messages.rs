@@ -1,0 +1,155 @@
+//! Log macros reach the client at their level; errors carry the SQLSTATE
+//! the body chose (22000 for `Err`, XX000 for a panic or `error!`), and
+//! levels above ERROR are refused without harming the session or cluster.
+
+use plrust_tests::{client, client_with_notices, error_of, one, Health};
+
+#[test]
+fn log_macros_reach_the_client_at_their_level() {
+    let (mut c, notices) = client_with_notices();
+    c.batch_execute(
+        "SET client_min_messages = debug5;
+         CREATE OR REPLACE FUNCTION msg_levels(n int) RETURNS int STRICT LANGUAGE plrust AS $$
+            debug5!(\"d5 {n}\"); debug4!(\"d4\"); debug3!(\"d3\"); debug2!(\"d2\"); debug1!(\"d1\");
+            log!(\"lg {}\", n + 1);
+            info!(\"in\");
+            notice!(\"no {n}\");
+            warning!(\"wa\");
+            Ok(Some(n))
+         $$;",
+    )
+    .unwrap();
+    notices.lock().unwrap().clear();
+    assert_eq!(one::<i32>(&mut c, "SELECT msg_levels(7)"), 7);
+    let got: Vec<(String, String)> = notices
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|n| {
+            ["d5 7", "d4", "d3", "d2", "d1", "lg 8", "in", "no 7", "wa"].contains(&n.message())
+        })
+        .map(|n| (n.severity().to_string(), n.message().to_string()))
+        .collect();
+    let expected: Vec<(String, String)> = [
+        ("DEBUG", "d5 7"),
+        ("DEBUG", "d4"),
+        ("DEBUG", "d3"),
+        ("DEBUG", "d2"),
+        ("DEBUG", "d1"),
+        ("LOG", "lg 8"),
+        ("INFO", "in"),
+        ("NOTICE", "no 7"),
+        ("WARNING", "wa"),
+    ]
+    .iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect();
+    assert_eq!(got, expected);
+    // client_min_messages filters as for any other message (INFO always
+    // reaches the client, as in PostgreSQL).
+    c.batch_execute("SET client_min_messages = warning")
+        .unwrap();
+    notices.lock().unwrap().clear();
+    one::<i32>(&mut c, "SELECT msg_levels(1)");
+    let seen: Vec<String> = notices
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|n| n.message().to_string())
+        .collect();
+    assert_eq!(seen, vec!["in".to_string(), "wa".to_string()]);
+}
+
+#[test]
+fn ereport_below_error_carries_code_and_detail() {
+    let (mut c, notices) = client_with_notices();
+    c.batch_execute(
+        "CREATE OR REPLACE FUNCTION msg_ereport() RETURNS void LANGUAGE plrust AS $$
+            ereport!(PgLogLevel::NOTICE, PgSqlErrorCode::ERRCODE_WARNING_DEPRECATED_FEATURE, \"old api\", \"use the new one\");
+            Ok(Some(()))
+         $$;",
+    )
+    .unwrap();
+    notices.lock().unwrap().clear();
+    c.batch_execute("SELECT msg_ereport()").unwrap();
+    let n = notices.lock().unwrap();
+    let n = n
+        .iter()
+        .find(|n| n.message() == "old api")
+        .expect("the notice");
+    assert_eq!(n.severity(), "NOTICE");
+    assert_eq!(n.code().code(), "01P01");
+    assert_eq!(n.detail(), Some("use the new one"));
+}
+
+#[test]
+fn errors_have_the_sqlstate_the_body_chose() {
+    let mut c = client();
+    c.batch_execute(
+        "CREATE OR REPLACE FUNCTION msg_err() RETURNS int LANGUAGE plrust AS $$
+            Err(\"plain error\".into())
+         $$;
+         CREATE OR REPLACE FUNCTION msg_error_macro(n int) RETURNS int LANGUAGE plrust AS $$
+            if n.unwrap_or(0) > 1 { error!(\"too big: {:?}\", n) }
+            Ok(n)
+         $$;
+         CREATE OR REPLACE FUNCTION msg_ereport_error() RETURNS int LANGUAGE plrust AS $$
+            ereport!(PgLogLevel::ERROR, PgSqlErrorCode::ERRCODE_CHECK_VIOLATION, \"not allowed\", \"because\");
+            Ok(Some(1))
+         $$;
+         CREATE OR REPLACE FUNCTION msg_panic() RETURNS int LANGUAGE plrust AS $$
+            let v: Vec<i32> = Vec::new();
+            Ok(Some(v[3]))
+         $$;",
+    )
+    .unwrap();
+    let e = error_of(&mut c, "SELECT msg_err()");
+    assert_eq!((e.code().code(), e.message()), ("22000", "plain error"));
+    let e = error_of(&mut c, "SELECT msg_error_macro(5)");
+    assert_eq!(
+        (e.code().code(), e.message()),
+        ("XX000", "too big: Some(5)")
+    );
+    assert_eq!(one::<i32>(&mut c, "SELECT msg_error_macro(1)"), 1);
+    let e = error_of(&mut c, "SELECT msg_ereport_error()");
+    assert_eq!(e.code().code(), "23514");
+    assert_eq!(e.message(), "not allowed");
+    assert_eq!(e.detail(), Some("because"));
+    let e = error_of(&mut c, "SELECT msg_panic()");
+    assert_eq!(e.code().code(), "XX000");
+    assert!(
+        e.message().contains("panicked") && e.message().contains("index out of bounds"),
+        "{}",
+        e.message()
+    );
+}
+
+#[test]
+fn levels_above_error_are_refused() {
+    let health = Health::before();
+    let mut c = client();
+    c.batch_execute(
+        "CREATE OR REPLACE FUNCTION msg_fatal() RETURNS int LANGUAGE plrust AS $$
+            ereport!(PgLogLevel::FATAL, PgSqlErrorCode::ERRCODE_ADMIN_SHUTDOWN, \"goodbye\");
+            Ok(Some(1))
+         $$;
+         CREATE OR REPLACE FUNCTION msg_panic_level() RETURNS int LANGUAGE plrust AS $$
+            ereport!(PgLogLevel::PANIC, PgSqlErrorCode::ERRCODE_CRASH_SHUTDOWN, \"everyone out\");
+            Ok(Some(1))
+         $$;",
+    )
+    .unwrap();
+    for (f, level) in [("msg_fatal", "FATAL"), ("msg_panic_level", "PANIC")] {
+        let e = error_of(&mut c, &format!("SELECT {f}()"));
+        assert_eq!(e.severity(), "ERROR");
+        assert_eq!(e.code().code(), "42501");
+        assert!(
+            e.message().contains(&format!("cannot raise {level}")),
+            "{}",
+            e.message()
+        );
+        // The session is still there.
+        assert_eq!(one::<i32>(&mut c, "SELECT 1"), 1);
+    }
+    health.assert_unharmed();
+}
