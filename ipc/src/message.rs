@@ -141,7 +141,42 @@ pub enum Answer {
         cursor: Option<u32>,
     },
     /// A composite type's oid and attributes.
-    Type { type_oid: u32, columns: Vec<Column> },
+    Type {
+        type_oid: u32,
+        attributes: Vec<Attribute>,
+    },
+}
+
+/// An attribute of a composite type.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Encode, Decode)]
+pub struct Attribute {
+    pub name: String,
+    /// The declared type (a domain stays a domain).
+    pub type_oid: u32,
+    /// The type whose binary format the value has (a domain's base type).
+    pub base_oid: u32,
+}
+
+/// What a trigger function learns about its firing: the first argument
+/// of a trigger call; the new and old rows (records, or NULL) follow.
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
+pub struct TriggerInfo {
+    pub name: String,
+    /// b'B'efore, b'A'fter, b'I'nstead of.
+    pub when: u8,
+    /// b'R'ow or b'S'tatement.
+    pub level: u8,
+    /// b'I'nsert, b'U'pdate, b'D'elete, b'T'runcate.
+    pub op: u8,
+    pub relid: u32,
+    pub table_name: String,
+    pub table_schema: String,
+    pub args: Vec<String>,
+    pub old_transition_table: Option<String>,
+    pub new_transition_table: Option<String>,
+    /// The table's row type and its attributes.
+    pub row_type: u32,
+    pub attributes: Vec<Attribute>,
 }
 
 /// Resource limits an executor applies to itself when it is bound, before

@@ -143,8 +143,10 @@ pub enum SqlType {
         oid: u32,
     },
     /// A composite type (a table's row type, CREATE TYPE ... AS): PgHeapTuple.
+    /// Its attributes: (name, type, base type), dropped ones left out.
     Composite {
         oid: u32,
+        attributes: Vec<(String, u32, u32)>,
     },
     Void,
 }
@@ -187,7 +189,7 @@ impl SqlType {
         match self {
             SqlType::Scalar { oid, .. }
             | SqlType::Array { oid, .. }
-            | SqlType::Composite { oid } => *oid,
+            | SqlType::Composite { oid, .. } => *oid,
             SqlType::Void => 2278,
         }
     }

@@ -93,12 +93,52 @@ impl<'a> Args<'a> {
         }
     }
 
+    /// The next argument's bytes, undecoded; None for NULL.
+    pub(crate) fn raw(&mut self) -> Result<Option<&'a [u8]>, BoxError> {
+        self.reader
+            .next()
+            .map_err(|_| "plrust: malformed arguments: too few".into())
+    }
+
+    /// The next argument, of composite type `oid` with these attributes
+    /// (name, type, base type: from the catalog when the function was made).
+    pub fn next_record(
+        &mut self,
+        oid: u32,
+        attributes: &[(&str, u32, u32)],
+    ) -> Result<Option<crate::PgHeapTuple>, BoxError> {
+        match self.reader.next() {
+            Ok(Some(bytes)) => Ok(Some(crate::PgHeapTuple::from_record(
+                bytes,
+                oid,
+                crate::PgHeapTuple::attributes_of(attributes),
+            )?)),
+            Ok(None) => Ok(None),
+            Err(_) => Err("plrust: malformed arguments: too few".into()),
+        }
+    }
+
+    /// `next_record` for a STRICT function.
+    pub fn required_record(
+        &mut self,
+        oid: u32,
+        attributes: &[(&str, u32, u32)],
+    ) -> Result<crate::PgHeapTuple, BoxError> {
+        self.next_record(oid, attributes)?
+            .ok_or_else(|| "plrust: NULL argument to a STRICT function".into())
+    }
+
     /// The next argument of a STRICT function, which PostgreSQL never calls
     /// with a NULL.
     pub fn required<T: FromDatum>(&mut self, oid: u32) -> Result<T, BoxError> {
         self.next(oid)?
             .ok_or_else(|| "plrust: NULL argument to a STRICT function".into())
     }
+}
+
+/// A DO block's result: nothing to send.
+pub fn inline_done(_: ()) -> Option<Vec<u8>> {
+    None
 }
 
 /// What a body's value becomes on the wire.

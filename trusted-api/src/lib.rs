@@ -10,16 +10,20 @@ pub mod datum;
 pub mod entry;
 pub mod errcodes;
 pub mod fn_call;
+pub mod heap_tuple;
 pub mod iter;
 pub mod log;
 pub mod spi;
+pub mod trigger;
 
 pub use datum::*;
 pub use errcodes::PgSqlErrorCode;
 pub use fn_call::{fn_call, Arg, FnCallArg, FnCallError};
+pub use heap_tuple::{PgHeapTuple, PgHeapTupleError};
 pub use iter::{SetOfIterator, TableIterator};
 pub use log::PgLogLevel;
 pub use spi::{Spi, SpiClient, SpiError, SpiHeapTupleData, SpiHeapTupleDataEntry, SpiTupleTable};
+pub use trigger::{PgTrigger, PgTriggerError, PgTriggerLevel, PgTriggerOperation, PgTriggerWhen};
 
 /// The few `pg_sys` names PL/Rust bodies use.
 pub mod pg_sys {
@@ -39,10 +43,14 @@ pub mod prelude {
     pub use crate::entry::BoxError;
     pub use crate::errcodes::PgSqlErrorCode;
     pub use crate::fn_call::{fn_call, Arg, FnCallError};
+    pub use crate::heap_tuple::{PgHeapTuple, PgHeapTupleError};
     pub use crate::iter::{SetOfIterator, TableIterator};
     pub use crate::log::PgLogLevel;
     pub use crate::pg_sys;
     pub use crate::spi::{self, Spi, SpiClient, SpiHeapTupleData, SpiTupleTable};
+    pub use crate::trigger::{
+        PgTrigger, PgTriggerError, PgTriggerLevel, PgTriggerOperation, PgTriggerWhen,
+    };
     pub use crate::{
         debug1, debug2, debug3, debug4, debug5, ereport, error, info, log, name, notice, warning,
     };

@@ -39,8 +39,7 @@ pub use range::{Range, RangeBound, RangeSubType};
 pub use scalar::ItemPointerData;
 pub use uuid::Uuid;
 
-#[allow(unused_imports)]
-pub(crate) use record::{read_record, write_record, RecordField};
+pub(crate) use record::{read_record, write_record};
 
 /// A raw type oid, as the channel carries it.
 pub type TypeOid = u32;

@@ -7,8 +7,6 @@ use super::{TryFromDatumError, TypeOid};
 /// One column: its type and its value's bytes (None for NULL).
 pub(crate) type RecordField<'a> = (TypeOid, Option<&'a [u8]>);
 
-// Used by the composite type, which lives outside this module.
-#[allow(dead_code)]
 /// Splits a record into its columns: (column type oid, bytes or NULL).
 pub(crate) fn read_record(bytes: &[u8]) -> Result<Vec<RecordField<'_>>, TryFromDatumError> {
     let mut r = Reader::new(bytes, "record");
@@ -31,7 +29,6 @@ pub(crate) fn read_record(bytes: &[u8]) -> Result<Vec<RecordField<'_>>, TryFromD
     Ok(cols)
 }
 
-#[allow(dead_code)]
 /// Appends a record of these columns.
 pub(crate) fn write_record(fields: &[RecordField<'_>], out: &mut Vec<u8>) {
     let n = i32::try_from(fields.len()).unwrap_or(i32::MAX);
