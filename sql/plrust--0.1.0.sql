@@ -11,9 +11,12 @@ CREATE FUNCTION plrust.call_handler() RETURNS language_handler
     AS 'MODULE_PATHNAME', 'plrust_call_handler' LANGUAGE C;
 CREATE FUNCTION plrust.validator(oid) RETURNS void
     AS 'MODULE_PATHNAME', 'plrust_validator' LANGUAGE C STRICT;
+CREATE FUNCTION plrust.inline_handler(internal) RETURNS void
+    AS 'MODULE_PATHNAME', 'plrust_inline_handler' LANGUAGE C STRICT;
 
 CREATE TRUSTED LANGUAGE plrust
     HANDLER plrust.call_handler
+    INLINE plrust.inline_handler
     VALIDATOR plrust.validator;
 COMMENT ON LANGUAGE plrust IS
     'trusted procedural language for Rust; bodies run in sandboxed executor processes';

@@ -9,6 +9,7 @@
 use std::cell::{Cell, RefCell};
 
 use pgrx::prelude::*;
+use plrust_compiler::codegen::Return;
 use plrust_ipc::args::{ArgReader, ArgWriter};
 use plrust_ipc::channel::INLINE;
 use plrust_ipc::message::{op, status};
@@ -19,6 +20,7 @@ use crate::backend_local::BackendLocal;
 use crate::dispatch::{self, Lease};
 use crate::errors::raise;
 use crate::function::{self, Function, Output};
+use crate::trigger::Firing;
 use crate::upcall::{error_code, CallState, SetSink};
 use crate::{compile, pool};
 
@@ -116,6 +118,22 @@ unsafe fn encode_args(
         } else {
             // SAFETY: a non-NULL argument of the declared type.
             unsafe { conv.send(d.value, |bytes| w.value(bytes))? };
+        }
+    }
+    Some(w.len())
+}
+
+/// Encode a trigger call's arguments: the firing, the new row, the old row.
+fn encode_trigger(firing: &Firing, out: &mut [u8]) -> Option<usize> {
+    let info = wire::encode_to_vec(&firing.info);
+    let mut w = ArgWriter::new(out);
+    w.value(&info)?;
+    let (new, old) = firing.rows();
+    for row in [new, old] {
+        if row.is_null() {
+            w.null()?;
+        } else {
+            firing.send_row(row, |bytes| w.value(bytes))?;
         }
     }
     Some(w.len())
@@ -249,12 +267,91 @@ pub unsafe extern "C-unwind" fn plrust_call_handler(
             &*((*flinfo).fn_extra as *const Function)
         }
     };
+    // SAFETY: fcinfo is this call's.
+    unsafe { call(fcinfo, f, None) }
+}
+
+/// DO blocks compiled in this backend, by hash: running the same block
+/// again (a script in a loop) does not recompile it.  Bounded: the
+/// compiled code is dropped past INLINE_CACHE entries.
+static INLINE_CACHE: BackendLocal<RefCell<Vec<CompiledBlock>>> =
+    BackendLocal::new(RefCell::new(Vec::new()));
+type CompiledBlock = (&'static Function, std::rc::Rc<Vec<u8>>);
+const INLINE_CACHE_LEN: usize = 16;
+
+#[no_mangle]
+pub extern "C" fn pg_finfo_plrust_inline_handler() -> &'static pg_sys::Pg_finfo_record {
+    &V1
+}
+
+/// `DO $$ ... $$ LANGUAGE plrust`: compile the block (in the same box as
+/// any function) and run it once in an executor of the current role's
+/// own, which loads nothing else.
+#[pg_guard]
+#[no_mangle]
+pub unsafe extern "C-unwind" fn plrust_inline_handler(
+    fcinfo: pg_sys::FunctionCallInfo,
+) -> pg_sys::Datum {
+    if !pool::is_initialized() {
+        raise(
+            PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+            "plrust must be loaded via shared_preload_libraries".into(),
+            None,
+            Some("Add 'plrust' to shared_preload_libraries in postgresql.conf and restart the server.".into()),
+        );
+    }
+    // SAFETY: the inline handler's one argument is an InlineCodeBlock.
+    let source = unsafe {
+        let block = (*fcinfo).args.as_slice(1)[0]
+            .value
+            .cast_mut_ptr::<pg_sys::InlineCodeBlock>();
+        std::ffi::CStr::from_ptr((*block).source_text)
+            .to_string_lossy()
+            .into_owned()
+    };
+    let def = function::inline_block(source);
+    let cached = INLINE_CACHE
+        .borrow()
+        .iter()
+        .find(|(f, _)| f.hash == def.hash)
+        .map(|(f, o)| (*f, std::rc::Rc::clone(o)));
+    let (f, object) = match cached {
+        Some(hit) => hit,
+        None => {
+            let object = std::rc::Rc::new(compile::compile_function(&def));
+            let f: &'static Function = Box::leak(Box::new(def));
+            let mut cache = INLINE_CACHE.borrow_mut();
+            if cache.len() >= INLINE_CACHE_LEN {
+                cache.remove(0);
+            }
+            cache.push((f, std::rc::Rc::clone(&object)));
+            (f, object)
+        }
+    };
+    // SAFETY: fcinfo is this call's; a DO block takes no arguments.
+    unsafe { call(fcinfo, f, Some(&object)) }
+}
+
+/// Run one call of `f`; `object` is its code when it is not in
+/// plrust.artifacts (a DO block).
+///
+/// # Safety
+/// `fcinfo` is the live call's, and `f` describes what it calls.
+unsafe fn call(
+    fcinfo: pg_sys::FunctionCallInfo,
+    f: &'static Function,
+    object: Option<&[u8]>,
+) -> pg_sys::Datum {
     let _nesting = Nesting::enter(f);
     let key = f.key();
     // SAFETY: fcinfo is this call's.
     let set = unsafe { set_sink(fcinfo, f) };
-    let mut state = CallState::new(f, set);
-    let mut lease = dispatch::lease(f.principal.in_this_session(), key, &f.name);
+    let firing = matches!(f.output, Output::Trigger).then(|| {
+        // SAFETY: fcinfo is this call's.
+        unsafe { Firing::of(fcinfo, &f.name) }
+    });
+    let mut state = CallState::new(f, set, firing.as_ref().map(|t| t.data));
+    let mut lease = dispatch::lease(f.principal.in_this_session(), key, &f.name, object);
     // Small arguments (most calls) are encoded on the stack; larger ones in
     // a private buffer as big as the request area.
     // Only functions whose arguments are all fixed-width try the stack
@@ -276,8 +373,12 @@ pub unsafe extern "C-unwind" fn plrust_call_handler(
                 // Zeroed on demand by the kernel: only touched pages cost memory.
                 args = vec![0u8; plrust_ipc::limits::REQUEST_AREA];
             }
-            // SAFETY: as above.
-            let len = unsafe { encode_args(fcinfo, f, &mut args) }.unwrap_or_else(|| too_large(f));
+            let len = match &firing {
+                Some(t) => encode_trigger(t, &mut args),
+                // SAFETY: as above.
+                None => unsafe { encode_args(fcinfo, f, &mut args) },
+            }
+            .unwrap_or_else(|| too_large(f));
             let sent = dispatch::request(&mut lease, op::CALL, key, &args[..len], &f.name);
             *ARGS.borrow_mut() = args;
             sent
@@ -313,13 +414,21 @@ pub unsafe extern "C-unwind" fn plrust_call_handler(
         dispatch::protocol_error(&mut lease, &f.name, &msg);
     }
     let returned = match wire::decode_reply(bytes) {
+        // A trigger returns a row or a NULL pointer, never SQL NULL.
+        Ok(Reply::Value(v)) if firing.is_some() => {
+            Returned::Value(firing.as_ref().expect("a trigger").returned(v))
+        }
+        // A DO block's handler must not return NULL.
+        Ok(Reply::Value(None)) if f.sig.ret == Return::Inline => {
+            Returned::Value(pg_sys::Datum::from(0))
+        }
         Ok(Reply::Value(None)) => Returned::Null,
         Ok(Reply::Value(Some(v))) => Returned::Value(match &f.output {
             Output::Value(c) if c.sql == plrust_ipc::types::SqlType::Void => pg_sys::Datum::from(0),
             Output::Value(c) => c.receive(v),
             // SAFETY: fcinfo is this call's.
             Output::Record(cs) => unsafe { record_datum(fcinfo, &mut lease, f, cs, v) },
-            Output::SetOf(_) | Output::Table(_) => dispatch::protocol_error(
+            Output::SetOf(_) | Output::Table(_) | Output::Trigger => dispatch::protocol_error(
                 &mut lease,
                 &f.name,
                 "a value from a set-returning function",

@@ -324,7 +324,15 @@ pub fn resolve(type_oid: pg_sys::Oid) -> Result<SqlType, String> {
                 oid: base.to_u32(),
             })
         }
-        b'c' => return Ok(SqlType::Composite { oid: base.to_u32() }),
+        b'c' => {
+            return Ok(SqlType::Composite {
+                oid: base.to_u32(),
+                attributes: attributes_of(base)
+                    .into_iter()
+                    .map(|a| (a.name, a.type_oid, a.base_oid))
+                    .collect(),
+            })
+        }
         _ => {}
     }
     // SAFETY: as above.
@@ -339,6 +347,28 @@ pub fn resolve(type_oid: pg_sys::Oid) -> Result<SqlType, String> {
         };
     }
     Err(format!("type {} is not supported", type_name(type_oid)))
+}
+
+/// A composite type's attributes, dropped ones left out (record_send
+/// leaves them out too).
+pub fn attributes_of(type_oid: pg_sys::Oid) -> Vec<plrust_ipc::message::Attribute> {
+    // SAFETY: lookup_rowtype_tupdesc_copy returns a palloc'd copy of the
+    // type's descriptor (or raises an ERROR); attrs holds natts entries.
+    unsafe {
+        let desc = pg_sys::lookup_rowtype_tupdesc_copy(type_oid, -1);
+        let attrs = (*desc).attrs.as_slice((*desc).natts as usize);
+        attrs
+            .iter()
+            .filter(|a| !a.attisdropped)
+            .map(|a| plrust_ipc::message::Attribute {
+                name: std::ffi::CStr::from_ptr(a.attname.data.as_ptr())
+                    .to_string_lossy()
+                    .into_owned(),
+                type_oid: a.atttypid.to_u32(),
+                base_oid: pg_sys::getBaseType(a.atttypid).to_u32(),
+            })
+            .collect()
+    }
 }
 
 pub fn type_name(oid: pg_sys::Oid) -> String {

@@ -163,7 +163,10 @@ fn load_rank(k: u64, called: u64) -> usize {
 
 /// Lease a slot for `principal` that has `key` loaded, preparing one if
 /// needed.  Waits up to plrust.pool_wait_timeout for a free slot.
-pub fn lease(principal: Principal, key: u64, fn_name: &str) -> Lease {
+///
+/// `object` is the code for `key` when it is not in plrust.artifacts (a DO
+/// block): an executor prepared for it loads that alone.
+pub fn lease(principal: Principal, key: u64, fn_name: &str, object: Option<&[u8]>) -> Lease {
     // Fast path: the slot this backend used last, still as verified.
     if let Some(v) = LAST.get() {
         if v.key == key && v.principal == principal && try_take(v.index) {
@@ -231,7 +234,7 @@ pub fn lease(principal: Principal, key: u64, fn_name: &str) -> Lease {
         let candidate = fresh.or(lru.map(|(i, _)| i));
         if let Some(i) = candidate {
             if try_take(i) {
-                let lease = prepare(i, principal, key, fn_name);
+                let lease = prepare(i, principal, key, fn_name, object);
                 LAST.set(Some(Verified {
                     index: i,
                     generation: lease.generation,
@@ -258,7 +261,13 @@ pub fn lease(principal: Principal, key: u64, fn_name: &str) -> Lease {
 /// We own slot `i` but it is not ready for `principal`/`key`: get a fresh
 /// executor if the current one is bound or sealed, wait until it is ready,
 /// bind it, load the principal's functions and seal it.
-fn prepare(i: usize, principal: Principal, key: u64, fn_name: &str) -> Lease {
+fn prepare(
+    i: usize,
+    principal: Principal,
+    key: u64,
+    fn_name: &str,
+    object: Option<&[u8]>,
+) -> Lease {
     // The guard exists from the start: any ERROR below (a cancel while
     // waiting, an SPI error) gives the slot back when it unwinds.
     let mut lease = Lease {
@@ -269,7 +278,10 @@ fn prepare(i: usize, principal: Principal, key: u64, fn_name: &str) -> Lease {
     };
     // The owner's compiled functions, read once for all attempts, the
     // called one first so it is loaded even past MAX_LOADED.
-    let mut objects = catalog::objects_of(principal.role);
+    let mut objects = match object {
+        Some(o) => vec![(key, o.to_vec())],
+        None => catalog::objects_of(principal.role),
+    };
     objects.sort_by_key(|(k, _)| load_rank(*k, key));
     // Another function of the owner that breaks the executor loading it
     // (its load-time code crashes, say) must not take this call down: it is

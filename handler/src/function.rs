@@ -29,6 +29,8 @@ pub enum Output {
     Record(Vec<Conv>),
     /// A set of rows (RETURNS TABLE, SETOF with OUT parameters).
     Table(Vec<Conv>),
+    /// A trigger's row (RETURNS trigger).
+    Trigger,
 }
 
 pub struct Function {
@@ -78,13 +80,6 @@ fn toolchain_id() -> &'static str {
 
 fn resolve(name: &str, what: &str, oid: pg_sys::Oid) -> Conv {
     match conv::resolve(oid) {
-        Ok(SqlType::Composite { .. }) => unsupported(
-            name,
-            format!(
-                "{what} of composite type {} is not supported yet",
-                conv::type_name(oid)
-            ),
-        ),
         Ok(t) => Conv::new(oid, t),
         Err(why) => unsupported(name, format!("{what}: {why}")),
     }
@@ -126,9 +121,10 @@ pub fn definition(oid: pg_sys::Oid) -> Function {
             "aggregates and window functions cannot be written in plrust; write their support functions in plrust instead".into(),
         ),
     };
-    if proc.prorettype() == pg_sys::TRIGGEROID || proc.prorettype() == pg_sys::EVENT_TRIGGEROID {
-        unsupported(&name, "trigger functions are not supported yet".into());
+    if proc.prorettype() == pg_sys::EVENT_TRIGGEROID {
+        unsupported(&name, "event trigger functions are not supported".into());
     }
+    let trigger = proc.prorettype() == pg_sys::TRIGGEROID;
     // Without OUT parameters, proallargtypes and proargmodes are empty and
     // every argument is IN.
     let modes = proc.proargmodes();
@@ -187,7 +183,9 @@ pub fn definition(oid: pg_sys::Oid) -> Function {
     let retset = proc.proretset();
     // A procedure's output parameters come back to CALL as a row, even
     // just one; a function's single OUT parameter is its plain result.
-    let (ret, output) = if outputs.len() > 1 || (procedure && !outputs.is_empty()) {
+    let (ret, output) = if trigger {
+        (Return::Trigger, Output::Trigger)
+    } else if outputs.len() > 1 || (procedure && !outputs.is_empty()) {
         let convs: Vec<Conv> = outputs
             .iter()
             .map(|(n, t)| resolve(&name, &format!("OUT parameter \"{n}\""), *t))
@@ -238,7 +236,7 @@ pub fn definition(oid: pg_sys::Oid) -> Function {
     h.update(source.as_bytes());
     // SAFETY: MyDatabaseId is set once the backend is connected.
     let database = unsafe { pg_sys::MyDatabaseId }.to_u32();
-    let fixed_width_args = arg_convs.iter().all(Conv::fixed_width);
+    let fixed_width_args = !trigger && arg_convs.iter().all(Conv::fixed_width);
     Function {
         fixed_width_args,
         oid,
@@ -255,6 +253,40 @@ pub fn definition(oid: pg_sys::Oid) -> Function {
         args: arg_convs,
         output,
         read_only: proc.provolatile() != ProVolatile::Volatile,
+    }
+}
+
+/// A DO block as a function: no arguments, no result, owned by the
+/// current role (it runs with the current role's principal).
+pub fn inline_block(source: String) -> Function {
+    let sig = Signature {
+        args: vec![],
+        ret: Return::Inline,
+        strict: false,
+    };
+    let mut h = Sha256::new();
+    h.update(b"plrust DO\0");
+    h.update(env!("CARGO_PKG_VERSION").as_bytes());
+    h.update(b"\0");
+    h.update(toolchain_id().as_bytes());
+    h.update(source.as_bytes());
+    // SAFETY: plain getters of the session's database and current role.
+    let (database, role) = unsafe { (pg_sys::MyDatabaseId.to_u32(), pg_sys::GetUserId().to_u32()) };
+    Function {
+        oid: pg_sys::InvalidOid,
+        name: "DO block".into(),
+        sig,
+        principal: Principal {
+            database,
+            role,
+            memory_mb: 0,
+        },
+        hash: h.finalize().into(),
+        source,
+        args: vec![],
+        output: Output::Value(Conv::new(pg_sys::VOIDOID, SqlType::Void)),
+        read_only: false,
+        fixed_width_args: true,
     }
 }
 

@@ -24,6 +24,7 @@ mod interrupts;
 mod pool;
 mod spi;
 mod status;
+mod trigger;
 mod upcall;
 mod worker;
 

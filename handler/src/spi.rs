@@ -28,9 +28,11 @@ const MAX_ANSWER: usize = plrust_ipc::limits::REQUEST_AREA - (64 << 10);
 
 /// The SPI state of one call: connected on first use, and the cursors the
 /// body has open, closed when the call ends.
-#[derive(Default)]
 pub struct CallSpi {
     connected: bool,
+    /// A trigger's firing: registered with SPI so that queries can read
+    /// its transition tables.
+    trigger: Option<*mut pg_sys::TriggerData>,
     cursors: Vec<Cursor>,
     next_cursor: u32,
 }
@@ -223,6 +225,15 @@ fn too_large() -> ! {
 }
 
 impl CallSpi {
+    pub fn new(trigger: Option<*mut pg_sys::TriggerData>) -> CallSpi {
+        CallSpi {
+            connected: false,
+            trigger,
+            cursors: Vec::new(),
+            next_cursor: 0,
+        }
+    }
+
     pub fn connect(&mut self) {
         if !self.connected {
             // SAFETY: SPI_connect from a PL handler; SPI_finish in finish().
@@ -236,6 +247,10 @@ impl CallSpi {
                 );
             }
             self.connected = true;
+            if let Some(data) = self.trigger {
+                // SAFETY: the trigger manager's TriggerData for this call.
+                unsafe { pg_sys::SPI_register_trigger_data(data) };
+            }
         }
     }
 

@@ -12,7 +12,11 @@ use pgrx::PgMemoryContexts;
 use plrust_ipc::message::{Answer, LogLevel, Upcall};
 use plrust_ipc::wire;
 
+use plrust_ipc::types::SqlType;
+
+use crate::conv::{self, Conv};
 use crate::function::{Function, Output};
+use crate::spi::in_subtransaction;
 use crate::spi::CallSpi;
 
 /// One call's backend-side state.
@@ -42,10 +46,14 @@ pub fn error_code(sqlstate: [u8; 5]) -> PgSqlErrorCode {
 }
 
 impl CallState {
-    pub fn new(f: &'static Function, set: Option<SetSink>) -> CallState {
+    pub fn new(
+        f: &'static Function,
+        set: Option<SetSink>,
+        trigger: Option<*mut pg_sys::TriggerData>,
+    ) -> CallState {
         CallState {
             f,
-            spi: CallSpi::default(),
+            spi: CallSpi::new(trigger),
             set,
             scratch: PgMemoryContexts::new("plrust upcall"),
         }
@@ -110,7 +118,12 @@ impl CallState {
                     else {
                         return Err("rows from a function that does not return a set".to_string());
                     };
-                    let convs: Vec<&crate::conv::Conv> = match &self.f.output {
+                    if let Output::SetOf(c) = &self.f.output {
+                        if matches!(c.sql, SqlType::Composite { .. }) {
+                            return put_records(sink, c, rows);
+                        }
+                    }
+                    let convs: Vec<&Conv> = match &self.f.output {
                         Output::SetOf(c) => vec![c],
                         Output::Table(cs) => cs.iter().collect(),
                         _ => unreachable!("checked above"),
@@ -141,12 +154,7 @@ impl CallState {
                     }
                     Ok(Answer::Done)
                 }
-                Upcall::DescribeType { .. } => Ok(Answer::Error {
-                    sqlstate: *b"0A000",
-                    message: "plrust: composite types are not supported yet".into(),
-                    detail: None,
-                    hint: None,
-                }),
+                Upcall::DescribeType { name } => Ok(describe_type(name)),
             })
         };
         // SAFETY: nothing allocated in the scratch context is referenced
@@ -159,4 +167,69 @@ impl CallState {
     pub fn finish(&mut self) {
         self.spi.finish();
     }
+}
+
+/// Rows of `RETURNS SETOF` a composite type: each row is one record,
+/// stored as the tuple it is (all NULL for a NULL row).
+fn put_records(sink: &SetSink, c: &Conv, rows: Vec<Vec<Option<&[u8]>>>) -> Result<Answer, String> {
+    // SAFETY: the call's descriptor.
+    let natts = unsafe { (*sink.desc).natts } as usize;
+    for row in rows {
+        let [value] = row[..] else {
+            return Err(format!(
+                "a row of {} columns for a set of records",
+                row.len()
+            ));
+        };
+        match value {
+            Some(bytes) => {
+                let d = c.receive(bytes);
+                // SAFETY: record_recv returned a composite datum of the
+                // set's row type: a plain (untoasted, 4-byte header)
+                // HeapTupleHeader, whose total length is its varlena size.
+                unsafe {
+                    let header = d.cast_mut_ptr::<pg_sys::HeapTupleHeaderData>();
+                    let mut tuple: pg_sys::HeapTupleData = std::mem::zeroed();
+                    tuple.t_len = (*(header as *const u32) >> 2) & 0x3FFF_FFFF;
+                    tuple.t_data = header;
+                    pg_sys::tuplestore_puttuple(sink.store, &mut tuple);
+                }
+            }
+            None => {
+                let mut values = vec![pg_sys::Datum::from(0); natts];
+                let mut nulls = vec![true; natts];
+                // SAFETY: values and nulls of the descriptor's width.
+                unsafe {
+                    pg_sys::tuplestore_putvalues(
+                        sink.store,
+                        sink.desc,
+                        values.as_mut_ptr(),
+                        nulls.as_mut_ptr(),
+                    )
+                };
+            }
+        }
+    }
+    Ok(Answer::Done)
+}
+
+/// The attributes of a composite type named as SQL would name it.
+fn describe_type(name: &str) -> Answer {
+    in_subtransaction(|| {
+        let oid = pgrx::regtypein(name);
+        // SAFETY: a catalog lookup of an existing type.
+        if unsafe { pg_sys::get_typtype(oid) } as u8 != b'c' {
+            crate::errors::raise(
+                PgSqlErrorCode::ERRCODE_WRONG_OBJECT_TYPE,
+                format!("type \"{name}\" is not a composite type"),
+                None,
+                None,
+            );
+        }
+        Answer::Type {
+            type_oid: oid.to_u32(),
+            attributes: conv::attributes_of(oid),
+        }
+    })
+    .unwrap_or_else(|e| e)
 }

@@ -36,6 +36,11 @@ pub enum Return {
     Table(Vec<Arg>),
     /// OUT parameters: a tuple, one `Option` per parameter.
     Record(Vec<Arg>),
+    /// A trigger function: it sees `trigger: &PgTrigger` and returns the
+    /// row to use.
+    Trigger,
+    /// A DO block: it ends with `Ok(())`.
+    Inline,
 }
 
 fn row_tuple(cols: &[Arg]) -> String {
@@ -60,6 +65,8 @@ impl Return {
             Return::SetOf(t) => format!("pgrx::SetOfIterator<'a, Option<{}>>", t.owned()),
             Return::Table(cols) => format!("pgrx::TableIterator<'a, {}>", row_tuple(cols)),
             Return::Record(cols) => row_tuple(cols),
+            Return::Trigger => "pgrx::PgHeapTuple".to_string(),
+            Return::Inline => "()".to_string(),
         }
     }
 
@@ -70,6 +77,8 @@ impl Return {
             Return::SetOf(_) => "pgrx::iter::setof(plrust_ret)",
             Return::Table(_) => "pgrx::iter::table(plrust_ret)",
             Return::Record(_) => "Ok(pgrx::iter::record(plrust_ret))",
+            Return::Trigger => "Ok(pgrx::entry::value(plrust_ret))",
+            Return::Inline => "Ok(pgrx::entry::inline_done(plrust_ret))",
         }
     }
 }
@@ -152,17 +161,24 @@ pub fn generate(sig: &Signature, body: &str) -> Generated {
          #[allow(unused_imports)]\n\
          use pgrx::prelude::*;\n\n",
     );
-    let params: Vec<String> = sig
+    let mut params: Vec<String> = sig
         .args
         .iter()
         .map(|a| format!("{}: {}", a.name, param_type(&a.ty, sig.strict)))
         .collect();
+    if sig.ret == Return::Trigger {
+        params.push("trigger: &'a pgrx::PgTrigger".into());
+    }
+    let result = if sig.ret == Return::Inline {
+        "()".to_string()
+    } else {
+        format!("Option<{}>", sig.ret.rust_type())
+    };
     let _ = write!(
         s,
         "#[allow(unused_variables, unused_mut, unused_imports, dead_code, unreachable_code, clippy::all)]\n\
-         fn plrust_body<'a>({}) -> ::core::result::Result<Option<{}>, pgrx::entry::BoxError> {{\n",
+         fn plrust_body<'a>({}) -> ::core::result::Result<{result}, pgrx::entry::BoxError> {{\n",
         params.join(", "),
-        sig.ret.rust_type()
     );
     let body_first_line = s.lines().count() + 1;
     s.push_str(body);
@@ -171,17 +187,38 @@ pub fn generate(sig: &Signature, body: &str) -> Generated {
     let decode: Vec<String> = sig
         .args
         .iter()
-        .map(|a| {
-            format!(
+        .map(|a| match &a.ty {
+            SqlType::Composite { oid, attributes } => {
+                let attrs: Vec<String> = attributes
+                    .iter()
+                    .map(|(n, t, b)| format!("({n:?}, {t}, {b})"))
+                    .collect();
+                format!(
+                    "let {} = plrust_args.{}({oid}, &[{}])?;",
+                    a.name,
+                    if sig.strict {
+                        "required_record"
+                    } else {
+                        "next_record"
+                    },
+                    attrs.join(", ")
+                )
+            }
+            _ => format!(
                 "let {} = plrust_args.{}::<{}>({})?;",
                 a.name,
                 if sig.strict { "required" } else { "next" },
                 a.ty.decoded(),
                 a.ty.wire_oid()
-            )
+            ),
         })
         .collect();
-    let passes: Vec<String> = sig.args.iter().map(|a| pass(a, sig.strict)).collect();
+    let mut decode = decode;
+    let mut passes: Vec<String> = sig.args.iter().map(|a| pass(a, sig.strict)).collect();
+    if sig.ret == Return::Trigger {
+        decode.push("let trigger = plrust_args.trigger()?;".into());
+        passes.push("&trigger".into());
+    }
     let _ = write!(
         s,
         "/// The function's one exported symbol; see trusted-api/src/entry.rs.\n\
@@ -293,5 +330,20 @@ mod tests {
         assert!(generate(&table, "Ok(None)")
             .source
             .contains("pgrx::TableIterator<'a, (Option<i32>, Option<String>,)>"));
+    }
+
+    #[test]
+    fn triggers_see_their_firing() {
+        let sig = Signature {
+            args: vec![],
+            ret: Return::Trigger,
+            strict: false,
+        };
+        let g = generate(&sig, "Ok(trigger.new())");
+        assert!(g.source.contains(
+            "fn plrust_body<'a>(trigger: &'a pgrx::PgTrigger) -> ::core::result::Result<Option<pgrx::PgHeapTuple>"
+        ));
+        assert!(g.source.contains("let trigger = plrust_args.trigger()?;"));
+        assert!(g.source.contains("plrust_body(&trigger)"));
     }
 }
