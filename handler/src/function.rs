@@ -85,6 +85,18 @@ fn resolve(name: &str, what: &str, oid: pg_sys::Oid) -> Conv {
     }
 }
 
+/// Whether the function says `SET plrust.shaped_arrays = on`: its own
+/// setting, not the session's, so that how it compiles never depends on
+/// who calls it first.
+fn shaped_arrays(proc: &PgProc) -> bool {
+    proc.proconfig().unwrap_or_default().iter().any(|setting| {
+        setting.split_once('=').is_some_and(|(name, value)| {
+            name == "plrust.shaped_arrays"
+                && ["on", "true", "yes", "1"].contains(&value.to_ascii_lowercase().as_str())
+        })
+    })
+}
+
 /// Read and check the definition of `oid` from pg_proc.
 pub fn definition(oid: pg_sys::Oid) -> Function {
     let Some(proc) = PgProc::new(oid) else {
@@ -223,6 +235,7 @@ pub fn definition(oid: pg_sys::Oid) -> Function {
         args,
         ret,
         strict: proc.proisstrict(),
+        shaped_arrays: shaped_arrays(&proc),
     };
     let source = proc.prosrc();
 
@@ -263,6 +276,7 @@ pub fn inline_block(source: String) -> Function {
         args: vec![],
         ret: Return::Inline,
         strict: false,
+        shaped_arrays: false,
     };
     let mut h = Sha256::new();
     h.update(b"plrust DO\0");

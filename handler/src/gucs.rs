@@ -18,6 +18,9 @@ pub static EXECUTOR_MEMORY_LIMIT: GucSetting<i32> = GucSetting::<i32>::new(512);
 pub static CALL_CPU_LIMIT: GucSetting<i32> = GucSetting::<i32>::new(0);
 /// How long a call waits for a free executor (ms).
 pub static POOL_WAIT_TIMEOUT: GucSetting<i32> = GucSetting::<i32>::new(10_000);
+/// Read from a function's own settings (CREATE FUNCTION ... SET): array
+/// results as pgrx::Array<T>.
+pub static SHAPED_ARRAYS: GucSetting<bool> = GucSetting::<bool>::new(false);
 /// The compiler kit and executor binary.
 pub static KIT_DIR: GucSetting<Option<CString>> =
     GucSetting::<Option<CString>>::new(Some(c"$libdir/plrust"));
@@ -85,6 +88,14 @@ pub fn define(preloading: bool) {
         i32::MAX,
         GucContext::Suset,
         GucFlags::UNIT_MS,
+    );
+    GucRegistry::define_bool_guc(
+        c"plrust.shaped_arrays",
+        c"Whether a plrust function's array results keep their dimensions and lower bounds.",
+        c"Set it on a function (CREATE FUNCTION ... SET plrust.shaped_arrays = on) to return pgrx::Array<T> instead of PL/Rust's Vec<Option<T>>. The function's own setting is what counts: it decides how the function compiles.",
+        &SHAPED_ARRAYS,
+        GucContext::Userset,
+        GucFlags::default(),
     );
     GucRegistry::define_int_guc(
         c"plrust.pool_wait_timeout",

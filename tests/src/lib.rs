@@ -202,6 +202,7 @@ pub fn install_unchecked_as(c: &mut Client, owner: Option<&str>, name: &str, bod
         }],
         ret: Return::Value(bigint),
         strict: true,
+        shaped_arrays: false,
     };
     install_unchecked_crate_as(c, owner, name, &generate(&sig, body).source);
 }

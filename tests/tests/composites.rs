@@ -24,6 +24,7 @@ fn make_read_and_change_composites() {
             Ok(Some(p))
          $$;
          CREATE FUNCTION comp_name(p comp_person) RETURNS text STRICT LANGUAGE plrust AS $$
+            let p: composite_type!(\"comp_person\") = p;
             Ok(p.get_by_name(\"name\")?)
          $$;
          CREATE FUNCTION comp_older(p comp_person, years float8) RETURNS comp_person LANGUAGE plrust AS $$

@@ -116,6 +116,7 @@ fn text_of_every_unicode_plane_and_bytes() {
     );
     round_trip(&mut c, "ty_bpchar", "character(4)", true, &["'ab'"]);
     round_trip(&mut c, "ty_name", "name", true, &["'pg_class'"]);
+    round_trip(&mut c, "ty_cstring", "cstring", true, &["'plain'", "'ünï'"]);
     round_trip(
         &mut c,
         "ty_bytea",
@@ -362,6 +363,49 @@ fn arrays_of_every_element_type_round_trip() {
         );
         assert!(same, "{ty} {v}");
     }
+}
+
+#[test]
+fn shaped_arrays_keep_dimensions_and_lower_bounds() {
+    let mut c = client();
+    c.batch_execute(
+        "CREATE OR REPLACE FUNCTION ty_shaped(x int[]) RETURNS int[] LANGUAGE plrust
+            SET plrust.shaped_arrays = on AS $$ Ok(x) $$;
+         CREATE OR REPLACE FUNCTION ty_shaped_text(x text[]) RETURNS text[] STRICT LANGUAGE plrust
+            SET plrust.shaped_arrays = on AS $$
+            Ok(Some(x.iter().map(|s| s.map(|s| s.to_uppercase())).collect()))
+         $$;
+         CREATE OR REPLACE FUNCTION ty_grid(n int) RETURNS int[] STRICT LANGUAGE plrust
+            SET plrust.shaped_arrays = on AS $$
+            let cells = (0..n * n).map(|i| if i == 0 { None } else { Some(i) }).collect();
+            Ok(Some(Array::with_shape(cells, vec![n, n], vec![0, -1])?))
+         $$;",
+    )
+    .unwrap();
+    for v in [
+        "'{1,NULL,3}'",
+        "'{}'",
+        "'[0:2]={7,8,9}'",
+        "'[-5:-4]={1,2}'",
+        "'{{1,2},{3,NULL}}'",
+        "'[2:3][7:8]={{1,2},{3,4}}'",
+        "'{{{1},{2}},{{3},{4}}}'",
+    ] {
+        let same: bool = one(
+            &mut c,
+            &format!("SELECT ty_shaped({v}::int[])::text = ({v}::int[])::text"),
+        );
+        assert!(same, "{v}");
+    }
+    assert!(one::<bool>(&mut c, "SELECT ty_shaped(NULL) IS NULL"));
+    assert_eq!(
+        one::<String>(&mut c, "SELECT ty_shaped_text('{a,NULL}')::text"),
+        "{A,NULL}"
+    );
+    assert_eq!(
+        one::<String>(&mut c, "SELECT ty_grid(2)::text"),
+        "[0:1][-1:0]={{NULL,1},{2,3}}"
+    );
 }
 
 #[test]

@@ -52,6 +52,7 @@ pub mod prelude {
         PgTrigger, PgTriggerError, PgTriggerLevel, PgTriggerOperation, PgTriggerWhen,
     };
     pub use crate::{
-        debug1, debug2, debug3, debug4, debug5, ereport, error, info, log, name, notice, warning,
+        composite_type, debug1, debug2, debug3, debug4, debug5, ereport, error, info, log, name,
+        notice, warning,
     };
 }

@@ -43,10 +43,10 @@ pub enum Return {
     Inline,
 }
 
-fn row_tuple(cols: &[Arg]) -> String {
+fn row_tuple(cols: &[Arg], shaped: bool) -> String {
     let cols: Vec<String> = cols
         .iter()
-        .map(|c| format!("Option<{}>", c.ty.owned()))
+        .map(|c| format!("Option<{}>", result_type(&c.ty, shaped)))
         .collect();
     format!("({},)", cols.join(", "))
 }
@@ -56,15 +56,32 @@ pub struct Signature {
     pub args: Vec<Arg>,
     pub ret: Return,
     pub strict: bool,
+    /// Array results are `pgrx::Array<T>` (dimensions and lower bounds
+    /// kept) rather than PL/Rust's `Vec<Option<T>>`
+    /// (`SET plrust.shaped_arrays = on` on the function).
+    pub shaped_arrays: bool,
+}
+
+/// The Rust type of a result column of SQL type `ty`.
+fn result_type(ty: &SqlType, shaped_arrays: bool) -> String {
+    match ty {
+        SqlType::Array { elem, .. } if shaped_arrays => format!("pgrx::Array<{}>", elem.owned()),
+        other => other.owned(),
+    }
 }
 
 impl Return {
-    fn rust_type(&self) -> String {
+    fn rust_type(&self, shaped: bool) -> String {
         match self {
-            Return::Value(t) => t.owned(),
-            Return::SetOf(t) => format!("pgrx::SetOfIterator<'a, Option<{}>>", t.owned()),
-            Return::Table(cols) => format!("pgrx::TableIterator<'a, {}>", row_tuple(cols)),
-            Return::Record(cols) => row_tuple(cols),
+            Return::Value(t) => result_type(t, shaped),
+            Return::SetOf(t) => format!(
+                "pgrx::SetOfIterator<'a, Option<{}>>",
+                result_type(t, shaped)
+            ),
+            Return::Table(cols) => {
+                format!("pgrx::TableIterator<'a, {}>", row_tuple(cols, shaped))
+            }
+            Return::Record(cols) => row_tuple(cols, shaped),
             Return::Trigger => "pgrx::PgHeapTuple".to_string(),
             Return::Inline => "()".to_string(),
         }
@@ -172,7 +189,7 @@ pub fn generate(sig: &Signature, body: &str) -> Generated {
     let result = if sig.ret == Return::Inline {
         "()".to_string()
     } else {
-        format!("Option<{}>", sig.ret.rust_type())
+        format!("Option<{}>", sig.ret.rust_type(sig.shaped_arrays))
     };
     let _ = write!(
         s,
@@ -281,6 +298,7 @@ mod tests {
             ],
             ret: Return::Value(t(Scalar::Text, 25)),
             strict: false,
+            shaped_arrays: false,
         };
         let g = generate(&sig, "let x = 1;\nOk(None)");
         let lines: Vec<&str> = g.source.lines().collect();
@@ -304,6 +322,7 @@ mod tests {
             }],
             ret: Return::SetOf(t(Scalar::Int8, 20)),
             strict: true,
+            shaped_arrays: false,
         };
         let g = generate(&sig, "Ok(None)");
         assert!(g.source.contains(
@@ -326,6 +345,7 @@ mod tests {
                 },
             ]),
             strict: true,
+            shaped_arrays: false,
         };
         assert!(generate(&table, "Ok(None)")
             .source
@@ -338,6 +358,7 @@ mod tests {
             args: vec![],
             ret: Return::Trigger,
             strict: false,
+            shaped_arrays: false,
         };
         let g = generate(&sig, "Ok(trigger.new())");
         assert!(g.source.contains(

@@ -244,6 +244,14 @@ impl<'a, T> IntoIterator for &'a Array<T> {
     }
 }
 
+/// `.collect()` into a 1-D array (for functions whose array results are
+/// shaped: `SET plrust.shaped_arrays = on`).
+impl<T> FromIterator<Option<T>> for Array<T> {
+    fn from_iter<I: IntoIterator<Item = Option<T>>>(iter: I) -> Array<T> {
+        Array::new(iter.into_iter().collect())
+    }
+}
+
 impl<T> From<Vec<Option<T>>> for Array<T> {
     fn from(v: Vec<Option<T>>) -> Array<T> {
         Array::new(v)
