@@ -36,6 +36,18 @@ pub extern "C" fn pg_finfo_plrust_validator() -> &'static pg_sys::Pg_finfo_recor
     &V1
 }
 
+/// Calls need the pool, which only a preloaded library has.
+fn require_pool() {
+    if !pool::is_initialized() {
+        raise(
+            PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+            "plrust must be loaded via shared_preload_libraries".into(),
+            None,
+            Some("Add 'plrust' to shared_preload_libraries in postgresql.conf and restart the server.".into()),
+        );
+    }
+}
+
 /// The call's encoded arguments, built in private memory and then copied
 /// into the channel in one piece.  A nested call (through SPI) takes the
 /// buffer while the outer call no longer needs it.
@@ -247,14 +259,7 @@ unsafe fn record_datum(
 pub unsafe extern "C-unwind" fn plrust_call_handler(
     fcinfo: pg_sys::FunctionCallInfo,
 ) -> pg_sys::Datum {
-    if !pool::is_initialized() {
-        raise(
-            PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
-            "plrust must be loaded via shared_preload_libraries".into(),
-            None,
-            Some("Add 'plrust' to shared_preload_libraries in postgresql.conf and restart the server.".into()),
-        );
-    }
+    require_pool();
     // SAFETY: PostgreSQL passes a valid fcinfo with a valid flinfo;
     // fn_extra is ours, and only ever holds a leaked &'static Function.
     let f: &'static Function = unsafe {
@@ -292,14 +297,7 @@ pub extern "C" fn pg_finfo_plrust_inline_handler() -> &'static pg_sys::Pg_finfo_
 pub unsafe extern "C-unwind" fn plrust_inline_handler(
     fcinfo: pg_sys::FunctionCallInfo,
 ) -> pg_sys::Datum {
-    if !pool::is_initialized() {
-        raise(
-            PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
-            "plrust must be loaded via shared_preload_libraries".into(),
-            None,
-            Some("Add 'plrust' to shared_preload_libraries in postgresql.conf and restart the server.".into()),
-        );
-    }
+    require_pool();
     // SAFETY: the inline handler's one argument is an InlineCodeBlock.
     let source = unsafe {
         let block = (*fcinfo).args.as_slice(1)[0]

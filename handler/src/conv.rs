@@ -38,8 +38,15 @@ fn fmgr_info(func: pg_sys::Oid) -> Box<pg_sys::FmgrInfo> {
 }
 
 /// A fixed-width value that must be exactly `N` bytes.
-fn exact<const N: usize>(bytes: &[u8]) -> Option<[u8; N]> {
-    bytes.try_into().ok()
+fn fixed<const N: usize>(
+    bytes: &[u8],
+    what: &str,
+    datum: impl FnOnce([u8; N]) -> pg_sys::Datum,
+) -> pg_sys::Datum {
+    match bytes.try_into() {
+        Ok(b) => datum(b),
+        Err(_) => invalid(what, "wrong length"),
+    }
 }
 
 fn invalid(what: &str, why: &str) -> ! {
@@ -171,21 +178,13 @@ impl Conv {
                 [b] => pg_sys::Datum::from(*b != 0),
                 _ => invalid("boolean", "wrong length"),
             },
-            Some(Scalar::Int2) => exact::<2>(bytes)
-                .map(|b| pg_sys::Datum::from(i16::from_be_bytes(b)))
-                .unwrap_or_else(|| invalid("smallint", "wrong length")),
-            Some(Scalar::Int4) => exact::<4>(bytes)
-                .map(|b| pg_sys::Datum::from(i32::from_be_bytes(b)))
-                .unwrap_or_else(|| invalid("integer", "wrong length")),
-            Some(Scalar::Int8) => exact::<8>(bytes)
-                .map(|b| pg_sys::Datum::from(i64::from_be_bytes(b)))
-                .unwrap_or_else(|| invalid("bigint", "wrong length")),
-            Some(Scalar::Float4) => exact::<4>(bytes)
-                .map(|b| pg_sys::Datum::from(u32::from_be_bytes(b)))
-                .unwrap_or_else(|| invalid("real", "wrong length")),
-            Some(Scalar::Float8) => exact::<8>(bytes)
-                .map(|b| pg_sys::Datum::from(u64::from_be_bytes(b)))
-                .unwrap_or_else(|| invalid("double precision", "wrong length")),
+            Some(Scalar::Int2) => fixed(bytes, "smallint", |b| i16::from_be_bytes(b).into()),
+            Some(Scalar::Int4) => fixed(bytes, "integer", |b| i32::from_be_bytes(b).into()),
+            Some(Scalar::Int8) => fixed(bytes, "bigint", |b| i64::from_be_bytes(b).into()),
+            Some(Scalar::Float4) => fixed(bytes, "real", |b| u32::from_be_bytes(b).into()),
+            Some(Scalar::Float8) => {
+                fixed(bytes, "double precision", |b| u64::from_be_bytes(b).into())
+            }
             Some(Scalar::Bytea) => varlena_datum(bytes),
             Some(_) => text_datum(bytes),
             None => {
@@ -347,6 +346,23 @@ pub fn resolve(type_oid: pg_sys::Oid) -> Result<SqlType, String> {
         };
     }
     Err(format!("type {} is not supported", type_name(type_oid)))
+}
+
+/// The tuple inside a composite datum (as record_recv returns one: a
+/// plain, untoasted HeapTupleHeader with a 4-byte varlena header, whose
+/// size is the tuple's length).
+///
+/// # Safety
+/// `d` is such a datum, alive as long as the tuple is used.
+pub unsafe fn tuple_of_record(d: pg_sys::Datum) -> pg_sys::HeapTupleData {
+    // SAFETY: the caller's contract; HeapTupleData is plain data.
+    unsafe {
+        let header = d.cast_mut_ptr::<pg_sys::HeapTupleHeaderData>();
+        let mut tuple: pg_sys::HeapTupleData = std::mem::zeroed();
+        tuple.t_len = (*(header as *const u32) >> 2) & 0x3FFF_FFFF;
+        tuple.t_data = header;
+        tuple
+    }
 }
 
 /// A composite type's attributes, dropped ones left out (record_send

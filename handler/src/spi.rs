@@ -378,12 +378,7 @@ impl CallSpi {
     /// The next batch of an open cursor (Upcall::Fetch).
     pub fn fetch(&mut self, id: u32) -> Answer {
         let Some(pos) = self.cursors.iter().position(|c| c.id == id) else {
-            return Answer::Error {
-                sqlstate: *b"34000",
-                message: format!("plrust: cursor {id} is not open"),
-                detail: None,
-                hint: None,
-            };
+            return no_cursor(format!("plrust: cursor {id} is not open"));
         };
         let name = self.cursors[pos].name.clone();
         let left = self.cursors[pos].left;
@@ -391,12 +386,7 @@ impl CallSpi {
             // SAFETY: a NUL-terminated portal name.
             let portal = unsafe { pg_sys::SPI_cursor_find(name.as_ptr()) };
             if portal.is_null() {
-                return Answer::Error {
-                    sqlstate: *b"34000",
-                    message: "plrust: the cursor is gone".into(),
-                    detail: None,
-                    hint: None,
-                };
+                return no_cursor("plrust: the cursor is gone".into());
             }
             let (columns, rows, done) = fetch(portal, left);
             if done {
@@ -446,6 +436,16 @@ impl CallSpi {
             // SAFETY: connected by connect() in this call.
             unsafe { pg_sys::SPI_finish() };
         }
+    }
+}
+
+/// 34000 invalid_cursor_name: the body asked for a cursor that is gone.
+fn no_cursor(message: String) -> Answer {
+    Answer::Error {
+        sqlstate: *b"34000",
+        message,
+        detail: None,
+        hint: None,
     }
 }
 

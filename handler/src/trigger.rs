@@ -149,10 +149,7 @@ impl Firing {
         // the copy is made in the caller's memory, as the trigger manager
         // expects.
         unsafe {
-            let header = d.cast_mut_ptr::<pg_sys::HeapTupleHeaderData>();
-            let mut tuple: pg_sys::HeapTupleData = std::mem::zeroed();
-            tuple.t_len = (*(header as *const u32) >> 2) & 0x3FFF_FFFF;
-            tuple.t_data = header;
+            let mut tuple = conv::tuple_of_record(d);
             tuple.t_tableOid = (*(*self.data).tg_relation).rd_id;
             let (new, old) = self.rows();
             let original = if new.is_null() { old } else { new };

@@ -183,15 +183,10 @@ fn put_records(sink: &SetSink, c: &Conv, rows: Vec<Vec<Option<&[u8]>>>) -> Resul
         };
         match value {
             Some(bytes) => {
-                let d = c.receive(bytes);
                 // SAFETY: record_recv returned a composite datum of the
-                // set's row type: a plain (untoasted, 4-byte header)
-                // HeapTupleHeader, whose total length is its varlena size.
+                // set's row type; the store copies the tuple.
                 unsafe {
-                    let header = d.cast_mut_ptr::<pg_sys::HeapTupleHeaderData>();
-                    let mut tuple: pg_sys::HeapTupleData = std::mem::zeroed();
-                    tuple.t_len = (*(header as *const u32) >> 2) & 0x3FFF_FFFF;
-                    tuple.t_data = header;
+                    let mut tuple = conv::tuple_of_record(c.receive(bytes));
                     pg_sys::tuplestore_puttuple(sink.store, &mut tuple);
                 }
             }

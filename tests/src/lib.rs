@@ -46,6 +46,14 @@ fn connect_as(host: &str, port: &str, dbname: &str, role: &str) -> Client {
 /// The messages (NOTICE, WARNING, ...) a session received.
 pub type Notices = std::sync::Arc<std::sync::Mutex<Vec<DbError>>>;
 
+/// The texts of the messages received so far, emptying the list.
+pub fn take_messages(notices: &Notices) -> Vec<String> {
+    std::mem::take(&mut *notices.lock().unwrap())
+        .iter()
+        .map(|n| n.message().to_string())
+        .collect()
+}
+
 /// A new session on the test database that keeps the messages it receives.
 pub fn client_with_notices() -> (Client, Notices) {
     let notices = Notices::default();

@@ -2,7 +2,7 @@
 //! the body chose (22000 for `Err`, XX000 for a panic or `error!`), and
 //! levels above ERROR are refused without harming the session or cluster.
 
-use plrust_tests::{client, client_with_notices, error_of, one, Health};
+use plrust_tests::{client, client_with_notices, error_of, one, take_messages, Health};
 
 #[test]
 fn log_macros_reach_the_client_at_their_level() {
@@ -51,12 +51,7 @@ fn log_macros_reach_the_client_at_their_level() {
         .unwrap();
     notices.lock().unwrap().clear();
     one::<i32>(&mut c, "SELECT msg_levels(1)");
-    let seen: Vec<String> = notices
-        .lock()
-        .unwrap()
-        .iter()
-        .map(|n| n.message().to_string())
-        .collect();
+    let seen = take_messages(&notices);
     assert_eq!(seen, vec!["in".to_string(), "wa".to_string()]);
 }
 

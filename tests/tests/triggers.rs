@@ -2,7 +2,7 @@
 //! INSERT/UPDATE/DELETE/TRUNCATE, modifying NEW, skipping with None,
 //! arguments, transition tables and SPI inside triggers.
 
-use plrust_tests::{client, client_with_notices, error_of, one};
+use plrust_tests::{client, client_with_notices, error_of, one, take_messages};
 
 #[test]
 fn before_row_triggers_modify_and_skip() {
@@ -60,12 +60,7 @@ fn after_and_statement_triggers_see_everything() {
         "INSERT INTO trg_t VALUES (1); UPDATE trg_t SET v = 2; DELETE FROM trg_t; TRUNCATE trg_t;",
     )
     .unwrap();
-    let seen: Vec<String> = notices
-        .lock()
-        .unwrap()
-        .iter()
-        .map(|n| n.message().to_string())
-        .collect();
+    let seen = take_messages(&notices);
     assert_eq!(
         seen,
         vec![
