@@ -181,7 +181,9 @@ unsafe fn set_sink(fcinfo: pg_sys::FunctionCallInfo, f: &Function) -> Option<Set
         let old = pg_sys::MemoryContextSwitchTo(per_query);
         let mut desc: pg_sys::TupleDesc = std::ptr::null_mut();
         let class = pg_sys::get_call_result_type(fcinfo, std::ptr::null_mut(), &mut desc);
-        let desc = if class == pg_sys::TypeFuncClass::TYPEFUNC_COMPOSITE {
+        let desc = if class == pg_sys::TypeFuncClass::TYPEFUNC_COMPOSITE
+            || class == pg_sys::TypeFuncClass::TYPEFUNC_COMPOSITE_DOMAIN
+        {
             pg_sys::CreateTupleDescCopy(desc)
         } else {
             let conv = conv.expect("a scalar set");
@@ -388,6 +390,7 @@ unsafe fn call(
     let mut answer = Vec::new();
     while st == status::UPCALL {
         lease.mid_call();
+        lease.check_between_upcalls(&f.name);
         lease.channel().copy_reply(reply_len, &mut upcall);
         let a = match state.serve(&upcall) {
             Ok(a) => a,
@@ -395,6 +398,21 @@ unsafe fn call(
         };
         answer.clear();
         answer.extend_from_slice(&wire::encode_to_vec(&a));
+        if answer.len() > plrust_ipc::limits::REQUEST_AREA {
+            raise(
+                PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+                format!(
+                    "plrust function \"{}\": an answer to it does not fit the channel",
+                    f.name
+                ),
+                Some(format!(
+                    "{} bytes; at most {} fit.",
+                    answer.len(),
+                    plrust_ipc::limits::REQUEST_AREA
+                )),
+                Some("Read large results with select (a cursor), or LIMIT them.".into()),
+            );
+        }
         (st, reply_len) = dispatch::request(&mut lease, op::RESUME, key, &answer, &f.name);
     }
     state.finish();

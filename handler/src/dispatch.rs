@@ -73,6 +73,22 @@ impl Lease {
     /// while serving the upcall), the executor must be killed.
     pub fn mid_call(&mut self) {
         self.in_flight = true;
+        // From here the backend's own work (SPI, messages) passes between
+        // checks of the CPU budget: take its baseline now, so that this
+        // time is not counted as the executor's.
+        if let Some(b) = self.budget.as_mut() {
+            b.take_baseline();
+        }
+    }
+
+    /// Between upcalls: serve interrupts and check the call's CPU budget.
+    /// A body that makes upcalls faster than a wait slice would otherwise
+    /// never reach the checks that the waits make.
+    pub fn check_between_upcalls(&mut self, fn_name: &str) {
+        pgrx::check_for_interrupts!();
+        if let Some(limit) = self.budget.as_mut().and_then(CpuBudget::due_and_exceeded) {
+            cpu_limit_exceeded(self, fn_name, limit);
+        }
     }
 }
 
@@ -549,6 +565,8 @@ struct CpuBudget {
     limit: Duration,
     pid: i32,
     first_check: Option<Instant>,
+    /// When `due_and_exceeded` last read /proc.
+    last_check: Option<Instant>,
     /// (wall time since first_check, executor CPU time) when measured.
     baseline: Option<(Duration, Duration)>,
 }
@@ -562,8 +580,29 @@ impl CpuBudget {
             limit: Duration::from_millis(limit as u64),
             pid: slot.executor_pid.load(Ordering::Relaxed),
             first_check: None,
+            last_check: None,
             baseline: None,
         })
+    }
+
+    /// Take the baseline now if it is not taken yet.
+    fn take_baseline(&mut self) {
+        if self.baseline.is_none() {
+            let now = Instant::now();
+            let wall = now - *self.first_check.get_or_insert(now);
+            self.baseline = cpu_time::of_process(self.pid).map(|cpu| (wall, cpu));
+        }
+    }
+
+    /// `exceeded`, at most once per BASELINE_AFTER of wall time (each check
+    /// reads /proc); the limit when it is exceeded.
+    fn due_and_exceeded(&mut self) -> Option<Duration> {
+        let now = Instant::now();
+        if self.last_check.is_some_and(|t| now - t < BASELINE_AFTER) {
+            return None;
+        }
+        self.last_check = Some(now);
+        self.exceeded().then_some(self.limit)
     }
 
     fn exceeded(&mut self) -> bool {

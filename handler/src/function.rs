@@ -278,14 +278,17 @@ pub fn inline_block(source: String) -> Function {
         strict: false,
         shaped_arrays: false,
     };
+    // SAFETY: plain getters of the session's database and current role.
+    let (database, role) = unsafe { (pg_sys::MyDatabaseId.to_u32(), pg_sys::GetUserId().to_u32()) };
+    // The role is part of the hash: a block cached for one role must never
+    // run in another role's executor.
     let mut h = Sha256::new();
     h.update(b"plrust DO\0");
+    h.update(role.to_le_bytes());
     h.update(env!("CARGO_PKG_VERSION").as_bytes());
     h.update(b"\0");
     h.update(toolchain_id().as_bytes());
     h.update(source.as_bytes());
-    // SAFETY: plain getters of the session's database and current role.
-    let (database, role) = unsafe { (pg_sys::MyDatabaseId.to_u32(), pg_sys::GetUserId().to_u32()) };
     Function {
         oid: pg_sys::InvalidOid,
         name: "DO block".into(),

@@ -184,9 +184,11 @@ unsafe fn columns_of(desc: pg_sys::TupleDesc) -> Columns {
 ///
 /// # Safety
 /// SPI_tuptable is the result of the last SPI call, described by `cols`.
-unsafe fn rows_of(cols: &Columns, rows: &mut Rows) -> usize {
+/// Stops with an ERROR as soon as the rows converted so far (`bytes`
+/// before this call included) pass MAX_ANSWER: no answer that large can be
+/// sent, and converting the rest would only cost the backend memory.
+unsafe fn rows_of(cols: &Columns, rows: &mut Rows, mut bytes: usize) -> usize {
     let _utf8 = conv::ClientEncodingIsUtf8::new();
-    let mut bytes = 0;
     // SAFETY: the caller's contract: SPI_tuptable holds SPI_processed rows.
     unsafe {
         let table = pg_sys::SPI_tuptable;
@@ -197,18 +199,25 @@ unsafe fn rows_of(cols: &Columns, rows: &mut Rows) -> usize {
         let tuples = std::slice::from_raw_parts((*table).vals, n);
         for t in tuples {
             let mut row = Vec::with_capacity(cols.send.len());
+            // What the row costs in the answer: a length prefix per row and
+            // per value, a tag per value (rounded up).
+            bytes += 16;
             for (i, info) in cols.send.iter().enumerate() {
                 let mut isnull = false;
                 let d = pg_sys::SPI_getbinval(*t, (*table).tupdesc, i as i32 + 1, &mut isnull);
+                bytes += 16;
                 if isnull {
                     row.push(None);
                 } else {
                     let v = conv::send_with(info, d);
-                    bytes += v.len() + 16;
+                    bytes += v.len();
                     row.push(Some(v));
                 }
             }
             rows.push(row);
+            if bytes > MAX_ANSWER {
+                too_large();
+            }
         }
         pg_sys::SPI_freetuptable(table);
     }
@@ -343,9 +352,7 @@ impl CallSpi {
                     let mut columns = Vec::new();
                     if !table.is_null() {
                         let cols = columns_of((*table).tupdesc);
-                        if rows_of(&cols, &mut rows) > MAX_ANSWER {
-                            too_large();
-                        }
+                        rows_of(&cols, &mut rows, 0);
                         columns = cols.columns;
                     }
                     (
@@ -411,7 +418,10 @@ impl CallSpi {
                 c.left = c.left.saturating_sub(rows.len() as u64);
             }
             _ => {
-                self.cursors.remove(pos);
+                // Read to the end (closed already), or failed: a failed
+                // portal would otherwise live until the transaction ends.
+                let c = self.cursors.remove(pos);
+                close_portal(&c.name);
             }
         }
         answer
@@ -471,8 +481,17 @@ fn fetch(portal: pg_sys::Portal, limit: u64) -> (Vec<Column>, Rows, bool) {
         if remaining == 0 {
             return (columns, rows, true);
         }
+        // Up to 64 rows a fetch, fewer when the rows so far were large: a
+        // batch should end near BATCH_BYTES, not 64 large rows past it.
+        let per_row = if rows.is_empty() {
+            0
+        } else {
+            bytes / rows.len()
+        };
+        let room = BATCH_BYTES.saturating_sub(bytes) / per_row.max(1);
         let want = (BATCH_ROWS - rows.len())
             .min(64)
+            .min(room.max(1))
             .min(remaining.min(64) as usize);
         // SAFETY: a live portal; SPI is connected.
         unsafe { pg_sys::SPI_cursor_fetch(portal, true, want as std::ffi::c_long) };
@@ -486,7 +505,7 @@ fn fetch(portal: pg_sys::Portal, limit: u64) -> (Vec<Column>, Rows, bool) {
             cols = Some(c);
         }
         // SAFETY: as above.
-        bytes += unsafe { rows_of(cols.as_ref().expect("set above"), &mut rows) };
+        bytes = unsafe { rows_of(cols.as_ref().expect("set above"), &mut rows, bytes) };
         if got < want {
             return (columns, rows, true);
         }

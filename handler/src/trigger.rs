@@ -9,6 +9,9 @@ use pgrx::prelude::*;
 use plrust_ipc::message::TriggerInfo;
 use plrust_ipc::types::SqlType;
 
+use std::cell::RefCell;
+
+use crate::backend_local::BackendLocal;
 use crate::conv::{self, Conv};
 use crate::errors::raise;
 
@@ -17,7 +20,29 @@ pub struct Firing {
     pub data: *mut pg_sys::TriggerData,
     pub info: TriggerInfo,
     /// Converts the table's rows (record_send / record_recv).
-    pub row: Conv,
+    pub row: &'static Conv,
+}
+
+/// The converter of a table's rows, one per row type for the life of the
+/// backend: its send and receive functions cache per-call state in their
+/// FmgrInfo (record_send's column I/O), which lives in TopMemoryContext, so
+/// a converter made per firing would leak that much on every row.
+/// record_send and record_recv notice a changed row type themselves.
+fn row_conv(row_type: pg_sys::Oid) -> &'static Conv {
+    static ROWS: BackendLocal<RefCell<Vec<(pg_sys::Oid, &'static Conv)>>> =
+        BackendLocal::new(RefCell::new(Vec::new()));
+    if let Some((_, c)) = ROWS.borrow().iter().find(|(t, _)| *t == row_type) {
+        return c;
+    }
+    let c: &'static Conv = Box::leak(Box::new(Conv::new(
+        row_type,
+        SqlType::Composite {
+            oid: row_type.to_u32(),
+            attributes: Vec::new(),
+        },
+    )));
+    ROWS.borrow_mut().push((row_type, c));
+    c
 }
 
 // Event bits of commands/trigger.h.
@@ -91,18 +116,9 @@ impl Firing {
                 old_transition_table: optional((*trigger).tgoldtable),
                 new_transition_table: optional((*trigger).tgnewtable),
                 row_type: row_type.to_u32(),
-                attributes: attributes.clone(),
+                attributes,
             };
-            let row = Conv::new(
-                row_type,
-                SqlType::Composite {
-                    oid: row_type.to_u32(),
-                    attributes: attributes
-                        .into_iter()
-                        .map(|a| (a.name, a.type_oid, a.base_oid))
-                        .collect(),
-                },
-            );
+            let row = row_conv(row_type);
             Firing { data, info, row }
         }
     }

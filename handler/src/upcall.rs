@@ -89,7 +89,7 @@ impl CallState {
                     if let Some(h) = report.hint {
                         r = r.set_hint(h);
                     }
-                    r.report(match level {
+                    let level = match level {
                         LogLevel::Debug5 => PgLogLevel::DEBUG5,
                         LogLevel::Debug4 => PgLogLevel::DEBUG4,
                         LogLevel::Debug3 => PgLogLevel::DEBUG3,
@@ -99,7 +99,8 @@ impl CallState {
                         LogLevel::Info => PgLogLevel::INFO,
                         LogLevel::Notice => PgLogLevel::NOTICE,
                         LogLevel::Warning => PgLogLevel::WARNING,
-                    });
+                    };
+                    emit(r, level);
                     Ok(Answer::Done)
                 }
                 Upcall::Execute {
@@ -227,4 +228,31 @@ fn describe_type(name: &str) -> Answer {
         }
     })
     .unwrap_or_else(|e| e)
+}
+
+/// Emit a message below ERROR.  pgrx reports those by calling errfinish
+/// directly, and errfinish can raise an ERROR of its own (a message the
+/// client encoding cannot hold) or serve a pending cancel at its end: a
+/// longjmp that would skip this call's cleanup (the lease, the nesting
+/// count).  So the report runs behind an FFI boundary, which turns such an
+/// ERROR into an unwinding panic, with interrupts held; a pending cancel
+/// is served just after, the usual way.
+fn emit(report: ErrorReport, level: PgLogLevel) {
+    // SAFETY: a single-threaded backend; the holdoff is undone below on
+    // every path (the boundary turns an ERROR into a panic, which the
+    // guard's drop sees).
+    unsafe { pg_sys::InterruptHoldoffCount += 1 };
+    struct Resume;
+    impl Drop for Resume {
+        fn drop(&mut self) {
+            // SAFETY: undoes the increment above.
+            unsafe { pg_sys::InterruptHoldoffCount -= 1 };
+        }
+    }
+    let resume = Resume;
+    // SAFETY: the closure only reports; an ERROR inside comes back as a
+    // panic carrying it.
+    unsafe { pg_sys::ffi::pg_guard_ffi_boundary(|| report.report(level)) };
+    drop(resume);
+    pgrx::check_for_interrupts!();
 }

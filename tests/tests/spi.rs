@@ -252,3 +252,35 @@ fn a_cancel_during_spi_is_not_caught_by_the_body() {
     assert_eq!(one::<i32>(&mut c, "SELECT 1"), 1);
     health.assert_unharmed();
 }
+
+#[test]
+fn requests_and_answers_larger_than_the_channel_are_clear_errors() {
+    let health = Health::before();
+    let mut c = client();
+    c.batch_execute(
+        "CREATE OR REPLACE FUNCTION spi_huge_arg() RETURNS bigint LANGUAGE plrust AS $$
+            let big = \"x\".repeat(20 << 20);
+            Ok(Spi::get_one_with_args::<i64>(\"SELECT length($1)::bigint\",
+                vec![(PgBuiltInOids::TEXTOID.oid(), big.into_datum())])?)
+         $$;
+         CREATE OR REPLACE FUNCTION spi_huge_answer() RETURNS bigint LANGUAGE plrust AS $$
+            Spi::connect(|mut client| {
+                let t = client.update(\"SELECT repeat('y', 1000) FROM generate_series(1, 20000)\", None, None)?;
+                Ok(Some(t.processed() as i64))
+            })
+         $$;",
+    )
+    .unwrap();
+    let e = error_of(&mut c, "SELECT spi_huge_arg()");
+    assert_eq!(e.code().code(), "XX000");
+    assert!(
+        e.message().contains("does not fit the channel"),
+        "{}",
+        e.message()
+    );
+    let e = error_of(&mut c, "SELECT spi_huge_answer()");
+    assert_eq!(e.code().code(), "54000", "{}", e.message());
+    assert!(e.hint().unwrap().contains("select"), "{e:?}");
+    assert_eq!(one::<i32>(&mut c, "SELECT 1"), 1);
+    health.assert_unharmed();
+}

@@ -65,6 +65,13 @@ pub(crate) fn upcall(u: &Upcall<'_>) -> Answer {
         "plrust: the backend can only be reached during a call"
     );
     let req = wire::encode_to_vec(u);
+    if req.len() > plrust_ipc::limits::REPLY_AREA {
+        panic!(
+            "plrust: a request to the backend of {} bytes does not fit the channel ({} bytes)",
+            req.len(),
+            plrust_ipc::limits::REPLY_AREA
+        );
+    }
     let mut len = 0usize;
     // SAFETY: `host` is the executor's Host for the call in progress (set by
     // run() below and cleared when it returns); req is a live buffer.
