@@ -86,7 +86,11 @@ pub struct SpiArg<'a> {
 }
 
 /// What a running call asks of its backend.
-#[derive(Debug, Clone, PartialEq, Encode, BorrowDecode)]
+///
+/// Its `BorrowDecode` is written out in wire.rs: it bounds the heap its
+/// vectors take once decoded, which bincode's limit does not.  A new
+/// variant or field goes there too.
+#[derive(Debug, Clone, PartialEq, Encode)]
 pub enum Upcall<'a> {
     /// Emit a message at `level`.
     Log {

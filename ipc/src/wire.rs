@@ -8,10 +8,12 @@
 //! input: it returns `WireError`.
 
 use bincode::config::{self, Configuration, Fixint, Limit, LittleEndian};
+use bincode::de::BorrowDecoder;
+use bincode::error::{AllowedEnumVariants, DecodeError};
 use bincode::{BorrowDecode, Decode, Encode};
 
 use crate::limits::{MAX_MESSAGE, REPLY_AREA};
-use crate::message::{ErrorReport, Reply, Upcall};
+use crate::message::{ErrorReport, LogLevel, Reply, SpiArg, Upcall};
 
 /// Fixed-width integers: arguments are mostly small numbers whose encoding
 /// cost matters more than their size, and fixed width is simpler to bound.
@@ -127,6 +129,91 @@ pub fn decode_upcall(bytes: &[u8]) -> Result<Upcall<'_>, WireError> {
     Ok(upcall)
 }
 
+/// Heap the vectors of one decoded upcall may take, in all.
+///
+/// bincode's limit does not bound it: it counts bytes read, and a vector's
+/// heap only until its elements are read, so nested vectors of small
+/// elements that decode into larger ones (a NULL column is one byte and
+/// an `Option<&[u8]>` of 16) hold up to 16 times the frame: 240 MiB for a
+/// 16 MiB Rows upcall of NULLs.  A legitimate upcall needs far less
+/// (trusted-api sends rows in batches of about 1 MiB of `Option<&[u8]>`s).
+pub const UPCALL_HEAP: usize = REPLY_AREA;
+
+/// What is left of [`UPCALL_HEAP`] while an upcall is decoded: each
+/// vector's heap is charged when it is allocated and never given back.
+struct HeapBudget(usize);
+
+impl HeapBudget {
+    /// A `Vec<T>` as bincode encodes it (a u64 length, then the elements),
+    /// each element decoded by `element`.
+    fn vec<'de, T, D: BorrowDecoder<'de>>(
+        &mut self,
+        decoder: &mut D,
+        mut element: impl FnMut(&mut D, &mut HeapBudget) -> Result<T, DecodeError>,
+    ) -> Result<Vec<T>, DecodeError> {
+        let len = u64::decode(decoder)?;
+        let len = usize::try_from(len).map_err(|_| DecodeError::OutsideUsizeRange(len))?;
+        // bincode's own check first (the same errors as a derived decode).
+        decoder.claim_container_read::<T>(len)?;
+        self.0 = len
+            .checked_mul(size_of::<T>())
+            .and_then(|bytes| self.0.checked_sub(bytes))
+            .ok_or(DecodeError::Other(
+                "the upcall's vectors take more than UPCALL_HEAP bytes",
+            ))?;
+        let mut v = Vec::with_capacity(len);
+        for _ in 0..len {
+            // As bincode's Vec does: the element's bytes are claimed as it
+            // is read.
+            decoder.unclaim_bytes_read(size_of::<T>());
+            v.push(element(decoder, self)?);
+        }
+        Ok(v)
+    }
+}
+
+/// `#[derive(BorrowDecode)]`, the same bytes and errors, but the heap of the
+/// vectors is bounded by [`UPCALL_HEAP`].  Field values are decoded in the
+/// order they are written, which is the order `#[derive(Encode)]` writes them.
+impl<'de: 'a, 'a, C> BorrowDecode<'de, C> for Upcall<'a> {
+    fn borrow_decode<D: BorrowDecoder<'de, Context = C>>(d: &mut D) -> Result<Self, DecodeError> {
+        let mut heap = HeapBudget(UPCALL_HEAP);
+        Ok(match u32::decode(d)? {
+            0 => Upcall::Log {
+                level: LogLevel::decode(d)?,
+                report: ErrorReport::borrow_decode(d)?,
+            },
+            1 => Upcall::Execute {
+                query: <&str>::borrow_decode(d)?,
+                args: heap.vec(d, |d, _| SpiArg::borrow_decode(d))?,
+                select: bool::decode(d)?,
+                limit: u64::decode(d)?,
+            },
+            2 => Upcall::Fetch {
+                cursor: u32::decode(d)?,
+            },
+            3 => Upcall::Close {
+                cursor: u32::decode(d)?,
+            },
+            4 => Upcall::Rows {
+                rows: heap.vec(d, |d, heap| {
+                    heap.vec(d, |d, _| Option::<&[u8]>::borrow_decode(d))
+                })?,
+            },
+            5 => Upcall::DescribeType {
+                name: <&str>::borrow_decode(d)?,
+            },
+            found => {
+                return Err(DecodeError::UnexpectedVariant {
+                    found,
+                    type_name: "Upcall",
+                    allowed: &AllowedEnumVariants::Range { min: 0, max: 5 },
+                })
+            }
+        })
+    }
+}
+
 /// A plain UTF-8 message (FAILED replies), bounded and validated; invalid
 /// bytes are replaced rather than trusted.
 pub fn decode_message(bytes: &[u8]) -> String {
@@ -229,6 +316,124 @@ mod tests {
         };
         let n = encode_into(&log, &mut big_buf).unwrap();
         assert!(decode_upcall(&big_buf[..n]).is_err());
+    }
+
+    /// Every variant and field of Upcall, as the hand-written decoder in
+    /// this module must know them: a new one does not compile here.
+    fn every_upcall() -> Vec<Upcall<'static>> {
+        let all = vec![
+            Upcall::Log {
+                level: LogLevel::Warning,
+                report: ErrorReport {
+                    sqlstate: Some(*b"01000"),
+                    message: "m",
+                    detail: Some("d"),
+                    hint: None,
+                },
+            },
+            Upcall::Execute {
+                query: "SELECT $1, $2",
+                args: vec![
+                    SpiArg {
+                        type_oid: 25,
+                        value: Some(b"x"),
+                    },
+                    SpiArg {
+                        type_oid: 23,
+                        value: None,
+                    },
+                ],
+                select: false,
+                limit: 7,
+            },
+            Upcall::Fetch { cursor: 3 },
+            Upcall::Close { cursor: 4 },
+            Upcall::Rows {
+                rows: vec![vec![Some(&b"ab"[..]), None], vec![], vec![None]],
+            },
+            Upcall::DescribeType { name: "pg_class" },
+        ];
+        for u in &all {
+            match u {
+                Upcall::Log {
+                    level: _,
+                    report: _,
+                }
+                | Upcall::Execute {
+                    query: _,
+                    args: _,
+                    select: _,
+                    limit: _,
+                }
+                | Upcall::Fetch { cursor: _ }
+                | Upcall::Close { cursor: _ }
+                | Upcall::Rows { rows: _ }
+                | Upcall::DescribeType { name: _ } => {}
+            }
+        }
+        all
+    }
+
+    #[test]
+    fn upcalls_decode_as_they_are_encoded() {
+        for u in every_upcall() {
+            let bytes = encode_to_vec(&u);
+            assert_eq!(decode_upcall(&bytes), Ok(u.clone()));
+            assert_eq!(decode_borrowed::<Upcall<'_>>(&bytes), Ok(u.clone()));
+            for cut in 0..bytes.len() {
+                assert!(decode_upcall(&bytes[..cut]).is_err(), "{u:?} cut at {cut}");
+            }
+        }
+        // An unknown variant, as the derive would refuse it.
+        let e = decode_upcall(&6u32.to_le_bytes()).unwrap_err();
+        assert!(
+            matches!(&e, WireError::Malformed(m) if m.contains("UnexpectedVariant")),
+            "{e}"
+        );
+    }
+
+    /// A Rows upcall of `rows` rows of `columns` NULLs, encoded by hand.
+    fn null_rows(rows: usize, columns: usize) -> Vec<u8> {
+        let mut out = 4u32.to_le_bytes().to_vec();
+        out.extend_from_slice(&(rows as u64).to_le_bytes());
+        for _ in 0..rows {
+            out.extend_from_slice(&(columns as u64).to_le_bytes());
+            out.resize(out.len() + columns, 0);
+        }
+        out
+    }
+
+    #[test]
+    fn upcall_heap_is_bounded() {
+        // 65536 NULLs are 64 KiB of frame and 1 MiB of Option<&[u8]>: 16
+        // such rows pass bincode's limit (about 2 MiB claimed at most) but
+        // take more than UPCALL_HEAP.
+        let columns = 1 << 16;
+        let row_heap = size_of::<Vec<Option<&[u8]>>>() + columns * size_of::<Option<&[u8]>>();
+        let fits = UPCALL_HEAP / row_heap;
+        assert_eq!(fits, 15);
+        let ok = null_rows(fits, columns);
+        match decode_upcall(&ok) {
+            Ok(Upcall::Rows { rows }) => {
+                assert_eq!(rows.len(), fits);
+                assert!(rows
+                    .iter()
+                    .all(|r| r.len() == columns && r.iter().all(Option::is_none)));
+            }
+            other => panic!("{:?}", other.map(|_| ())),
+        }
+        let over = null_rows(fits + 1, columns);
+        assert!(over.len() < REPLY_AREA / 8);
+        for bytes in [&over[..], &over[..over.len() - 1]] {
+            let Err(e) = decode_upcall(bytes) else {
+                panic!("{} rows of {columns} NULLs accepted", fits + 1);
+            };
+            assert!(
+                matches!(&e, WireError::Malformed(m) if m.contains("UPCALL_HEAP")),
+                "{e}"
+            );
+            assert_eq!(decode_borrowed::<Upcall<'_>>(bytes), Err(e));
+        }
     }
 
     #[test]
