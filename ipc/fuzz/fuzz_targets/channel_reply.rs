@@ -1,22 +1,28 @@
 //! Fuzz the backend's whole reply path with a hostile executor: the
 //! executor can write anything anywhere in the channel, so the input is
-//! the bytes it leaves there.
+//! the bytes it leaves there, turn after turn.
 //!
 //! Layout of an input:
-//! - byte 0: the SQL return type (modulo 9) and whether the backend is
-//!   waiting for a reply (`wait_reply`) or for a fresh executor to say it is
-//!   ready (`wait_ready`);
-//! - the next 72 bytes (zero-padded): the channel header as the executor
-//!   leaves it: state, op, key, request length, status, reply length, the
-//!   32 inline payload bytes, and the sleeping flags;
-//! - the rest: the start of the reply area.
+//! - byte 0: whether the backend is waiting for a fresh executor to say it
+//!   is ready (`wait_ready`, odd) or calls a function (`wait_reply`), and
+//!   what the function returns: `(byte0 >> 1) % 17` columns of OUT
+//!   parameters, or a single value for 0;
+//! - then turns, one per reply the executor publishes.  A turn is 72 bytes
+//!   (zero-padded) of channel header as the executor leaves it: state, op,
+//!   key, request length, status, reply length, the 32 inline payload
+//!   bytes, and the sleeping flags; a u16 (little-endian) count of
+//!   reply-area bytes; and those bytes, the start of the reply area.
 //!
-//! The backend then does what handler/src/dispatch.rs and call.rs do:
-//! wait (`Channel::outcome` validates state, status and length), copy the
-//! reply out (inline or from the area), and decode it with
-//! `wire::decode_reply::<T>` or `wire::decode_message`.  Each step is checked
-//! against a model of what it must return, and the decode against the
-//! properties in common/mod.rs.
+//! The backend then does what handler/src/dispatch.rs and call.rs do: wait
+//! (`Channel::outcome` validates state, status and length), copy the reply
+//! out (inline or from the area, into a buffer reused from turn to turn)
+//! and decode it by its status: `status::OK` with `wire::decode_reply` (and
+//! a value of a function with OUT parameters with `ArgReader`, as
+//! `record_datum` does), `status::UPCALL` with `wire::decode_upcall` (a
+//! valid upcall is answered with a RESUME request and the next turn
+//! follows), anything else (`status::FAILED`) with `wire::decode_message`.
+//! Each step is checked against a model of what it must return, and each
+//! decode against the properties in common/mod.rs.
 //!
 //! The header checks are private to `Channel` and read a mapping, so this
 //! target uses one real memfd channel for the whole process (created once;
@@ -32,8 +38,8 @@ use libfuzzer_sys::fuzz_target;
 use plrust_ipc::channel::{Outcome, WaitPolicy, DEAD, IDLE, INLINE, REPLY, REQUEST, STARTING};
 use plrust_ipc::limits::{HEADER_SIZE, REPLY_AREA, REQUEST_AREA};
 use plrust_ipc::memfd::{self, Mapping};
-use plrust_ipc::message::{op, status};
-use plrust_ipc::Channel;
+use plrust_ipc::message::{op, status, Answer};
+use plrust_ipc::{Channel, Reply};
 
 mod common;
 
@@ -105,30 +111,57 @@ fn u32_at(image: &[u8], at: usize) -> u32 {
     u32::from_le_bytes(image[at..at + 4].try_into().unwrap())
 }
 
+/// Columns of OUT parameters the called function returns (0: one value).
+const SHAPES: u8 = 17;
+
 fn run(data: &[u8]) {
-    let Some((&first, rest)) = data.split_first() else {
+    let Some((&first, mut rest)) = data.split_first() else {
         return;
     };
     let fx = FIXTURE.get_or_init(setup);
-    let (ch, map) = (fx.ch, fx.map);
-    let ty = first % 9;
-    let ready = (first / 9) % 2 == 1;
-
-    let mut image = [0u8; IMAGE];
-    let n = rest.len().min(IMAGE);
-    image[..n].copy_from_slice(&rest[..n]);
-    let area = &rest[n..];
-
-    // The backend's side of the exchange starts...
-    if ready {
-        ch.reset();
-    } else {
-        ch.publish_request(op::CALL, 42, &[1, 2, 3]);
+    let ready = first & 1 == 1;
+    let columns = usize::from((first >> 1) % SHAPES);
+    for turn in 0.. {
+        // The backend's side of the exchange: a CALL, then a RESUME with
+        // the answer to each upcall (call.rs); or a fresh executor.
+        if ready {
+            fx.ch.reset();
+        } else if turn == 0 {
+            fx.ch.publish_request(op::CALL, 42, &[1, 2, 3]);
+        } else {
+            let answer = plrust_ipc::wire::encode_to_vec(&Answer::Done);
+            fx.ch.publish_request(op::RESUME, 42, &answer);
+        }
+        // ...and what the executor leaves in the channel.
+        let n = rest.len().min(IMAGE);
+        let mut image = [0u8; IMAGE];
+        image[..n].copy_from_slice(&rest[..n]);
+        rest = &rest[n..];
+        let (count, after) = match rest.split_first_chunk::<2>() {
+            Some((c, after)) => (usize::from(u16::from_le_bytes(*c)), after),
+            None => (0, &[][..]),
+        };
+        let count = count.min(after.len());
+        let (area, after) = after.split_at(count);
+        rest = after;
+        if !step(fx, ready, columns, &image, area) {
+            return;
+        }
+        if rest.is_empty() {
+            // The executor said no more: the call would wait.
+            return;
+        }
     }
-    // ...and the executor writes whatever it likes.
+}
+
+/// One turn: the executor's header `image` and reply-area bytes `area`,
+/// then the backend's wait, copy and decode.  Returns whether the call goes
+/// on (a valid upcall).
+fn step(fx: &Fixture, ready: bool, columns: usize, image: &[u8; IMAGE], area: &[u8]) -> bool {
+    let (ch, map) = (fx.ch, fx.map);
     // SAFETY: IMAGE bytes of the header page, and `area.len()` (< the
     // fuzzer's max_len) of the REPLY_AREA bytes at REPLY_AT; the previous
-    // input's area bytes are zeroed first.  One thread: no one else touches
+    // turn's area bytes are zeroed first.  One thread: no one else touches
     // the mapping.
     unsafe {
         let b = base(&map);
@@ -139,9 +172,9 @@ fn run(data: &[u8]) {
         WRITTEN.store(area.len(), Ordering::Relaxed);
     }
 
-    let state = u32_at(&image, STATE);
-    let st = u32_at(&image, STATUS);
-    let len = u32_at(&image, REPLY_LEN) as usize;
+    let state = u32_at(image, STATE);
+    let st = u32_at(image, STATUS);
+    let len = u32_at(image, REPLY_LEN) as usize;
     let got = if ready {
         ch.wait_ready(POLICY, || Err(()))
     } else {
@@ -158,18 +191,19 @@ fn run(data: &[u8]) {
         _ => Ok(Outcome::Invalid("")),
     };
     match (&got, &expected) {
-        (Ok(Outcome::Invalid(_)), Ok(Outcome::Invalid(_))) => return,
+        (Ok(Outcome::Invalid(_)), Ok(Outcome::Invalid(_))) => return false,
         _ => assert_eq!(got, expected, "state {state} status {st} len {len}"),
     }
     let Ok(Outcome::Reply { status: st, len }) = got else {
-        return;
+        return false;
     };
     if ready {
-        return;
+        return false;
     }
 
-    // handler/src/call.rs: copy the reply out of shared memory into a
-    // buffer reused from call to call, then decode.
+    // handler/src/call.rs: copy the reply out of shared memory (an upcall
+    // or a failure always with copy_reply, into a buffer reused from turn
+    // to turn), then decode.
     let mut buf = REPLY_BUF.lock().unwrap();
     let inline;
     let bytes: &[u8] = if len <= INLINE && st == status::OK {
@@ -192,20 +226,22 @@ fn run(data: &[u8]) {
             "area copy past the input"
         );
     }
-    if st != status::OK {
-        common::message(bytes);
-        return;
-    }
-    match ty {
-        0 => drop(common::reply::<bool>(bytes)),
-        1 => drop(common::reply::<i16>(bytes)),
-        2 => drop(common::reply::<i32>(bytes)),
-        3 => drop(common::reply::<i64>(bytes)),
-        4 => drop(common::reply::<f32>(bytes)),
-        5 => drop(common::reply::<f64>(bytes)),
-        6 => drop(common::reply::<String>(bytes)),
-        7 => drop(common::reply::<Vec<u8>>(bytes)),
-        _ => drop(common::reply::<()>(bytes)),
+    match st {
+        status::OK => {
+            // A function with OUT parameters: the value is its row.
+            if let Some(Reply::Value(Some(row))) = common::reply(bytes) {
+                if columns > 0 {
+                    common::args(row, columns);
+                }
+            }
+            false
+        }
+        status::UPCALL => common::upcall(bytes).is_some(),
+        // status::FAILED, and any other status (call.rs: not OK).
+        _ => {
+            common::message(bytes);
+            false
+        }
     }
 }
 

@@ -1,173 +1,251 @@
-//! Fuzz every public decoding entry point of `plrust_ipc::wire` with
-//! arbitrary bytes.
+//! Fuzz every decoder of channel bytes (`plrust_ipc::wire`,
+//! `plrust_ipc::args`) with arbitrary input.
 //!
-//! The first byte chooses what the rest is decoded as (modulo the number of
-//! cases, so every byte value means something):
+//! The first byte chooses what the rest is decoded as (modulo 64, so every
+//! byte value means something; most values go to the untrusted decoders).  What a backend decodes
+//! from its executor, which may run hostile code:
 //!
-//! - `decode_reply::<T>` (cross-checked against `decode_exact::<Reply<T>>`)
-//!   for the wire type of every SQL return type, exactly as the backend's
-//!   call handler decodes a reply (handler/src/call.rs);
-//! - `decode_exact::<A>` for argument tuples, as the executor's entry
-//!   decodes them (trusted-api/src/entry.rs): no arguments, one argument of
-//!   each type both STRICT (`(T,)`) and not (`(Option<T>,)`), all types at
-//!   once, and a 16-argument mix;
-//! - `decode_exact::<Limits>` (a LIMITS request, as the executor decodes it);
+//! - `decode_reply`, a call's reply (handler/src/call.rs), cross-checked
+//!   against plain `decode_borrowed::<Reply>`;
+//! - `decode_upcall`, what a running body asks of its backend: Log,
+//!   Execute, Fetch, Close, Rows, DescribeType (handler/src/upcall.rs),
+//!   cross-checked against `decode_borrowed::<Upcall>`;
+//! - `ArgReader` over arbitrary bytes, as `record_datum` (call.rs) reads the
+//!   columns of a row of OUT parameters (the first byte after the case is
+//!   the number of columns);
 //! - `decode_message` (FAILED replies);
-//! - replies whose error or panic message is just under or over the
-//!   MAX_MESSAGE cap (built from the input: libFuzzer's inputs stay small);
-//! - the backend's encoding of a text/bytea argument (`&[u8]`, plain and
-//!   `Some`) decoded by the executor as `String`/`Vec<u8>`.
+//! - error reports (replies, panics and Log upcalls) built from the input
+//!   whose message, detail and hint are just under or over MAX_MESSAGE
+//!   (too long to reach from libFuzzer's default input sizes) and whose
+//!   SQLSTATE is any five bytes.
+//!
+//! Upcalls whose vectors need about REPLY_AREA bytes of heap are the
+//! upcall_heap target's (each takes tens of milliseconds).
+//!
+//! What an executor decodes from its backend (trusted, but it must still
+//! not panic or over-allocate): `decode_exact::<Limits>` (a LIMITS request,
+//! bgworker/src/executor/serve.rs), `decode_exact::<Answer>` (the answer to
+//! an upcall, trusted-api/src/entry.rs), `decode_exact::<TriggerInfo>`
+//! (trusted-api/src/trigger.rs), and `ArgWriter`'s frames read back with
+//! `ArgReader` (the call's arguments, trusted-api/src/entry.rs).
 //!
 //! The properties checked are in common/mod.rs.
 
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use plrust_ipc::args::{ArgReader, ArgWriter, Truncated};
 use plrust_ipc::limits::MAX_MESSAGE;
-use plrust_ipc::message::Limits;
-use plrust_ipc::wire::{self, WireError};
+use plrust_ipc::message::{Answer, ErrorReport, Limits, LogLevel, TriggerInfo, Upcall};
+use plrust_ipc::wire;
 use plrust_ipc::Reply;
 
 mod common;
-use common::{exact, message, reply};
 
-type S = String;
-type B = Vec<u8>;
-type O<T> = Option<T>;
+/// The most heap per input byte a decoded executor-side value needs: an
+/// `Option<Vec<u8>>` column (24 bytes) of an `Answer::Table` row is one
+/// byte when NULL.
+const ANSWER_PER_BYTE: usize = 24;
+/// `TriggerInfo`: an argument `String` (24 bytes) is 8 bytes when empty.
+const TRIGGER_PER_BYTE: usize = 3;
 
-/// What the rest of the input is decoded as.
-fn run(case: u8, bytes: &[u8]) {
-    match case {
-        // Replies: one per SqlType::wire_type().
-        0 => drop(reply::<bool>(bytes)),
-        1 => drop(reply::<i16>(bytes)),
-        2 => drop(reply::<i32>(bytes)),
-        3 => drop(reply::<i64>(bytes)),
-        4 => drop(reply::<f32>(bytes)),
-        5 => drop(reply::<f64>(bytes)),
-        6 => drop(reply::<S>(bytes)),
-        7 => drop(reply::<B>(bytes)),
-        8 => drop(reply::<()>(bytes)),
-        // Arguments: none.
-        9 => exact::<()>(bytes),
-        // One STRICT argument of each type.
-        10 => exact::<(bool,)>(bytes),
-        11 => exact::<(i16,)>(bytes),
-        12 => exact::<(i32,)>(bytes),
-        13 => exact::<(i64,)>(bytes),
-        14 => exact::<(f32,)>(bytes),
-        15 => exact::<(f64,)>(bytes),
-        16 => exact::<(S,)>(bytes),
-        17 => exact::<(B,)>(bytes),
-        // One non-STRICT (nullable) argument of each type.
-        18 => exact::<(O<bool>,)>(bytes),
-        19 => exact::<(O<i16>,)>(bytes),
-        20 => exact::<(O<i32>,)>(bytes),
-        21 => exact::<(O<i64>,)>(bytes),
-        22 => exact::<(O<f32>,)>(bytes),
-        23 => exact::<(O<f64>,)>(bytes),
-        24 => exact::<(O<S>,)>(bytes),
-        25 => exact::<(O<B>,)>(bytes),
-        // Several arguments: every type, STRICT and not, and the longest
-        // tuple bincode decodes, heavy on length-prefixed values (the limit
-        // is shared by all of them).
-        26 => exact::<(bool, i16, i32, i64, f32, f64, S, B)>(bytes),
-        27 => exact::<(O<bool>, O<i16>, O<i32>, O<i64>, O<f32>, O<f64>, O<S>, O<B>)>(bytes),
-        28 => exact::<(O<i32>, O<S>)>(bytes),
-        // (Sixteen arguments, nested because std has PartialEq and Debug
-        // only up to 12-tuples; a tuple encodes as its fields in order, so
-        // the bytes are those of the flat 16-tuple.)
-        29 => exact::<(
-            (S, B, S, B, S, B, S, B, O<S>, O<B>, O<S>, O<B>),
-            (i64, O<f64>, bool, S),
-        )>(bytes),
-        // FAILED replies.
-        30 => drop(message(bytes)),
-        // Error and panic messages around the MAX_MESSAGE cap (too long
-        // to reach from libFuzzer's default input sizes).
-        31 => long_message(bytes),
-        // A LIMITS request, as the executor decodes it
-        // (bgworker/src/executor/serve.rs).
-        32 => exact::<Limits>(bytes),
-        // What the backend sends for a text or bytea argument.
-        _ => text_argument(bytes),
+/// What the rest of the input is decoded as: the first byte modulo 64,
+/// most values for the untrusted decoders.
+fn run(first: u8, bytes: &[u8]) {
+    match first % CASES {
+        0..=14 => drop(common::reply(bytes)),
+        15..=29 | 63 => drop(common::upcall(bytes)),
+        30..=37 => {
+            if let Some((&columns, frame)) = bytes.split_first() {
+                common::args(frame, usize::from(columns % 32));
+            }
+        }
+        38..=40 => drop(common::message(bytes)),
+        41..=42 => drop(common::exact::<Limits>(bytes, 0)),
+        43..=50 => drop(common::exact::<Answer>(bytes, ANSWER_PER_BYTE)),
+        51..=54 => drop(common::exact::<TriggerInfo>(bytes, TRIGGER_PER_BYTE)),
+        55..=60 => arguments(bytes),
+        // Slower: frames of up to 200 KB.
+        _ => report(bytes),
     }
 }
 
-const CASES: u8 = 34;
+const CASES: u8 = 64;
 
-/// A reply carrying an error or panic message of MAX_MESSAGE - 2 ..=
-/// MAX_MESSAGE + 2 bytes made from the input: accepted exactly when it fits
-/// the cap; the rest of the checks are `reply`'s.
-fn long_message(bytes: &[u8]) {
-    let Some((&how, text)) = bytes.split_first() else {
-        return;
-    };
-    let want = MAX_MESSAGE - 2 + usize::from(how % 5);
-    let piece = String::from_utf8_lossy(text);
+// ---- arguments, as the backend writes them ----------------------------------
+
+/// Values made from the input (a control byte each: 0xFF is NULL, else
+/// that many bytes mod 64), written with `ArgWriter` as the backend's
+/// encode_args does and read back with `ArgReader` as the executor's Args
+/// does: the same values, nothing left, and no room in a buffer one byte
+/// short.
+fn arguments(bytes: &[u8]) {
+    let mut values: Vec<Option<&[u8]>> = Vec::new();
+    let mut rest = bytes;
+    while let Some((&c, tail)) = rest.split_first() {
+        if c == 0xFF {
+            values.push(None);
+            rest = tail;
+        } else {
+            let n = usize::from(c % 64).min(tail.len());
+            values.push(Some(&tail[..n]));
+            rest = &tail[n..];
+        }
+    }
+    let size: usize = values.iter().map(|v| 4 + v.map_or(0, <[u8]>::len)).sum();
+    let mut buf = vec![0u8; size + 1];
+    for room in [size, size + 1] {
+        let mut w = ArgWriter::new(&mut buf[..room]);
+        for v in &values {
+            match v {
+                Some(b) => w.value(b),
+                None => w.null(),
+            }
+            .expect("the values fit");
+        }
+        assert_eq!(w.len(), size);
+    }
+    let frame = &buf[..size];
+    let mut r = ArgReader::new(frame);
+    for v in &values {
+        assert_eq!(r.next().as_ref(), Ok(v));
+    }
+    assert!(r.is_done());
+    assert_eq!(r.next(), Err(Truncated));
+    let read = common::args(frame, values.len());
+    assert_eq!(read, values);
+    if size > 0 {
+        let mut short = vec![0u8; size - 1];
+        let mut w = ArgWriter::new(&mut short);
+        assert!(
+            !values.iter().all(|v| match v {
+                Some(b) => w.value(b).is_some(),
+                None => w.null().is_some(),
+            }),
+            "the values fit a buffer one byte short"
+        );
+    }
+}
+
+// ---- error reports around the limits --------------------------------------------
+
+/// A text of `len` bytes made from `piece` (cut at a char boundary, padded
+/// with 'x').
+fn text_of(piece: &str, len: usize) -> String {
     let mut m = if piece.is_empty() {
         String::new()
     } else {
-        piece.repeat(want / piece.len() + 1)
+        piece.repeat(len / piece.len() + 1)
     };
-    let mut cut = want.min(m.len());
+    let mut cut = len.min(m.len());
     while !m.is_char_boundary(cut) {
         cut -= 1;
     }
     m.truncate(cut);
-    let pad = want - m.len();
+    let pad = len - m.len();
     m.extend(std::iter::repeat_n('x', pad));
-    let len = m.len();
-    let r = if how & 8 == 0 {
-        Reply::<String>::Error(m)
-    } else {
-        Reply::<String>::Panic(m)
-    };
-    let mut buf = vec![0u8; len + 64];
-    let n = wire::encode_into(&r, &mut buf).expect("the buffer fits");
-    let decoded = reply::<String>(&buf[..n]);
-    assert_eq!(
-        decoded.is_some(),
-        len <= MAX_MESSAGE,
-        "message of {len} bytes"
-    );
-    if let Some(d) = decoded {
-        assert_eq!(d, r);
+    m
+}
+
+/// The length of a message field from a selector: none, short, or around
+/// the cap.
+fn field_len(sel: u8, short: usize) -> Option<usize> {
+    match sel % 8 {
+        0 => None,
+        1 => Some(short),
+        s => Some(MAX_MESSAGE - 4 + usize::from(s)), // MAX-2 ..= MAX+2
     }
 }
 
-/// The backend encodes a text/bytea argument as `&[u8]` (plain for STRICT
-/// functions, `Some` otherwise); the executor decodes it as `String` (which
-/// validates UTF-8) or `Vec<u8>`.
-fn text_argument(bytes: &[u8]) {
-    let mut buf = vec![0u8; bytes.len() + 9];
-    let n = wire::encode_into(&(bytes,), &mut buf).expect("the buffer fits");
-    assert_eq!(n, 8 + bytes.len());
-    assert_eq!(
-        wire::encode_into(&(bytes,), &mut buf[..n - 1]),
-        Err(WireError::TooLarge)
-    );
-    let text: Result<(String,), _> = wire::decode_exact(&buf[..n]);
-    assert_eq!(
-        text.ok().map(|(s,)| s),
-        std::str::from_utf8(bytes).ok().map(str::to_owned)
-    );
-    let raw: (Vec<u8>,) = wire::decode_exact(&buf[..n]).expect("bytea decodes");
-    assert_eq!(raw.0, bytes);
-    exact::<(String,)>(&buf[..n]);
-
-    let n = wire::encode_into(&(Some(bytes),), &mut buf).expect("the buffer fits");
-    assert_eq!(n, 9 + bytes.len());
-    let text: Result<(Option<String>,), _> = wire::decode_exact(&buf[..n]);
-    assert_eq!(
-        text.ok().map(|(s,)| s),
-        std::str::from_utf8(bytes).ok().map(|s| Some(s.to_owned()))
-    );
-    exact::<(Option<Vec<u8>>,)>(&buf[..n]);
+/// An error report made from the input: a selector byte per field (message,
+/// detail, hint), a SQLSTATE (or none) of any five bytes, the kind of
+/// frame (Reply::Error, Reply::Panic, Upcall::Log at some level), and text.
+/// Accepted exactly when every text is at most MAX_MESSAGE bytes and the
+/// SQLSTATE is five of [0-9A-Z]; accepted as what was sent.
+fn report(bytes: &[u8]) {
+    let Some((head, text)) = bytes.split_first_chunk::<10>() else {
+        return;
+    };
+    let [m, d, h, has_code, c0, c1, c2, c3, c4, kind] = *head;
+    let piece = String::from_utf8_lossy(text);
+    let short = text.len() % 64;
+    // A message is never absent.
+    let message = text_of(&piece, field_len(m, short).unwrap_or(0));
+    let detail = field_len(d, short).map(|n| text_of(&piece, n));
+    let hint = field_len(h, short).map(|n| text_of(&piece, n));
+    let code = [c0, c1, c2, c3, c4];
+    let sqlstate = (has_code & 1 == 1).then_some(code);
+    let r = ErrorReport {
+        sqlstate,
+        message: &message,
+        detail: detail.as_deref(),
+        hint: hint.as_deref(),
+    };
+    let texts_fit = [Some(&message), detail.as_ref(), hint.as_ref()]
+        .into_iter()
+        .flatten()
+        .all(|t| t.len() <= MAX_MESSAGE);
+    let code_ok = sqlstate.is_none_or(|c| {
+        c.iter()
+            .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
+    });
+    match kind % 3 {
+        0 => {
+            let sent = Reply::Error(r);
+            let buf = wire::encode_to_vec(&sent);
+            let got = common::reply(&buf);
+            assert_eq!(
+                got.is_some(),
+                texts_fit && code_ok,
+                "{:?}",
+                wire::decode_reply(&buf)
+            );
+            if let Some(got) = got {
+                assert_eq!(got, sent);
+            }
+        }
+        1 => {
+            let sent = Reply::Panic(&message);
+            let buf = wire::encode_to_vec(&sent);
+            let got = common::reply(&buf);
+            assert_eq!(got.is_some(), message.len() <= MAX_MESSAGE);
+            if let Some(got) = got {
+                assert_eq!(got, sent);
+            }
+        }
+        _ => {
+            const LEVELS: [LogLevel; 9] = [
+                LogLevel::Debug5,
+                LogLevel::Debug4,
+                LogLevel::Debug3,
+                LogLevel::Debug2,
+                LogLevel::Debug1,
+                LogLevel::Log,
+                LogLevel::Info,
+                LogLevel::Notice,
+                LogLevel::Warning,
+            ];
+            let sent = Upcall::Log {
+                level: LEVELS[usize::from(kind / 3) % LEVELS.len()],
+                report: r,
+            };
+            let buf = wire::encode_to_vec(&sent);
+            let got = common::upcall(&buf);
+            assert_eq!(
+                got.is_some(),
+                texts_fit && code_ok,
+                "{:?}",
+                wire::decode_upcall(&buf)
+            );
+            if let Some(got) = got {
+                assert_eq!(got, sent);
+            }
+        }
+    }
 }
 
 fuzz_target!(|data: &[u8]| {
     if let Some((&first, rest)) = data.split_first() {
-        run(first % CASES, rest);
+        run(first, rest);
     }
 });
