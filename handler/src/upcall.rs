@@ -24,10 +24,11 @@ pub struct CallState {
     f: &'static Function,
     spi: CallSpi,
     set: Option<SetSink>,
-    /// Scratch memory for one upcall, reset after it.  A child of the
-    /// caller's context, made before SPI_connect (whose context SPI_finish
-    /// deletes).
-    scratch: PgMemoryContexts,
+    /// Scratch memory for one upcall, reset after it.  Made at the first
+    /// upcall (most calls make none, and a memory context costs as much as
+    /// the rest of a small call), before SPI_connect: a child of the
+    /// caller's context, not of SPI's, which SPI_finish deletes.
+    scratch: Option<PgMemoryContexts>,
 }
 
 /// Where a set-returning function's rows go.
@@ -55,7 +56,7 @@ impl CallState {
             f,
             spi: CallSpi::new(trigger),
             set,
-            scratch: PgMemoryContexts::new("plrust upcall"),
+            scratch: None,
         }
     }
 
@@ -63,6 +64,10 @@ impl CallState {
     /// (the executor misbehaved).
     pub fn serve(&mut self, bytes: &[u8]) -> Result<Answer, String> {
         let upcall = wire::decode_upcall(bytes).map_err(|e| format!("invalid upcall: {e}"))?;
+        let scratch = self
+            .scratch
+            .get_or_insert_with(|| PgMemoryContexts::new("plrust upcall"));
+        let scratch_cx = scratch.value();
         if matches!(
             upcall,
             Upcall::Execute { .. } | Upcall::Fetch { .. } | Upcall::Close { .. }
@@ -71,7 +76,7 @@ impl CallState {
             // the context SPI_connect was called in.
             self.spi.connect();
         }
-        let scratch = &mut self.scratch;
+        let scratch = self.scratch.as_mut().expect("made above");
         // SAFETY: the scratch context lives in self until the call ends;
         // nothing allocated in it survives the upcall (answers are Rust
         // values).
@@ -160,7 +165,7 @@ impl CallState {
         };
         // SAFETY: nothing allocated in the scratch context is referenced
         // any more.
-        unsafe { pg_sys::MemoryContextReset(self.scratch.value()) };
+        unsafe { pg_sys::MemoryContextReset(scratch_cx) };
         answer
     }
 

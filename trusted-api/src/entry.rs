@@ -7,7 +7,7 @@
 //! object, with that object's own copy of std; the executor only ever sees
 //! the C ABI `plrust_entry(host, args, args_len, reply, reply_cap) -> reply_len`.
 
-use std::cell::Cell;
+use std::sync::atomic::{AtomicPtr, Ordering};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Once;
 
@@ -16,17 +16,18 @@ use plrust_ipc::message::{Answer, ErrorReport, Upcall};
 pub use plrust_ipc::Host;
 use plrust_ipc::{wire, Reply};
 
-use crate::datum::{FromDatum, IntoDatum};
+use crate::datum::{Encoded, FromDatum, IntoDatum};
 
 /// The error type of a body's `Result`, as in PL/Rust.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 static QUIET: Once = Once::new();
 
-thread_local! {
-    /// The executor's host for the call in progress (null outside a call).
-    static HOST: Cell<*const Host> = const { Cell::new(std::ptr::null()) };
-}
+/// The executor's host for the call in progress (null outside a call).
+/// A plain static, not a thread-local: an executor runs calls on one
+/// thread, and in a shared object every thread-local access is a
+/// `__tls_get_addr` call, paid on every call.
+static HOST: AtomicPtr<Host> = AtomicPtr::new(std::ptr::null_mut());
 
 /// The default panic hook prints to stderr, which the executor does not
 /// have (and seccomp would kill it for trying).  The message is taken from
@@ -59,7 +60,7 @@ fn panic_reply(payload: &(dyn std::any::Any + Send)) -> Result<RaisedError, Stri
 
 /// Send an upcall to the backend and wait for its answer.
 pub(crate) fn upcall(u: &Upcall<'_>) -> Answer {
-    let host = HOST.with(|h| h.get());
+    let host = HOST.load(Ordering::Relaxed).cast_const();
     assert!(
         !host.is_null(),
         "plrust: the backend can only be reached during a call"
@@ -144,13 +145,13 @@ impl<'a> Args<'a> {
 }
 
 /// A DO block's result: nothing to send.
-pub fn inline_done(_: ()) -> Option<Vec<u8>> {
-    None
+pub fn inline_done(_: ()) -> Encoded {
+    Encoded::Null
 }
 
 /// What a body's value becomes on the wire.
-pub fn value<T: IntoDatum>(v: Option<T>) -> Option<Vec<u8>> {
-    v.and_then(IntoDatum::into_datum).map(|d| d.bytes)
+pub fn value<T: IntoDatum>(v: Option<T>) -> Encoded {
+    v.into_encoded()
 }
 
 fn error_reply(e: &BoxError, out: &mut [u8]) -> usize {
@@ -204,7 +205,7 @@ struct CallScope;
 
 impl Drop for CallScope {
     fn drop(&mut self) {
-        HOST.with(|h| h.set(std::ptr::null()));
+        HOST.store(std::ptr::null_mut(), Ordering::Relaxed);
     }
 }
 
@@ -222,10 +223,10 @@ pub unsafe fn run(
     args_len: usize,
     out: *mut u8,
     out_cap: usize,
-    body: impl FnOnce(&mut Args<'_>) -> Result<Option<Vec<u8>>, BoxError>,
+    body: impl FnOnce(&mut Args<'_>) -> Result<Encoded, BoxError>,
 ) -> usize {
     quiet_panics();
-    HOST.with(|h| h.set(host));
+    HOST.store(host.cast_mut(), Ordering::Relaxed);
     let _scope = CallScope;
     // SAFETY: the caller guarantees `args` is readable for `args_len` bytes.
     let input = unsafe { std::slice::from_raw_parts(args, args_len) };
@@ -236,7 +237,7 @@ pub unsafe fn run(
         reader: ArgReader::new(input),
     };
     match catch_unwind(AssertUnwindSafe(|| body(&mut decoder))) {
-        Ok(Ok(v)) => encode_reply(&Reply::Value(v.as_deref()), out),
+        Ok(Ok(v)) => encode_reply(&Reply::Value(v.as_bytes()), out),
         Ok(Err(e)) => error_reply(&e, out),
         Err(payload) => match panic_reply(payload.as_ref()) {
             Ok(raised) => encode_reply(
@@ -269,7 +270,7 @@ mod tests {
 
     fn call(
         args: &[Option<&[u8]>],
-        body: impl FnOnce(&mut Args<'_>) -> Result<Option<Vec<u8>>, BoxError>,
+        body: impl FnOnce(&mut Args<'_>) -> Result<Encoded, BoxError>,
     ) -> Vec<u8> {
         let mut input = vec![0u8; 1024];
         let mut w = ArgWriter::new(&mut input);

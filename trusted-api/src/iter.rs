@@ -5,7 +5,7 @@
 
 use plrust_ipc::message::{Answer, Upcall};
 
-use crate::datum::IntoDatum;
+use crate::datum::{Encoded, IntoDatum};
 use crate::entry::{upcall, BoxError};
 
 /// The rows of a `RETURNS SETOF` function; each item is one row (None = NULL).
@@ -127,9 +127,7 @@ fn send(rows: &mut Vec<Vec<Option<Vec<u8>>>>) -> Result<(), BoxError> {
 }
 
 /// Stream a set's rows to the backend; the call's reply then ends the set.
-pub fn stream(
-    rows: impl Iterator<Item = Vec<Option<Vec<u8>>>>,
-) -> Result<Option<Vec<u8>>, BoxError> {
+pub fn stream(rows: impl Iterator<Item = Vec<Option<Vec<u8>>>>) -> Result<Encoded, BoxError> {
     let mut batch = Vec::new();
     let mut bytes = 0usize;
     for row in rows {
@@ -144,29 +142,32 @@ pub fn stream(
         }
     }
     send(&mut batch)?;
-    Ok(None)
+    Ok(Encoded::Null)
 }
 
 /// What the generated entry of a SETOF function calls.
-pub fn setof<T: IntoDatum>(set: Option<SetOfIterator<'_, T>>) -> Result<Option<Vec<u8>>, BoxError> {
+pub fn setof<T: IntoDatum>(set: Option<SetOfIterator<'_, T>>) -> Result<Encoded, BoxError> {
     match set {
         Some(rows) => stream(rows.map(|v| vec![v.into_datum().map(|d| d.bytes)])),
-        None => Ok(None),
+        None => Ok(Encoded::Null),
     }
 }
 
 /// What the generated entry of a TABLE function calls.
-pub fn table<T: TableRow>(set: Option<TableIterator<'_, T>>) -> Result<Option<Vec<u8>>, BoxError> {
+pub fn table<T: TableRow>(set: Option<TableIterator<'_, T>>) -> Result<Encoded, BoxError> {
     match set {
         Some(rows) => stream(rows.map(TableRow::into_columns)),
-        None => Ok(None),
+        None => Ok(Encoded::Null),
     }
 }
 
 /// What the generated entry of a function with OUT parameters calls: the
 /// row's columns, framed like a call's arguments (plrust_ipc::args).
-pub fn record<T: TableRow>(row: Option<T>) -> Option<Vec<u8>> {
-    let columns = row?.into_columns();
+pub fn record<T: TableRow>(row: Option<T>) -> Encoded {
+    let Some(row) = row else {
+        return Encoded::Null;
+    };
+    let columns = row.into_columns();
     let size = columns
         .iter()
         .map(|c| 4 + c.as_ref().map_or(0, Vec::len))
@@ -180,5 +181,5 @@ pub fn record<T: TableRow>(row: Option<T>) -> Option<Vec<u8>> {
         }
         .expect("sized above");
     }
-    Some(out)
+    Encoded::Heap(out)
 }

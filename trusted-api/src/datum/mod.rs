@@ -102,15 +102,62 @@ pub trait FromDatum: Sized {
 pub trait IntoDatum {
     /// The binary format of the value, None for SQL NULL (Option::None).
     fn into_datum(self) -> Option<Datum>;
+    /// The same bytes without a heap allocation where the type allows: a
+    /// function's result is encoded on every call.
+    fn into_encoded(self) -> Encoded
+    where
+        Self: Sized,
+    {
+        match self.into_datum() {
+            Some(d) => Encoded::Heap(d.bytes),
+            None => Encoded::Null,
+        }
+    }
     /// The SQL type this Rust type maps to by default.
     fn type_oid() -> TypeOid
     where
         Self: Sized;
 }
 
+/// A value's binary format, or NULL, as a call returns it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Encoded {
+    Null,
+    /// Up to 16 bytes (the fixed-width types), kept off the heap.
+    Inline([u8; 16], u8),
+    Heap(Vec<u8>),
+}
+
+impl Encoded {
+    /// The bytes; None for NULL.
+    pub fn as_bytes(&self) -> Option<&[u8]> {
+        match self {
+            Encoded::Null => None,
+            Encoded::Inline(b, n) => Some(&b[..usize::from(*n)]),
+            Encoded::Heap(v) => Some(v),
+        }
+    }
+
+    /// `bytes` kept inline (at most 16).
+    pub fn inline(bytes: &[u8]) -> Encoded {
+        let mut b = [0u8; 16];
+        b[..bytes.len()].copy_from_slice(bytes);
+        Encoded::Inline(b, bytes.len() as u8)
+    }
+}
+
+impl From<Option<Vec<u8>>> for Encoded {
+    fn from(v: Option<Vec<u8>>) -> Encoded {
+        v.map_or(Encoded::Null, Encoded::Heap)
+    }
+}
+
 impl<T: IntoDatum> IntoDatum for Option<T> {
     fn into_datum(self) -> Option<Datum> {
         self.and_then(IntoDatum::into_datum)
+    }
+    fn into_encoded(self) -> Encoded {
+        self.map_or(Encoded::Null, IntoDatum::into_encoded)
     }
     fn type_oid() -> TypeOid {
         T::type_oid()

@@ -23,6 +23,11 @@ macro_rules! fixed {
                 let f: fn($t) -> Vec<u8> = $to_bytes;
                 datum($oid, f(self))
             }
+            /// Floats' to_be_bytes are their bits: every NaN payload and
+            /// -0.0 survive, as in into_datum.
+            fn into_encoded(self) -> super::Encoded {
+                super::Encoded::inline(&self.to_be_bytes())
+            }
             fn type_oid() -> TypeOid {
                 $oid
             }
@@ -51,6 +56,9 @@ impl FromDatum for bool {
 impl IntoDatum for bool {
     fn into_datum(self) -> Option<Datum> {
         datum(BOOLOID, vec![u8::from(self)])
+    }
+    fn into_encoded(self) -> super::Encoded {
+        super::Encoded::inline(&[u8::from(self)])
     }
     fn type_oid() -> TypeOid {
         BOOLOID
