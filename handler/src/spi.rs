@@ -17,6 +17,9 @@ use pgrx::pg_sys::panic::CaughtError;
 use pgrx::prelude::*;
 use plrust_ipc::message::{Answer, Column, SpiArg};
 
+use std::cell::RefCell;
+
+use crate::backend_local::BackendLocal;
 use crate::conv;
 use crate::errors::raise;
 
@@ -118,6 +121,56 @@ pub fn in_subtransaction<R>(f: impl FnOnce() -> R) -> Result<R, Answer> {
         })
     })
     .execute()
+}
+
+/// Prepared statements of this backend, by query text and argument types,
+/// newest last.  Bodies run the same few statements on every call; parsing
+/// and planning each time cost more than running them.  A kept plan is a
+/// cached plan like PL/pgSQL's: PostgreSQL replans it when what it depends
+/// on changes (tables, search_path, the role for row-level security), and
+/// privileges are checked when it runs.
+static PLANS: BackendLocal<RefCell<Vec<KeptPlan>>> = BackendLocal::new(RefCell::new(Vec::new()));
+type KeptPlan = (CString, Vec<pg_sys::Oid>, pg_sys::SPIPlanPtr);
+const PLANS_KEPT: usize = 64;
+
+/// The prepared plan of `query` with arguments of `types`; an ERROR if it
+/// does not parse (the caller's subtransaction turns that into `Err`).
+fn prepared(query: &CStr, types: &[pg_sys::Oid]) -> pg_sys::SPIPlanPtr {
+    if let Some(plan) = PLANS
+        .borrow()
+        .iter()
+        .find(|(q, t, _)| q.as_c_str() == query && t == types)
+        .map(|(_, _, p)| *p)
+    {
+        return plan;
+    }
+    let mut types = types.to_vec();
+    // SAFETY: a NUL-terminated query and `types.len()` argument types; SPI
+    // is connected.  SPI_keepplan moves the plan out of SPI's memory, so
+    // it outlives the call; it is freed when evicted.
+    let plan = unsafe {
+        let plan = pg_sys::SPI_prepare(query.as_ptr(), types.len() as i32, types.as_mut_ptr());
+        if plan.is_null() {
+            let code = pg_sys::SPI_result;
+            raise(
+                PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
+                format!("SPI_prepare failed: {code}"),
+                None,
+                None,
+            );
+        }
+        pg_sys::SPI_keepplan(plan);
+        plan
+    };
+    let mut plans = PLANS.borrow_mut();
+    if plans.len() >= PLANS_KEPT {
+        let (_, _, old) = plans.remove(0);
+        // SAFETY: a plan kept above and no longer referenced: nothing holds
+        // a plan across upcalls.
+        unsafe { pg_sys::SPI_freeplan(old) };
+    }
+    plans.push((query.to_owned(), types, plan));
+    plan
 }
 
 /// Arguments of a query: (types, values, nulls) as SPI wants them.
@@ -282,21 +335,20 @@ impl CallSpi {
             };
         };
         let result = in_subtransaction(|| {
-            let (mut types, mut values, nulls) = arguments(args);
-            let nargs = types.len() as i32;
-            if select {
-                // SAFETY: a NUL-terminated query; argument arrays of nargs
-                // entries; SPI is connected.
+            let (types, mut values, nulls) = arguments(args);
+            let plan = prepared(&query, &types);
+            // A select of a few rows (get_one and friends) runs at once; a
+            // larger or unbounded one through a cursor.
+            if select && !(1..=BATCH_ROWS as u64).contains(&limit) {
+                // SAFETY: a kept plan; argument arrays of its arity; SPI is
+                // connected.
                 let portal = unsafe {
-                    pg_sys::SPI_cursor_open_with_args(
+                    pg_sys::SPI_cursor_open(
                         std::ptr::null(),
-                        query.as_ptr(),
-                        nargs,
-                        types.as_mut_ptr(),
+                        plan,
                         values.as_mut_ptr(),
                         nulls.as_ptr(),
                         read_only,
-                        0,
                     )
                 };
                 let limit = if limit == 0 { u64::MAX } else { limit };
@@ -326,10 +378,8 @@ impl CallSpi {
             } else {
                 // SAFETY: as above.
                 let rc = unsafe {
-                    pg_sys::SPI_execute_with_args(
-                        query.as_ptr(),
-                        nargs,
-                        types.as_mut_ptr(),
+                    pg_sys::SPI_execute_plan(
+                        plan,
                         values.as_mut_ptr(),
                         nulls.as_ptr(),
                         read_only,
@@ -339,7 +389,7 @@ impl CallSpi {
                 if rc < 0 {
                     raise(
                         PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
-                        format!("SPI_execute_with_args failed: {rc}"),
+                        format!("SPI_execute_plan failed: {rc}"),
                         None,
                         None,
                     );

@@ -153,6 +153,16 @@ fn queries_run_with_the_callers_privileges() {
     assert_eq!(one::<i64>(&mut alice, "SELECT spi_count_notes()"), 2);
     let mut bob = client_as("spi_bob");
     assert_eq!(one::<i64>(&mut bob, "SELECT spi_count_notes()"), 1);
+    // Also when one session changes role between calls (statements are
+    // prepared once per session: their plans must follow the role).
+    c.batch_execute("SET ROLE spi_alice").unwrap();
+    assert_eq!(one::<i64>(&mut c, "SELECT spi_count_notes()"), 2);
+    c.batch_execute("SET ROLE spi_bob").unwrap();
+    assert_eq!(one::<i64>(&mut c, "SELECT spi_count_notes()"), 1);
+    let e = error_of(&mut c, "SELECT spi_read_secret()");
+    assert_eq!(e.code().code(), "42501", "{}", e.message());
+    c.batch_execute("RESET ROLE").unwrap();
+    assert_eq!(one::<i32>(&mut c, "SELECT spi_read_secret()"), 1);
     // So does search_path.
     c.batch_execute(
         "DROP SCHEMA IF EXISTS spi_a CASCADE; DROP SCHEMA IF EXISTS spi_b CASCADE;
