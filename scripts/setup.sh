@@ -63,6 +63,11 @@ install_file 644 sql/plrust.control "$SHARE/plrust.control"
 for f in sql/plrust--*.sql; do install_file 644 "$f" "$SHARE/$(basename "$f")"; done
 python3 scripts/install-kit.py "$PKGLIB/plrust" < target/kit-artifacts.json
 install_file 755 target/release/plrust-compile "$PKGLIB/plrust/plrust-compile"
-{ echo "plrust $(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)"; rustc -vV; } > "$PKGLIB/plrust/VERSION.tmp"
+# The kit's identity, part of every compiled function's hash: the compiler,
+# and the code compiled functions link with and run in (trusted-api, the
+# std facade, the channel, the executor).  Code built against another kit
+# is recompiled at its first call rather than loaded.
+{ echo "plrust $(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)"; rustc -vV
+  (cd "$PKGLIB/plrust" && sha256sum deps/libplrust_*.rlib plrust-executor); } > "$PKGLIB/plrust/VERSION.tmp"
 mv -f "$PKGLIB/plrust/VERSION.tmp" "$PKGLIB/plrust/VERSION"
 say "plrust installed"
