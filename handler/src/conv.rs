@@ -80,17 +80,20 @@ fn varlena_datum(bytes: &[u8]) -> pg_sys::Datum {
     }
 }
 
+/// The types whose binary form is a few bytes, converted here directly.
+fn is_fixed_width(t: Scalar) -> bool {
+    matches!(
+        t,
+        Scalar::Bool | Scalar::Int2 | Scalar::Int4 | Scalar::Int8 | Scalar::Float4 | Scalar::Float8
+    )
+}
+
 impl Conv {
     pub fn new(type_oid: pg_sys::Oid, sql: SqlType) -> Conv {
         let fast = match &sql {
             SqlType::Scalar { ty, oid } if *oid == type_oid.to_u32() => match ty {
-                Scalar::Bool
-                | Scalar::Int2
-                | Scalar::Int4
-                | Scalar::Int8
-                | Scalar::Float4
-                | Scalar::Float8
-                | Scalar::Bytea => Some(*ty),
+                t if is_fixed_width(*t) => Some(*t),
+                Scalar::Bytea => Some(*ty),
                 // text, varchar and bpchar, not name (a fixed 64 bytes).
                 Scalar::Text if [25, 1043, 1042].contains(oid) => Some(*ty),
                 _ => None,
@@ -108,17 +111,7 @@ impl Conv {
 
     /// Whether an argument of this type is a few bytes at most.
     pub fn fixed_width(&self) -> bool {
-        matches!(
-            self.fast,
-            Some(
-                Scalar::Bool
-                    | Scalar::Int2
-                    | Scalar::Int4
-                    | Scalar::Int8
-                    | Scalar::Float4
-                    | Scalar::Float8
-            )
-        )
+        self.fast.is_some_and(is_fixed_width)
     }
 
     /// The binary form of a non-NULL `datum` of this type, passed to `put`

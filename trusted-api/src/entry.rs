@@ -7,8 +7,8 @@
 //! object, with that object's own copy of std; the executor only ever sees
 //! the C ABI `plrust_entry(host, args, args_len, reply, reply_cap) -> reply_len`.
 
-use std::sync::atomic::{AtomicPtr, Ordering};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicPtr, Ordering};
 use std::sync::Once;
 
 use plrust_ipc::args::ArgReader;
