@@ -387,7 +387,6 @@ unsafe fn call(
     // The body may call back (messages, SPI, rows) any number of times
     // before its reply.
     let mut upcall = Vec::new();
-    let mut answer = Vec::new();
     while st == status::UPCALL {
         lease.mid_call();
         lease.check_between_upcalls(&f.name);
@@ -396,8 +395,7 @@ unsafe fn call(
             Ok(a) => a,
             Err(why) => dispatch::protocol_error(&mut lease, &f.name, &why),
         };
-        answer.clear();
-        answer.extend_from_slice(&wire::encode_to_vec(&a));
+        let answer = wire::encode_to_vec(&a);
         if answer.len() > plrust_ipc::limits::REQUEST_AREA {
             raise(
                 PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,

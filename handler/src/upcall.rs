@@ -37,6 +37,27 @@ pub struct SetSink {
     pub desc: pg_sys::TupleDesc,
 }
 
+impl SetSink {
+    /// Store one row: `values` and `nulls` as wide as the descriptor.
+    fn put(&self, values: &mut [pg_sys::Datum], nulls: &mut [bool]) {
+        // SAFETY: the descriptor's natts is the number of columns callers
+        // size the slices to.
+        let natts = unsafe { (*self.desc).natts } as usize;
+        assert!(values.len() == natts && nulls.len() == natts);
+        // SAFETY: a tuplestore and descriptor made for this call, values
+        // and nulls of its width; the store copies the row into its own
+        // memory.
+        unsafe {
+            pg_sys::tuplestore_putvalues(
+                self.store,
+                self.desc,
+                values.as_mut_ptr(),
+                nulls.as_mut_ptr(),
+            )
+        };
+    }
+}
+
 /// Decode the SQLSTATE an executor sent (wire.rs checked its characters).
 pub fn error_code(sqlstate: [u8; 5]) -> PgSqlErrorCode {
     let mut code = 0i32;
@@ -148,15 +169,7 @@ impl CallState {
                             nulls[i] = v.is_none();
                             values[i] = v.map_or(pg_sys::Datum::from(0), |b| c.receive(b));
                         }
-                        // SAFETY: a tuplestore and descriptor made for this
-                        // call, values and nulls of its width; the store
-                        // copies the row into its own memory.
-                        pg_sys::tuplestore_putvalues(
-                            sink.store,
-                            sink.desc,
-                            values.as_mut_ptr(),
-                            nulls.as_mut_ptr(),
-                        );
+                        sink.put(&mut values, &mut nulls);
                     }
                     Ok(Answer::Done)
                 }
@@ -197,17 +210,10 @@ fn put_records(sink: &SetSink, c: &Conv, rows: Vec<Vec<Option<&[u8]>>>) -> Resul
                 }
             }
             None => {
-                let mut values = vec![pg_sys::Datum::from(0); natts];
-                let mut nulls = vec![true; natts];
-                // SAFETY: values and nulls of the descriptor's width.
-                unsafe {
-                    pg_sys::tuplestore_putvalues(
-                        sink.store,
-                        sink.desc,
-                        values.as_mut_ptr(),
-                        nulls.as_mut_ptr(),
-                    )
-                };
+                sink.put(
+                    &mut vec![pg_sys::Datum::from(0); natts],
+                    &mut vec![true; natts],
+                );
             }
         }
     }
