@@ -12,6 +12,7 @@
 use std::cell::OnceCell;
 
 use pgrx::prelude::*;
+use pgrx::PgTupleDesc;
 use plrust_ipc::types::{Scalar, SqlType};
 
 use crate::errors::raise;
@@ -362,12 +363,13 @@ pub unsafe fn tuple_of_record(d: pg_sys::Datum) -> pg_sys::HeapTupleData {
 /// leaves them out too).
 pub fn attributes_of(type_oid: pg_sys::Oid) -> Vec<plrust_ipc::message::Attribute> {
     // SAFETY: lookup_rowtype_tupdesc_copy returns a palloc'd copy of the
-    // type's descriptor (or raises an ERROR); attrs holds natts entries.
+    // type's descriptor (or raises an ERROR).  PgTupleDesc finds its
+    // attributes where each major keeps them (PostgreSQL 18 moved them
+    // behind the new compact attributes).
     unsafe {
-        let desc = pg_sys::lookup_rowtype_tupdesc_copy(type_oid, -1);
-        let attrs = (*desc).attrs.as_slice((*desc).natts as usize);
-        attrs
-            .iter()
+        let desc =
+            PgTupleDesc::from_pg_unchecked(pg_sys::lookup_rowtype_tupdesc_copy(type_oid, -1));
+        desc.iter()
             .filter(|a| !a.attisdropped)
             .map(|a| plrust_ipc::message::Attribute {
                 name: std::ffi::CStr::from_ptr(a.attname.data.as_ptr())

@@ -83,13 +83,14 @@ pub struct PoolShared {
 
 static mut SHARED: *mut PoolShared = std::ptr::null_mut();
 static mut PREV_SHMEM_STARTUP: Option<unsafe extern "C-unwind" fn()> = None;
-#[cfg(not(any(feature = "pg13", feature = "pg14")))]
 static mut PREV_SHMEM_REQUEST: Option<unsafe extern "C-unwind" fn()> = None;
 
 /// Channel memfds and their mappings, made in the postmaster.
 static CHANNELS: OnceLock<Vec<(OwnedFd, Channel)>> = OnceLock::new();
 
-#[cfg(not(any(feature = "pg13", feature = "pg14")))]
+/// Shared memory is asked for in shmem_request_hook, which PostgreSQL 15
+/// introduced (and every later major keeps): asking from _PG_init, as
+/// before 15, is an error from 15 on.
 #[pg_guard]
 unsafe extern "C-unwind" fn shmem_request() {
     // SAFETY: postmaster-only hook chain, set once in _PG_init.
@@ -129,13 +130,8 @@ pub fn init() {
     // SAFETY: _PG_init runs single-threaded in the postmaster during
     // shared_preload_libraries; the hook variables are ours to chain.
     unsafe {
-        #[cfg(any(feature = "pg13", feature = "pg14"))]
-        pg_sys::RequestAddinShmemSpace(std::mem::size_of::<PoolShared>());
-        #[cfg(not(any(feature = "pg13", feature = "pg14")))]
-        {
-            PREV_SHMEM_REQUEST = pg_sys::shmem_request_hook;
-            pg_sys::shmem_request_hook = Some(shmem_request);
-        }
+        PREV_SHMEM_REQUEST = pg_sys::shmem_request_hook;
+        pg_sys::shmem_request_hook = Some(shmem_request);
         PREV_SHMEM_STARTUP = pg_sys::shmem_startup_hook;
         pg_sys::shmem_startup_hook = Some(shmem_startup);
     }

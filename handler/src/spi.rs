@@ -15,6 +15,7 @@ use std::ffi::{CStr, CString};
 
 use pgrx::pg_sys::panic::CaughtError;
 use pgrx::prelude::*;
+use pgrx::PgTupleDesc;
 use plrust_ipc::message::{Answer, Column, SpiArg};
 
 use std::cell::RefCell;
@@ -207,11 +208,13 @@ struct Columns {
 /// # Safety
 /// `desc` is a valid tuple descriptor.
 unsafe fn columns_of(desc: pg_sys::TupleDesc) -> Columns {
-    // SAFETY: the caller's contract; attrs holds natts entries.
-    let attrs = unsafe { (*desc).attrs.as_slice((*desc).natts as usize) };
+    // SAFETY: the caller's contract.  PgTupleDesc finds the attributes
+    // where each major keeps them (PostgreSQL 18 moved them behind the new
+    // compact attributes); it does not free a descriptor it did not make.
+    let desc = unsafe { PgTupleDesc::from_pg_unchecked(desc) };
     let mut columns = Vec::new();
     let mut send = Vec::new();
-    for a in attrs {
+    for a in desc.iter() {
         // SAFETY: NameData holds a NUL-terminated name.
         let name = unsafe { CStr::from_ptr(a.attname.data.as_ptr()) }
             .to_string_lossy()
