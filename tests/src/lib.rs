@@ -4,6 +4,7 @@
 //!
 //! - PLRUST_TEST_HOST: the socket directory; PLRUST_TEST_PORT: the port;
 //! - PLRUST_TEST_DATADIR: its data directory (to find the postmaster);
+//! - PLRUST_TEST_KIT: the compiler kit that server uses;
 //! - PLRUST_TEST_NOPRELOAD_PORT: a second cluster without plrust preloaded.
 //!
 //! Tests run in parallel, so every test names its functions after itself.
@@ -151,8 +152,11 @@ pub fn proc_status(pid: i32, key: &str) -> String {
         .unwrap_or_else(|| panic!("no {key} in /proc/{pid}/status"))
 }
 
-/// Where setup.sh installs the compiler kit.
-pub const KIT: &str = "/usr/lib/postgresql/15/lib/plrust";
+/// The compiler kit of the server under test (setup.sh installs one into
+/// every major's library directory).
+pub fn kit() -> std::path::PathBuf {
+    env("PLRUST_TEST_KIT").into()
+}
 
 /// Compile `crate_src` with the installed kit the way CREATE FUNCTION does
 /// (the compile driver, Landlock, rlimits, empty environment, a private
@@ -164,7 +168,7 @@ pub fn compile_bypassing_check(
     crate_src: &str,
     extra: &[(&str, &str)],
 ) -> Result<Vec<u8>, CompileError<()>> {
-    let tc = Toolchain::in_kit(std::path::Path::new(KIT));
+    let tc = Toolchain::in_kit(&kit());
     let dir = std::env::temp_dir().join(format!("plrust-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
