@@ -3,19 +3,33 @@
 # OS user (PostgreSQL refuses to run as root).
 #   cluster.sh start DIR PORT    initdb if needed, configure, start
 #   cluster.sh stop DIR
+# PLRUST_PG names the major (default: scripts/majors.sh's default); a
+# cluster that exists keeps the major it was made with.
 set -euo pipefail
-PG_BIN=/usr/lib/postgresql/15/bin
+. "$(dirname "$0")/majors.sh"
 cmd=$1; dir=$2
 as_pg() { runuser -u postgres -- "$@"; }
+# The major of an existing cluster, else the one asked for.
+major() {
+  if [ -f "$dir/data/PG_VERSION" ]; then cat "$dir/data/PG_VERSION"; return; fi
+  local m
+  m=$(selected_majors "$PLRUST_DEFAULT_MAJOR")
+  case $m in *" "*) echo "cluster.sh: PLRUST_PG must name one major, not '$m'" >&2; exit 2 ;; esac
+  echo "$m"
+}
 case "$cmd" in
   start)
     port=$3
+    PG_BIN=$(pg_bindir "$(major)")
     preload=plrust
     if [ -n "${PLRUST_NO_PRELOAD:-}" ]; then preload=''; fi
     if [ ! -f "$dir/data/PG_VERSION" ]; then
       mkdir -p "$dir"
       chown postgres:postgres "$dir"
-      as_pg "$PG_BIN/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >/dev/null
+      # Checksums on, as initdb of 18 does by default: pg_upgrade needs old
+      # and new clusters to agree, whichever majors they are.
+      as_pg "$PG_BIN/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 \
+        --data-checksums >/dev/null
       cat >> "$dir/data/postgresql.conf" <<CONF
 listen_addresses = ''
 port = $port
@@ -30,7 +44,7 @@ CONF
     ;;
   stop)
     if [ -f "$dir/data/postmaster.pid" ]; then
-      as_pg "$PG_BIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null || true
+      as_pg "$(pg_bindir "$(major)")/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null || true
     fi
     ;;
   *) echo "usage: $0 start DIR PORT | stop DIR" >&2; exit 2 ;;

@@ -112,9 +112,17 @@ def main():
     # Every rlib of that build (the closure of plrust-std, plrust-api and
     # the executor: a handful of small crates), under its own file name:
     # rustc finds indirect dependencies by crate name and hash.
+    installed = set()
     for files in artifacts.values():
         for f in files:
             install(f, os.path.join(deps, os.path.basename(f)))
+            installed.add(os.path.basename(f))
+    # Nothing from an earlier build stays: rustc must find one candidate per
+    # crate, and the kit's identity (hashed from these files) must be the
+    # same in every major's copy of the kit.
+    for name in os.listdir(deps):
+        if name not in installed:
+            os.unlink(os.path.join(deps, name))
     install(executor, os.path.join(kit, "plrust-executor"))
     print(f"install-kit: kit ready in {kit}")
 
