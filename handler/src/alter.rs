@@ -9,6 +9,7 @@ use std::ffi::CStr;
 use pgrx::prelude::*;
 
 use crate::errors::raise;
+use crate::function::is_plrust;
 
 static mut PREVIOUS: pg_sys::ProcessUtility_hook_type = None;
 
@@ -38,13 +39,6 @@ unsafe fn changes_strictness(actions: *mut pg_sys::List) -> bool {
             !d.is_null() && CStr::from_ptr((*d).defname).to_bytes() == b"strict"
         })
     }
-}
-
-fn is_plrust(func: pg_sys::Oid) -> bool {
-    // SAFETY: a catalog lookup by name, missing_ok.
-    let lang = unsafe { pg_sys::get_language_oid(c"plrust".as_ptr(), true) };
-    lang != pg_sys::InvalidOid
-        && pgrx::pg_catalog::pg_proc::PgProc::new(func).is_some_and(|p| p.prolang() == lang)
 }
 
 #[pg_guard]

@@ -1,14 +1,20 @@
-//! plrust.artifacts: compiled functions, stored so that a restart, another
-//! backend or a replica loads them without compiling again.
+//! plrust.artifacts: compiled code, stored so that a restart, another
+//! backend or a replica loads it without compiling again.  Code is named by
+//! the hash of what determines it (function.rs), not by function oid: after
+//! pg_upgrade, which renumbers functions, and on every major the compiler
+//! kit serves, a function finds the code it had.
 //!
 //! Users have no privileges on the table; plrust reads and writes it as the
 //! bootstrap superuser, in a restricted security context, with every name
 //! schema-qualified, so neither the caller's role nor its search_path can
 //! change what these statements do.
 
+use std::cell::Cell;
+
 use pgrx::prelude::*;
 use pgrx::spi::SpiError;
 
+use crate::backend_local::BackendLocal;
 use crate::errors::raise;
 
 struct RestoreUser {
@@ -50,54 +56,98 @@ fn spi_failed(what: &str, e: SpiError) -> ! {
     )
 }
 
-/// The hash of the stored artifact of `fn_oid`, if there is one.
-pub fn stored_hash(fn_oid: pg_sys::Oid) -> Option<Vec<u8>> {
-    as_catalog_owner(|| {
-        Spi::connect(|client| {
-            let rows = client.select(
-                "SELECT hash FROM plrust.artifacts WHERE fn_oid OPERATOR(pg_catalog.=) $1",
-                None,
-                &[fn_oid.into()],
-            )?;
-            let mut rows = rows;
-            match rows.next() {
-                Some(row) => row.get::<Vec<u8>>(1),
-                None => Ok(None),
-            }
-        })
-    })
-    .unwrap_or_else(|e| spi_failed("reading plrust.artifacts", e))
+/// The extension's version in this database matches the library's (the
+/// tables these statements read are that version's), checked once per
+/// backend: a library installed before `ALTER EXTENSION plrust UPDATE` ran
+/// says so rather than failing on a missing column.
+fn check_version() {
+    static CHECKED: BackendLocal<Cell<bool>> = BackendLocal::new(Cell::new(false));
+    if CHECKED.get() {
+        return;
+    }
+    let version = Spi::get_one::<String>(
+        "SELECT extversion FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'plrust'",
+    )
+    .unwrap_or_else(|e| spi_failed("reading pg_extension", e));
+    let library = env!("CARGO_PKG_VERSION");
+    match version {
+        Some(v) if v == library => CHECKED.set(true),
+        Some(v) => raise(
+            PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+            format!("the plrust extension in this database is version {v}, its library is version {library}"),
+            None,
+            Some("Run ALTER EXTENSION plrust UPDATE in this database.".into()),
+        ),
+        None => raise(
+            PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+            "the plrust extension is not installed in this database".into(),
+            None,
+            Some("Run CREATE EXTENSION plrust.".into()),
+        ),
+    }
 }
 
-pub fn store(fn_oid: pg_sys::Oid, hash: &[u8], key: u64, object: Vec<u8>) {
+/// Whether code named `hash` is stored.
+pub fn has_code(hash: &[u8]) -> bool {
+    check_version();
+    as_catalog_owner(|| {
+        Spi::get_one_with_args::<bool>(
+            "SELECT EXISTS (SELECT FROM plrust.artifacts WHERE hash OPERATOR(pg_catalog.=) $1)",
+            &[hash.to_vec().into()],
+        )
+    })
+    .unwrap_or_else(|e| spi_failed("reading plrust.artifacts", e))
+    .unwrap_or(false)
+}
+
+/// Store code named `hash`.  A concurrent compile of the same definition
+/// may have stored it first: the code is the same, so that one stays.
+pub fn store(hash: &[u8], key: u64, object: Vec<u8>) {
+    check_version();
     as_catalog_owner(|| {
         Spi::run_with_args(
-            "INSERT INTO plrust.artifacts (fn_oid, hash, key, object) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (fn_oid) DO UPDATE SET hash = excluded.hash, key = excluded.key, \
-             object = excluded.object, built_at = pg_catalog.now()",
-            &[
-                fn_oid.into(),
-                hash.to_vec().into(),
-                (key as i64).into(),
-                object.into(),
-            ],
+            "INSERT INTO plrust.artifacts (hash, key, object) VALUES ($1, $2, $3) \
+             ON CONFLICT (hash) DO NOTHING",
+            &[hash.to_vec().into(), (key as i64).into(), object.into()],
         )
     })
     .unwrap_or_else(|e| spi_failed("storing the compiled function", e))
 }
 
-/// Every compiled plrust function owned by `role` in this database:
-/// (key, shared object).  An executor bound to that principal loads them
-/// all before it is sealed.
-pub fn objects_of(role: u32) -> Vec<(u64, Vec<u8>)> {
+/// The plrust functions `role` owns in this database.
+pub fn functions_of(role: u32) -> Vec<pg_sys::Oid> {
+    Spi::connect(|client| {
+        client
+            .select(
+                "SELECT p.oid FROM pg_catalog.pg_proc p \
+                 JOIN pg_catalog.pg_language l ON l.oid OPERATOR(pg_catalog.=) p.prolang \
+                 WHERE p.proowner OPERATOR(pg_catalog.=) $1 \
+                 AND l.lanname OPERATOR(pg_catalog.=) 'plrust'",
+                None,
+                &[pg_sys::Oid::from(role).into()],
+            )?
+            .map(|row| row.get::<pg_sys::Oid>(1))
+            .collect::<Result<Vec<_>, _>>()
+    })
+    .unwrap_or_else(|e| spi_failed("reading pg_proc", e))
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+/// The stored code named by `hashes` (those that have any): (key, shared
+/// object).  An executor bound to a principal loads its functions' code
+/// before it is sealed.
+pub fn objects(hashes: &[[u8; 32]]) -> Vec<(u64, Vec<u8>)> {
+    check_version();
+    let hashes: Vec<Vec<u8>> = hashes.iter().map(|h| h.to_vec()).collect();
     as_catalog_owner(|| {
         Spi::connect(|client| {
             let mut rows = client.select(
-                "SELECT a.key, a.object FROM plrust.artifacts a \
-                 JOIN pg_catalog.pg_proc p ON p.oid OPERATOR(pg_catalog.=) a.fn_oid \
-                 WHERE p.proowner OPERATOR(pg_catalog.=) $1",
+                "SELECT key, object FROM plrust.artifacts \
+                 WHERE hash OPERATOR(pg_catalog.=) ANY ($1)",
                 None,
-                &[pg_sys::Oid::from(role).into()],
+                &[hashes.into()],
             )?;
             let mut out = Vec::new();
             while rows.next().is_some() {

@@ -63,12 +63,15 @@ impl Drop for BuildDir {
 }
 
 /// Make sure plrust.artifacts holds code for exactly this definition.
+/// Code is named by the definition's hash, so a function finds code built
+/// for it under another oid (before pg_upgrade), on another major, or for
+/// another function with the same body and signature.
 pub fn ensure_compiled(f: &Function) {
-    if catalog::stored_hash(f.oid).as_deref() == Some(&f.hash[..]) {
+    if catalog::has_code(&f.hash) {
         return;
     }
     let object = compile_function(f);
-    catalog::store(f.oid, &f.hash, f.key(), object);
+    catalog::store(&f.hash, f.key(), object);
 }
 
 pub fn compile_function(f: &Function) -> Vec<u8> {
@@ -93,7 +96,8 @@ pub fn compile_function(f: &Function) -> Vec<u8> {
         cpu_seconds: timeout.as_secs() + 1,
     };
     let toolchain = Toolchain::in_kit(&gucs::kit_dir());
-    let crate_name = format!("plrust_fn_{}", f.oid.to_u32());
+    // Named by the hash, like the code: nothing in it depends on the oid.
+    let crate_name = format!("plrust_fn_{:016x}", f.key());
     let result = rustc::compile(
         &toolchain,
         limits,

@@ -20,7 +20,7 @@ use plrust_ipc::{wire, Channel};
 use crate::backend_local::BackendLocal;
 use crate::errors::raise;
 use crate::pool::{self, Principal, Slot, MAX_LOADED};
-use crate::{catalog, gucs, interrupts};
+use crate::{catalog, function, gucs, interrupts};
 use plrust_bgworker::cpu_time;
 
 /// The backend spins this long for a reply while the executor runs, then
@@ -296,7 +296,7 @@ fn prepare(
     // called one first so it is loaded even past MAX_LOADED.
     let mut objects = match object {
         Some(o) => vec![(key, o.to_vec())],
-        None => catalog::objects_of(principal.role),
+        None => catalog::objects(&function::code_hashes_of(principal.role)),
     };
     objects.sort_by_key(|(k, _)| load_rank(*k, key));
     // Another function of the owner that breaks the executor loading it

@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use crate::conv::{self, Conv};
 use crate::errors::raise;
 use crate::pool::Principal;
-use crate::{compile, gucs};
+use crate::{catalog, compile, gucs};
 
 /// What the call handler does with the body's result.
 pub enum Output {
@@ -55,16 +55,51 @@ impl Function {
     }
 }
 
-fn unsupported(name: &str, what: String) -> ! {
-    raise(
+/// Why a pg_proc row is not a function plrust can compile: an ERROR's
+/// parts, raised by `definition` and left unraised where a function that
+/// cannot be defined just has no code (`code_hash`).
+pub struct Refusal {
+    code: PgSqlErrorCode,
+    message: String,
+    detail: Option<String>,
+    hint: Option<String>,
+}
+
+impl Refusal {
+    fn new(code: PgSqlErrorCode, message: String) -> Refusal {
+        Refusal {
+            code,
+            message,
+            detail: None,
+            hint: None,
+        }
+    }
+
+    fn detail(self, detail: &str) -> Refusal {
+        Refusal {
+            detail: Some(detail.into()),
+            ..self
+        }
+    }
+
+    fn hint(self, hint: &str) -> Refusal {
+        Refusal {
+            hint: Some(hint.into()),
+            ..self
+        }
+    }
+
+    pub fn raise(self) -> ! {
+        raise(self.code, self.message, self.detail, self.hint)
+    }
+}
+
+fn unsupported(name: &str, what: String) -> Refusal {
+    Refusal::new(
         PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
         format!("plrust function \"{name}\": {what}"),
-        None,
-        Some(
-            "See the type table in plrust's README for the SQL types plrust functions can use."
-                .into(),
-        ),
     )
+    .hint("See the type table in plrust's README for the SQL types plrust functions can use.")
 }
 
 /// The compiler kit's identity, part of every hash: code built by another
@@ -78,10 +113,10 @@ fn toolchain_id() -> &'static str {
     ID.with(|id| *id)
 }
 
-fn resolve(name: &str, what: &str, oid: pg_sys::Oid) -> Conv {
+fn resolve(name: &str, what: &str, oid: pg_sys::Oid) -> Result<Conv, Refusal> {
     match conv::resolve(oid) {
-        Ok(t) => Conv::new(oid, t),
-        Err(why) => unsupported(name, format!("{what}: {why}")),
+        Ok(t) => Ok(Conv::new(oid, t)),
+        Err(why) => Err(unsupported(name, format!("{what}: {why}"))),
     }
 }
 
@@ -97,15 +132,52 @@ fn shaped_arrays(proc: &PgProc) -> bool {
     })
 }
 
+/// Whether `oid` is a function in language plrust.
+pub fn is_plrust(oid: pg_sys::Oid) -> bool {
+    // SAFETY: a catalog lookup by name, missing_ok.
+    let lang = unsafe { pg_sys::get_language_oid(c"plrust".as_ptr(), true) };
+    lang != pg_sys::InvalidOid && PgProc::new(oid).is_some_and(|p| p.prolang() == lang)
+}
+
+/// The hash naming the compiled code of `oid`'s current definition, if it
+/// is a plrust function plrust can compile.
+pub fn code_hash(oid: pg_sys::Oid) -> Option<[u8; 32]> {
+    if !is_plrust(oid) {
+        return None;
+    }
+    try_definition(oid).ok().map(|f| f.hash)
+}
+
+/// The hashes of the compiled code of every plrust function `role` owns
+/// in this database (those plrust can compile), each once.
+pub fn code_hashes_of(role: u32) -> Vec<[u8; 32]> {
+    let mut hashes: Vec<[u8; 32]> = catalog::functions_of(role)
+        .into_iter()
+        .filter_map(|oid| try_definition(oid).ok().map(|f| f.hash))
+        .collect();
+    hashes.sort_unstable();
+    hashes.dedup();
+    hashes
+}
+
+/// `plrust.code_hash(oid)`, for the plrust.functions view: which stored
+/// code, if any, is the function's current definition's.
+#[pg_extern]
+fn plrust_code_hash(fn_oid: pg_sys::Oid) -> Option<Vec<u8>> {
+    code_hash(fn_oid).map(|h| h.to_vec())
+}
+
 /// Read and check the definition of `oid` from pg_proc.
 pub fn definition(oid: pg_sys::Oid) -> Function {
+    try_definition(oid).unwrap_or_else(|refusal| refusal.raise())
+}
+
+fn try_definition(oid: pg_sys::Oid) -> Result<Function, Refusal> {
     let Some(proc) = PgProc::new(oid) else {
-        raise(
+        return Err(Refusal::new(
             PgSqlErrorCode::ERRCODE_UNDEFINED_FUNCTION,
             format!("function with OID {oid:?} does not exist"),
-            None,
-            None,
-        );
+        ));
     };
     // SAFETY: get_func_name returns a palloc'd copy of the name (or NULL).
     let name = unsafe {
@@ -118,23 +190,26 @@ pub fn definition(oid: pg_sys::Oid) -> Function {
     };
     // SAFETY: a plain getter of the database's encoding.
     if unsafe { pg_sys::GetDatabaseEncoding() } != pg_sys::pg_enc::PG_UTF8 as i32 {
-        raise(
+        return Err(Refusal::new(
             PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
             format!("plrust function \"{name}\": plrust requires a UTF8 database"),
-            Some("Rust strings are UTF-8; text arguments and results are passed as such.".into()),
-            Some("Create the database with ENCODING 'UTF8'.".into()),
-        );
+        )
+        .detail("Rust strings are UTF-8; text arguments and results are passed as such.")
+        .hint("Create the database with ENCODING 'UTF8'."));
     }
     let procedure = match proc.prokind() {
         ProKind::Function => false,
         ProKind::Procedure => true,
-        _ => unsupported(
+        _ => return Err(unsupported(
             &name,
             "aggregates and window functions cannot be written in plrust; write their support functions in plrust instead".into(),
-        ),
+        )),
     };
     if proc.prorettype() == pg_sys::EVENT_TRIGGEROID {
-        unsupported(&name, "event trigger functions are not supported".into());
+        return Err(unsupported(
+            &name,
+            "event trigger functions are not supported".into(),
+        ));
     }
     let trigger = proc.prorettype() == pg_sys::TRIGGEROID;
     // Without OUT parameters, proallargtypes and proargmodes are empty and
@@ -167,24 +242,25 @@ pub fn definition(oid: pg_sys::Oid) -> Function {
             continue;
         }
         let Some(arg_name) = arg_name else {
-            raise(
+            return Err(Refusal::new(
                 PgSqlErrorCode::ERRCODE_INVALID_FUNCTION_DEFINITION,
                 format!("plrust function \"{name}\": argument {} has no name", i + 1),
-                Some("The function body refers to its arguments by name.".into()),
-                Some("Give every argument a name that is a Rust identifier, e.g. (a integer, b text).".into()),
-            );
+            )
+            .detail("The function body refers to its arguments by name.")
+            .hint(
+                "Give every argument a name that is a Rust identifier, e.g. (a integer, b text).",
+            ));
         };
         if let Err(why) = codegen::check_arg_name(&arg_name) {
-            raise(
+            return Err(Refusal::new(
                 PgSqlErrorCode::ERRCODE_INVALID_FUNCTION_DEFINITION,
                 format!("plrust function \"{name}\": {why}"),
-                None,
-                Some("Argument names must be Rust identifiers: ASCII letters, digits and _, not a keyword.".into()),
-            );
+            )
+            .hint("Argument names must be Rust identifiers: ASCII letters, digits and _, not a keyword."));
         }
-        let c = resolve(&name, &format!("argument \"{arg_name}\""), ty);
+        let c = resolve(&name, &format!("argument \"{arg_name}\""), ty)?;
         if c.sql == SqlType::Void {
-            unsupported(&name, "an argument cannot be void".into());
+            return Err(unsupported(&name, "an argument cannot be void".into()));
         }
         args.push(Arg {
             name: arg_name,
@@ -198,10 +274,10 @@ pub fn definition(oid: pg_sys::Oid) -> Function {
     let (ret, output) = if trigger {
         (Return::Trigger, Output::Trigger)
     } else if outputs.len() > 1 || (procedure && !outputs.is_empty()) {
-        let convs: Vec<Conv> = outputs
+        let convs = outputs
             .iter()
             .map(|(n, t)| resolve(&name, &format!("OUT parameter \"{n}\""), *t))
-            .collect();
+            .collect::<Result<Vec<Conv>, Refusal>>()?;
         let cols: Vec<Arg> = outputs
             .iter()
             .zip(&convs)
@@ -218,13 +294,13 @@ pub fn definition(oid: pg_sys::Oid) -> Function {
     } else {
         let ty = outputs.first().map_or(proc.prorettype(), |(_, t)| *t);
         if ty == pg_sys::RECORDOID {
-            unsupported(
+            return Err(unsupported(
                 &name,
                 "functions returning an anonymous record need OUT parameters or RETURNS TABLE"
                     .into(),
-            );
+            ));
         }
-        let c = resolve(&name, "return type", ty);
+        let c = resolve(&name, "return type", ty)?;
         if retset {
             (Return::SetOf(c.sql.clone()), Output::SetOf(c))
         } else {
@@ -239,18 +315,20 @@ pub fn definition(oid: pg_sys::Oid) -> Function {
     };
     let source = proc.prosrc();
 
+    // The hash names the code by what determines it, never by the
+    // function's oid: pg_upgrade gives functions new oids, and a function's
+    // code built on one major runs on every major its kit serves.
     let mut h = Sha256::new();
     h.update(b"plrust\0");
     h.update(env!("CARGO_PKG_VERSION").as_bytes());
     h.update(b"\0");
     h.update(toolchain_id().as_bytes());
-    h.update(oid.to_u32().to_le_bytes());
     h.update(format!("{:?}", sig).as_bytes());
     h.update(source.as_bytes());
     // SAFETY: MyDatabaseId is set once the backend is connected.
     let database = unsafe { pg_sys::MyDatabaseId }.to_u32();
     let fixed_width_args = !trigger && arg_convs.iter().all(Conv::fixed_width);
-    Function {
+    Ok(Function {
         fixed_width_args,
         oid,
         name,
@@ -266,7 +344,7 @@ pub fn definition(oid: pg_sys::Oid) -> Function {
         args: arg_convs,
         output,
         read_only: proc.provolatile() != ProVolatile::Volatile,
-    }
+    })
 }
 
 /// A DO block as a function: no arguments, no result, owned by the

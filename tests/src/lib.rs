@@ -247,7 +247,7 @@ fn install_unchecked_crate_as(c: &mut Client, owner: Option<&str>, name: &str, c
     .unwrap();
     let n = c
         .execute(
-            "UPDATE plrust.artifacts SET object = $1 WHERE fn_oid = $2::text::regproc::oid",
+            "UPDATE plrust.artifacts SET object = $1 WHERE hash = plrust.code_hash($2::text::regproc::oid)",
             &[&object, &name],
         )
         .unwrap();

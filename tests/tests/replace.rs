@@ -52,3 +52,72 @@ fn functions_created_without_body_checks_compile_at_first_call() {
     .unwrap();
     assert_eq!(one::<i32>(&mut c, "SELECT fn_lazy(5)"), 15);
 }
+
+/// A body no earlier run or other test compiled, so that this test sees
+/// its first compile.
+fn fresh_body(expr: &str) -> String {
+    let salt = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("let _salt = {salt}u128; Ok(Some({expr}))")
+}
+
+#[test]
+fn functions_with_the_same_definition_share_their_code() {
+    let mut c = client();
+    let body = fresh_body("x + 7");
+    for name in ["fn_twin_a", "fn_twin_b"] {
+        c.batch_execute(&format!(
+            "CREATE OR REPLACE FUNCTION {name}(x int) RETURNS int STRICT LANGUAGE plrust AS $$ {body} $$"
+        ))
+        .unwrap();
+    }
+    assert_eq!(one::<i32>(&mut c, "SELECT fn_twin_a(1) + fn_twin_b(2)"), 17);
+    assert!(one::<bool>(
+        &mut c,
+        "SELECT plrust.code_hash('fn_twin_a'::regproc) = plrust.code_hash('fn_twin_b'::regproc)"
+    ));
+    assert_eq!(
+        one::<i64>(
+            &mut c,
+            "SELECT count(*) FROM plrust.artifacts WHERE hash = plrust.code_hash('fn_twin_a'::regproc)"
+        ),
+        1,
+        "the second function stored a copy"
+    );
+    assert!(one::<bool>(
+        &mut c,
+        "SELECT count(DISTINCT built_at) = 1 AND count(built_at) = 2 FROM plrust.functions
+         WHERE function IN ('fn_twin_a(int)'::regprocedure, 'fn_twin_b(int)'::regprocedure)"
+    ));
+}
+
+#[test]
+fn plrust_functions_shows_whether_the_current_definition_has_code() {
+    let mut c = client();
+    let built = |c: &mut postgres::Client| -> Option<String> {
+        one(
+            c,
+            "SELECT built_at::text FROM plrust.functions WHERE function = 'fn_shown(int)'::regprocedure",
+        )
+    };
+    c.batch_execute(&format!(
+        "SET check_function_bodies = off;
+         CREATE OR REPLACE FUNCTION fn_shown(x int) RETURNS int STRICT LANGUAGE plrust AS $$ {} $$;
+         RESET check_function_bodies;",
+        fresh_body("x")
+    ))
+    .unwrap();
+    assert_eq!(built(&mut c), None, "code shown before any compile");
+    assert_eq!(one::<i32>(&mut c, "SELECT fn_shown(4)"), 4);
+    let first = built(&mut c).expect("no code shown after the first call");
+    c.batch_execute(&format!(
+        "CREATE OR REPLACE FUNCTION fn_shown(x int) RETURNS int STRICT LANGUAGE plrust AS $$ {} $$",
+        fresh_body("x * 10")
+    ))
+    .unwrap();
+    let second = built(&mut c).expect("no code shown after CREATE OR REPLACE");
+    assert_ne!(first, second, "the replaced definition shows the old code");
+    assert_eq!(one::<i32>(&mut c, "SELECT fn_shown(4)"), 40);
+}
