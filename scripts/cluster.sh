@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A throwaway PostgreSQL cluster with plrust preloaded, run as the postgres
 # OS user (PostgreSQL refuses to run as root).
-#   cluster.sh start DIR PORT    initdb if needed, configure, start
+#   cluster.sh start DIR PORT    init if needed, start
+#   cluster.sh init DIR PORT     initdb and configure, if not done yet
 #   cluster.sh stop DIR
 # PLRUST_PG names the major (default: scripts/majors.sh's default); a
 # cluster that exists keeps the major it was made with.
@@ -17,20 +18,18 @@ major() {
   case $m in *" "*) echo "cluster.sh: PLRUST_PG must name one major, not '$m'" >&2; exit 2 ;; esac
   echo "$m"
 }
-case "$cmd" in
-  start)
-    port=$3
-    PG_BIN=$(pg_bindir "$(major)")
-    preload=plrust
-    if [ -n "${PLRUST_NO_PRELOAD:-}" ]; then preload=''; fi
-    if [ ! -f "$dir/data/PG_VERSION" ]; then
-      mkdir -p "$dir"
-      chown postgres:postgres "$dir"
-      # Checksums on, as initdb of 18 does by default: pg_upgrade needs old
-      # and new clusters to agree, whichever majors they are.
-      as_pg "$PG_BIN/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 \
-        --data-checksums >/dev/null
-      cat >> "$dir/data/postgresql.conf" <<CONF
+init() { # port
+  local port=$1 PG_BIN preload=plrust
+  PG_BIN=$(pg_bindir "$(major)")
+  if [ -n "${PLRUST_NO_PRELOAD:-}" ]; then preload=''; fi
+  if [ ! -f "$dir/data/PG_VERSION" ]; then
+    mkdir -p "$dir"
+    chown postgres:postgres "$dir"
+    # Checksums on, as initdb of 18 does by default: pg_upgrade needs old
+    # and new clusters to agree, whichever majors they are.
+    as_pg "$PG_BIN/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 \
+      --data-checksums >/dev/null
+    cat >> "$dir/data/postgresql.conf" <<CONF
 listen_addresses = ''
 port = $port
 unix_socket_directories = '$dir'
@@ -39,13 +38,18 @@ plrust.workers = 4
 jit = off
 log_min_messages = log
 CONF
-    fi
-    as_pg "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null
+  fi
+}
+case "$cmd" in
+  init) init "$3" ;;
+  start)
+    init "$3"
+    as_pg "$(pg_bindir "$(major)")/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null
     ;;
   stop)
     if [ -f "$dir/data/postmaster.pid" ]; then
       as_pg "$(pg_bindir "$(major)")/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null || true
     fi
     ;;
-  *) echo "usage: $0 start DIR PORT | stop DIR" >&2; exit 2 ;;
+  *) echo "usage: $0 start DIR PORT | init DIR PORT | stop DIR" >&2; exit 2 ;;
 esac

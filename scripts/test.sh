@@ -57,7 +57,7 @@ run_major() { # major
   PLRUST_TEST_HOST="$dir/main" PLRUST_TEST_PORT=55440 PLRUST_TEST_DATADIR="$dir/main/data" \
   PLRUST_TEST_KIT="$("$(pg_config_of "$m")" --pkglibdir)/plrust" \
   PLRUST_TEST_NOPRELOAD_HOST="$dir/nopreload" PLRUST_TEST_NOPRELOAD_PORT=55441 \
-    cargo test --release -p plrust-tests || status=$?
+    cargo test --release -p plrust-tests --no-fail-fast || status=$?
   if [ $status -ne 0 ]; then
     echo "==> PostgreSQL $m: server log (last 60 lines)"; tail -n 60 "$dir/main/server.log"
   fi
@@ -71,15 +71,16 @@ for m in $MAJORS; do
   phase_done "integration tests, PostgreSQL $m"
 done
 
-case " $MAJORS " in
-  *" 15 "*" 18 "*)
-    echo; echo "==> pg_upgrade from PostgreSQL 15 to 18"
-    PLRUST_TEST_UPGRADE_DIR="$base/upgrade" \
-      cargo test --release -p plrust-tests --test upgrade -- --ignored || failed+=("pg_upgrade 15 to 18")
-    phase_done "pg_upgrade 15 to 18"
-    ;;
-  *) echo; echo "==> pg_upgrade test skipped: it needs PostgreSQL 15 and 18 (PLRUST_PG='$MAJORS')" ;;
-esac
+if [[ " $MAJORS " == *" 15 "* && " $MAJORS " == *" 18 "* ]]; then
+  echo; echo "==> pg_upgrade from PostgreSQL 15 to 18"
+  clusters+=("$base/upgrade/old" "$base/upgrade/new")
+  PLRUST_TEST_UPGRADE_DIR="$base/upgrade" \
+  PLRUST_TEST_UPGRADE_OLD_BIN="$(pg_bindir 15)" PLRUST_TEST_UPGRADE_NEW_BIN="$(pg_bindir 18)" \
+    cargo test --release -p plrust-tests --test upgrade -- --ignored || failed+=("pg_upgrade 15 to 18")
+  phase_done "pg_upgrade 15 to 18"
+else
+  echo; echo "==> pg_upgrade test skipped: it needs PostgreSQL 15 and 18 (PLRUST_PG='$MAJORS')"
+fi
 
 echo; echo "==> time taken"
 printf '  %s\n' "${timings[@]}"
