@@ -148,26 +148,3 @@ fn levels_above_error_are_refused() {
     }
     health.assert_unharmed();
 }
-
-#[test]
-fn codes_that_later_majors_added_can_be_named_on_every_major() {
-    // One kit serves every major, so its PgSqlErrorCode is the union of
-    // theirs: 17 added 25P04, 18 added 10608 and 58P03.
-    let mut c = client();
-    c.batch_execute(
-        "CREATE OR REPLACE FUNCTION msg_later_code(which int) RETURNS void STRICT LANGUAGE plrust AS $$
-            let code = match which {
-                17 => PgSqlErrorCode::ERRCODE_TRANSACTION_TIMEOUT,
-                _ => PgSqlErrorCode::ERRCODE_FILE_NAME_TOO_LONG,
-            };
-            ereport!(PgLogLevel::ERROR, code, \"named by a later major\");
-            Ok(Some(()))
-         $$;",
-    )
-    .unwrap();
-    for (which, sqlstate) in [(17, "25P04"), (18, "58P03")] {
-        let e = error_of(&mut c, &format!("SELECT msg_later_code({which})"));
-        assert_eq!(e.code().code(), sqlstate);
-        assert_eq!(e.message(), "named by a later major");
-    }
-}

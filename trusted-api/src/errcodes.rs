@@ -1,9 +1,6 @@
 //! SQLSTATE codes a body can name in `ereport!`, as pgrx names them
 //! (`PgSqlErrorCode::ERRCODE_...`).  Generated from PostgreSQL 15's
-//! utils/errcodes.h, plus the codes later majors added (17: 25P04;
-//! 18: 10608, 58P03): one kit serves every major, so a body may name any
-//! code some supported major defines (PostgreSQL reports any SQLSTATE it is
-//! given).  Some names share a code, as they do there.
+//! utils/errcodes.h; some names share a code, as they do there.
 
 /// A SQLSTATE, by PostgreSQL's name for it.
 #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
@@ -21,7 +18,6 @@ pub enum PgSqlErrorCode {
     ERRCODE_NO_DATA,
     ERRCODE_NO_ADDITIONAL_DYNAMIC_RESULT_SETS_RETURNED,
     ERRCODE_SQL_STATEMENT_NOT_YET_COMPLETE,
-    ERRCODE_INVALID_ARGUMENT_FOR_XQUERY,
     ERRCODE_CONNECTION_EXCEPTION,
     ERRCODE_CONNECTION_DOES_NOT_EXIST,
     ERRCODE_CONNECTION_FAILURE,
@@ -132,7 +128,6 @@ pub enum PgSqlErrorCode {
     ERRCODE_NO_ACTIVE_SQL_TRANSACTION,
     ERRCODE_IN_FAILED_SQL_TRANSACTION,
     ERRCODE_IDLE_IN_TRANSACTION_SESSION_TIMEOUT,
-    ERRCODE_TRANSACTION_TIMEOUT,
     ERRCODE_INVALID_SQL_STATEMENT_NAME,
     ERRCODE_TRIGGERED_DATA_CHANGE_VIOLATION,
     ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION,
@@ -240,7 +235,6 @@ pub enum PgSqlErrorCode {
     ERRCODE_IO_ERROR,
     ERRCODE_UNDEFINED_FILE,
     ERRCODE_DUPLICATE_FILE,
-    ERRCODE_FILE_NAME_TOO_LONG,
     ERRCODE_SNAPSHOT_TOO_OLD,
     ERRCODE_CONFIG_FILE_ERROR,
     ERRCODE_LOCK_FILE_EXISTS,
@@ -297,7 +291,6 @@ impl PgSqlErrorCode {
             PgSqlErrorCode::ERRCODE_NO_DATA => b"02000",
             PgSqlErrorCode::ERRCODE_NO_ADDITIONAL_DYNAMIC_RESULT_SETS_RETURNED => b"02001",
             PgSqlErrorCode::ERRCODE_SQL_STATEMENT_NOT_YET_COMPLETE => b"03000",
-            PgSqlErrorCode::ERRCODE_INVALID_ARGUMENT_FOR_XQUERY => b"10608",
             PgSqlErrorCode::ERRCODE_CONNECTION_EXCEPTION => b"08000",
             PgSqlErrorCode::ERRCODE_CONNECTION_DOES_NOT_EXIST => b"08003",
             PgSqlErrorCode::ERRCODE_CONNECTION_FAILURE => b"08006",
@@ -410,7 +403,6 @@ impl PgSqlErrorCode {
             PgSqlErrorCode::ERRCODE_NO_ACTIVE_SQL_TRANSACTION => b"25P01",
             PgSqlErrorCode::ERRCODE_IN_FAILED_SQL_TRANSACTION => b"25P02",
             PgSqlErrorCode::ERRCODE_IDLE_IN_TRANSACTION_SESSION_TIMEOUT => b"25P03",
-            PgSqlErrorCode::ERRCODE_TRANSACTION_TIMEOUT => b"25P04",
             PgSqlErrorCode::ERRCODE_INVALID_SQL_STATEMENT_NAME => b"26000",
             PgSqlErrorCode::ERRCODE_TRIGGERED_DATA_CHANGE_VIOLATION => b"27000",
             PgSqlErrorCode::ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION => b"28000",
@@ -518,7 +510,6 @@ impl PgSqlErrorCode {
             PgSqlErrorCode::ERRCODE_IO_ERROR => b"58030",
             PgSqlErrorCode::ERRCODE_UNDEFINED_FILE => b"58P01",
             PgSqlErrorCode::ERRCODE_DUPLICATE_FILE => b"58P02",
-            PgSqlErrorCode::ERRCODE_FILE_NAME_TOO_LONG => b"58P03",
             PgSqlErrorCode::ERRCODE_SNAPSHOT_TOO_OLD => b"72000",
             PgSqlErrorCode::ERRCODE_CONFIG_FILE_ERROR => b"F0000",
             PgSqlErrorCode::ERRCODE_LOCK_FILE_EXISTS => b"F0001",
