@@ -65,8 +65,10 @@ fn check_version() {
     if CHECKED.get() {
         return;
     }
+    // A scalar subquery: one row, NULL when the extension is absent.
     let version = Spi::get_one::<String>(
-        "SELECT extversion FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'plrust'",
+        "SELECT (SELECT extversion FROM pg_catalog.pg_extension \
+         WHERE extname OPERATOR(pg_catalog.=) 'plrust')",
     )
     .unwrap_or_else(|e| spi_failed("reading pg_extension", e));
     let library = env!("CARGO_PKG_VERSION");
@@ -102,6 +104,12 @@ pub fn has_code(hash: &[u8]) -> bool {
 
 /// Store code named `hash`.  A concurrent compile of the same definition
 /// may have stored it first: the code is the same, so that one stays.
+///
+/// Then code no function's current definition names any more goes: that
+/// of replaced definitions, dropped functions and earlier kits.  Only rows
+/// this statement sees can go, and a row is always committed with (or
+/// after) the function that names it, so code of a function being created
+/// elsewhere is never taken.
 pub fn store(hash: &[u8], key: u64, object: Vec<u8>) {
     check_version();
     as_catalog_owner(|| {
@@ -109,6 +117,18 @@ pub fn store(hash: &[u8], key: u64, object: Vec<u8>) {
             "INSERT INTO plrust.artifacts (hash, key, object) VALUES ($1, $2, $3) \
              ON CONFLICT (hash) DO NOTHING",
             &[hash.to_vec().into(), (key as i64).into(), object.into()],
+        )?;
+        // Each definition is hashed once (a materialized CTE), not once
+        // per stored row.
+        Spi::run_with_args(
+            "WITH live AS MATERIALIZED ( \
+                SELECT plrust.code_hash(p.oid) AS hash FROM pg_catalog.pg_proc p \
+                JOIN pg_catalog.pg_language l ON l.oid OPERATOR(pg_catalog.=) p.prolang \
+                WHERE l.lanname OPERATOR(pg_catalog.=) 'plrust') \
+             DELETE FROM plrust.artifacts a \
+             WHERE a.hash OPERATOR(pg_catalog.<>) $1 \
+             AND NOT EXISTS (SELECT FROM live WHERE live.hash OPERATOR(pg_catalog.=) a.hash)",
+            &[hash.to_vec().into()],
         )
     })
     .unwrap_or_else(|e| spi_failed("storing the compiled function", e))

@@ -317,12 +317,17 @@ fn try_definition(oid: pg_sys::Oid) -> Result<Function, Refusal> {
 
     // The hash names the code by what determines it, never by the
     // function's oid: pg_upgrade gives functions new oids, and a function's
-    // code built on one major runs on every major its kit serves.
+    // code built on one major runs on every major its kit serves.  The
+    // owner is part of it (pg_upgrade keeps role oids): functions of one
+    // owner share code, but no tenant's CREATE FUNCTION ever waits for, or
+    // stands in for, another's.
+    let owner = proc.proowner().to_u32();
     let mut h = Sha256::new();
     h.update(b"plrust\0");
     h.update(env!("CARGO_PKG_VERSION").as_bytes());
     h.update(b"\0");
     h.update(toolchain_id().as_bytes());
+    h.update(owner.to_le_bytes());
     h.update(format!("{:?}", sig).as_bytes());
     h.update(source.as_bytes());
     // SAFETY: MyDatabaseId is set once the backend is connected.
@@ -334,7 +339,7 @@ fn try_definition(oid: pg_sys::Oid) -> Result<Function, Refusal> {
         name,
         principal: Principal {
             database,
-            role: proc.proowner().to_u32(),
+            role: owner,
             // Filled in per call (Principal::in_this_session).
             memory_mb: 0,
         },
