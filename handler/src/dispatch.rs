@@ -205,6 +205,10 @@ pub fn lease(principal: Principal, key: u64, fn_name: &str, object: Option<&[u8]
     let n = pool::slot_count();
 
     let deadline = Instant::now() + Duration::from_millis(gucs::POOL_WAIT_TIMEOUT.get() as u64);
+    // Which code a fresh executor loads: found before a slot is taken,
+    // because reading the owner's definitions can wait on a lock (of a
+    // composite type's table), and no slot is held while it waits.
+    let mut owners_code: Option<Vec<[u8; 32]>> = None;
     loop {
         // Best: bound to this principal with the function loaded.  Then: a
         // fresh executor nobody is bound to.  Then: the least recently used
@@ -249,8 +253,13 @@ pub fn lease(principal: Principal, key: u64, fn_name: &str, object: Option<&[u8]
         }
         let candidate = fresh.or(lru.map(|(i, _)| i));
         if let Some(i) = candidate {
+            if object.is_none() && owners_code.is_none() {
+                owners_code = Some(function::code_hashes_of(principal.role));
+                continue;
+            }
             if try_take(i) {
-                let lease = prepare(i, principal, key, fn_name, object);
+                let code = owners_code.as_deref().unwrap_or_default();
+                let lease = prepare(i, principal, key, fn_name, object, code);
                 LAST.set(Some(Verified {
                     index: i,
                     generation: lease.generation,
@@ -276,13 +285,15 @@ pub fn lease(principal: Principal, key: u64, fn_name: &str, object: Option<&[u8]
 
 /// We own slot `i` but it is not ready for `principal`/`key`: get a fresh
 /// executor if the current one is bound or sealed, wait until it is ready,
-/// bind it, load the principal's functions and seal it.
+/// bind it, load the principal's functions (the code `owners_code` names)
+/// and seal it.
 fn prepare(
     i: usize,
     principal: Principal,
     key: u64,
     fn_name: &str,
     object: Option<&[u8]>,
+    owners_code: &[[u8; 32]],
 ) -> Lease {
     // The guard exists from the start: any ERROR below (a cancel while
     // waiting, an SPI error) gives the slot back when it unwinds.
@@ -296,7 +307,7 @@ fn prepare(
     // called one first so it is loaded even past MAX_LOADED.
     let mut objects = match object {
         Some(o) => vec![(key, o.to_vec())],
-        None => catalog::objects(&function::code_hashes_of(principal.role)),
+        None => catalog::objects(owners_code),
     };
     objects.sort_by_key(|(k, _)| load_rank(*k, key));
     // Another function of the owner that breaks the executor loading it
