@@ -67,3 +67,21 @@ fn update_from_0_1_0_keeps_functions_working() {
         2
     );
 }
+
+#[test]
+fn the_control_file_installs_the_librarys_version() {
+    // The library checks the database's extension against its own
+    // version; a control file that installs another one would make every
+    // new database refuse its functions.
+    let control = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../sql/plrust.control"),
+    )
+    .unwrap();
+    assert!(
+        control.contains(&format!(
+            "default_version = '{}'",
+            env!("CARGO_PKG_VERSION")
+        )),
+        "{control}"
+    );
+}

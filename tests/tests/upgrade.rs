@@ -25,16 +25,19 @@ struct Cluster {
 }
 
 impl Cluster {
-    fn script(&self, action: &str) {
+    fn run_script(&self, action: &str) -> std::io::Result<std::process::ExitStatus> {
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/cluster.sh");
-        let status = Command::new("bash")
+        Command::new("bash")
             .arg(script)
             .arg(action)
             .arg(&self.dir)
             .arg(self.port.to_string())
             .env("PLRUST_PG", self.major)
             .status()
-            .expect("bash");
+    }
+
+    fn script(&self, action: &str) {
+        let status = self.run_script(action).expect("bash");
         assert!(
             status.success(),
             "cluster.sh {action} {:?} failed",
@@ -52,8 +55,10 @@ impl Cluster {
 }
 
 impl Drop for Cluster {
+    /// Stops the cluster without asserting: a panic while the test is
+    /// already panicking would abort and hide the first message.
     fn drop(&mut self) {
-        self.script("stop");
+        let _ = self.run_script("stop");
     }
 }
 
@@ -120,7 +125,7 @@ fn call_everything(c: &mut Client, round: i32) -> Vec<String> {
 /// A compile would change the build time; other code, the digest.
 fn stored_code(c: &mut Client) -> Vec<(String, String, String)> {
     c.query(
-        "SELECT p.oid::regprocedure::text, a.built_at::text, md5(a.object)
+        "SELECT p.oid::regprocedure::text, extract(epoch FROM a.built_at)::text, md5(a.object)
          FROM pg_proc p JOIN plrust.artifacts a ON a.hash = plrust.code_hash(p.oid) ORDER BY 1",
         &[],
     )
