@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/majors.sh
 MAJORS=$(selected_majors "$PLRUST_DEFAULT_MAJOR")
-bash scripts/setup.sh >/dev/null
+PLRUST_PG=$MAJORS bash scripts/setup.sh >/dev/null
 base=$(mktemp -d /tmp/plrust-bench.XXXXXX); chmod 755 "$base"
 trap 'for d in "$base"/pg*; do bash scripts/cluster.sh stop "$d"; done; rm -rf "$base"' EXIT
 cargo build --release -q -p plrust-tests --bin plrust-bench

@@ -14,13 +14,14 @@ as_pg() { runuser -u postgres -- "$@"; }
 major() {
   if [ -f "$dir/data/PG_VERSION" ]; then cat "$dir/data/PG_VERSION"; return; fi
   local m
-  m=$(selected_majors "$PLRUST_DEFAULT_MAJOR")
+  m=$(selected_majors "$PLRUST_DEFAULT_MAJOR") || exit 2
   case $m in *" "*) echo "cluster.sh: PLRUST_PG must name one major, not '$m'" >&2; exit 2 ;; esac
   echo "$m"
 }
 init() { # port
-  local port=$1 PG_BIN preload=plrust
-  PG_BIN=$(pg_bindir "$(major)")
+  local port=$1 PG_BIN preload=plrust m
+  m=$(major) || exit 2
+  PG_BIN=$(pg_bindir "$m")
   if [ -n "${PLRUST_NO_PRELOAD:-}" ]; then preload=''; fi
   if [ ! -f "$dir/data/PG_VERSION" ]; then
     mkdir -p "$dir"

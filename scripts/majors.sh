@@ -37,6 +37,9 @@ pg_config_of() { echo "$(pg_bindir "$1")/pg_config"; }
 # The majors this run is about: PLRUST_PG, or $1 (a default list), checked.
 selected_majors() {
   local want=${PLRUST_PG:-$1} m
+  if [ -z "${want// /}" ]; then
+    echo "PLRUST_PG names no major; plrust supports $PLRUST_MAJORS" >&2; return 2
+  fi
   for m in $want; do
     case " $PLRUST_MAJORS " in
       *" $m "*) ;;
