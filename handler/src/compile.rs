@@ -65,7 +65,7 @@ impl Drop for BuildDir {
 /// Make sure plrust.artifacts holds code for exactly this definition.
 /// Code is named by the definition's hash, so a function finds code built
 /// for it under another oid (before pg_upgrade), on another major, or for
-/// another function with the same body and signature.
+/// another function of the same owner with the same body and signature.
 pub fn ensure_compiled(f: &Function) {
     if catalog::has_code(&f.hash) {
         return;
