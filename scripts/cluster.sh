@@ -4,6 +4,7 @@
 #   cluster.sh start DIR PORT    init if needed, start
 #   cluster.sh init DIR PORT     initdb and configure, if not done yet
 #   cluster.sh stop DIR
+# PLRUST_EXTRA_CONF adds lines to a new cluster's postgresql.conf.
 # PLRUST_PG names the major (default: scripts/majors.sh's default); a
 # cluster that exists keeps the major it was made with.
 set -euo pipefail
@@ -38,6 +39,7 @@ shared_preload_libraries = '$preload'
 plrust.workers = 4
 jit = off
 log_min_messages = log
+${PLRUST_EXTRA_CONF:-}
 CONF
   fi
 }

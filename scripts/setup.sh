@@ -114,9 +114,10 @@ for m in $MAJORS; do
   mkdir -p "$SHARE"
   install_file 755 "target/release/pg$m/plrust.so" "$PKGLIB/plrust.so"
   install_file 644 sql/plrust.control "$SHARE/plrust.control"
-  for f in sql/plrust--*.sql; do install_file 644 "$f" "$SHARE/$(basename "$f")"; done
+  # Scripts and the released versions' own control files.
+  for f in sql/plrust--*.sql sql/plrust--*.control; do install_file 644 "$f" "$SHARE/$(basename "$f")"; done
   # A script this tree no longer has would still be used by CREATE EXTENSION.
-  for f in "$SHARE"/plrust--*.sql; do [ -e "sql/$(basename "$f")" ] || rm -f "$f"; done
+  for f in "$SHARE"/plrust--*.sql "$SHARE"/plrust--*.control; do [ -e "sql/$(basename "$f")" ] || rm -f "$f"; done
   # The kit is the same files for every major (hard links where possible).
   python3 scripts/install-kit.py "$PKGLIB/plrust" < target/kit-artifacts.json
   install_file 755 target/release/plrust-compile "$PKGLIB/plrust/plrust-compile"

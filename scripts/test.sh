@@ -47,6 +47,7 @@ run_major() { # major
   local m=$1 dir="$base/pg$1"
   echo; echo "==> PostgreSQL $m: starting throwaway clusters in $dir"
   clusters+=("$dir/main" "$dir/nopreload")
+  mkdir -p "$dir/scratch"; chown postgres:postgres "$dir" "$dir/scratch"
   # (set -e does not reach into a function called with ||: say it.)
   PLRUST_PG=$m bash scripts/cluster.sh start "$dir/main" 55440 || return
   PLRUST_PG=$m PLRUST_NO_PRELOAD=1 bash scripts/cluster.sh start "$dir/nopreload" 55441 || return
@@ -57,6 +58,7 @@ run_major() { # major
   PLRUST_TEST_HOST="$dir/main" PLRUST_TEST_PORT=55440 PLRUST_TEST_DATADIR="$dir/main/data" \
   PLRUST_TEST_KIT="$("$(pg_config_of "$m")" --pkglibdir)/plrust" \
   PLRUST_TEST_NOPRELOAD_HOST="$dir/nopreload" PLRUST_TEST_NOPRELOAD_PORT=55441 \
+  PLRUST_TEST_MAJOR=$m PLRUST_TEST_SCRATCH="$dir/scratch" \
     cargo test --release -p plrust-tests --no-fail-fast || status=$?
   if [ $status -ne 0 ]; then
     echo "==> PostgreSQL $m: server log (last 60 lines)"; tail -n 60 "$dir/main/server.log"

@@ -3,13 +3,22 @@
 //! `Option<T>` depends on it, so the compiled code would no longer match.
 //! The user is told to CREATE OR REPLACE, which recompiles.  A
 //! ProcessUtility hook sees the statement before it changes anything.
+//!
+//! Other ALTERs can change what names a function's code: a new owner
+//! (ALTER ... OWNER TO, REASSIGN OWNED, as every superuser's restore runs
+//! after CREATE FUNCTION) or a setting that shapes it (SET
+//! plrust.shaped_arrays).  The hook notes the functions' code before and
+//! makes sure each has code after, in the same transaction: the owner's
+//! copy of the same code when only the owner changed, else a compile.  So
+//! no call ever finds a function without code because of an ALTER.
 
 use std::ffi::CStr;
 
 use pgrx::prelude::*;
 
 use crate::errors::raise;
-use crate::function::is_plrust;
+use crate::function::{self, identity, is_plrust};
+use crate::{catalog, compile};
 
 static mut PREVIOUS: pg_sys::ProcessUtility_hook_type = None;
 
@@ -71,6 +80,7 @@ unsafe extern "C-unwind" fn process_utility(
                 }
             }
         }
+        let before = if stmt.is_null() { Vec::new() } else { targets(stmt) };
         match PREVIOUS {
             Some(previous) => previous(
                 pstmt,
@@ -93,5 +103,78 @@ unsafe extern "C-unwind" fn process_utility(
                 qc,
             ),
         }
+        keep_code(before);
+    }
+}
+
+/// (oid, code, hash) of each plrust function `stmt` may change the code
+/// of.
+///
+/// # Safety
+/// `stmt` is a valid utility statement node.
+unsafe fn targets(stmt: *mut pg_sys::Node) -> Vec<(pg_sys::Oid, [u8; 32], [u8; 32])> {
+    // SAFETY: globals, read on the backend's only thread.  pg_upgrade's
+    // restore sets owners before the old code arrives (call.rs).
+    if unsafe { pg_sys::IsBinaryUpgrade } || !plrust_installed() {
+        return Vec::new();
+    }
+    // SAFETY: the node tag says which statement struct `stmt` is.
+    let oids = unsafe {
+        match (*stmt).type_ {
+            pg_sys::NodeTag::T_AlterFunctionStmt => {
+                let alter = stmt as *mut pg_sys::AlterFunctionStmt;
+                vec![pg_sys::LookupFuncWithArgs((*alter).objtype, (*alter).func, true)]
+            }
+            pg_sys::NodeTag::T_AlterOwnerStmt => {
+                let alter = stmt as *mut pg_sys::AlterOwnerStmt;
+                match (*alter).objectType {
+                    pg_sys::ObjectType::OBJECT_FUNCTION
+                    | pg_sys::ObjectType::OBJECT_PROCEDURE
+                    | pg_sys::ObjectType::OBJECT_ROUTINE => vec![pg_sys::LookupFuncWithArgs(
+                        (*alter).objectType,
+                        (*alter).object as *mut pg_sys::ObjectWithArgs,
+                        true,
+                    )],
+                    _ => Vec::new(),
+                }
+            }
+            pg_sys::NodeTag::T_ReassignOwnedStmt if catalog::extension_is_current() => {
+                catalog::all_functions()
+            }
+            _ => Vec::new(),
+        }
+    };
+    if oids.is_empty() || !catalog::extension_is_current() {
+        return Vec::new();
+    }
+    oids.into_iter()
+        .filter_map(|oid| identity(oid).map(|(code, hash)| (oid, code, hash)))
+        .collect()
+}
+
+/// Whether the plrust language exists in this database.
+fn plrust_installed() -> bool {
+    // SAFETY: a catalog lookup by name, missing_ok.
+    unsafe { pg_sys::get_language_oid(c"plrust".as_ptr(), true) != pg_sys::InvalidOid }
+}
+
+/// After the statement: every function in `before` whose code is now named
+/// otherwise gets code under its new name.
+fn keep_code(before: Vec<(pg_sys::Oid, [u8; 32], [u8; 32])>) {
+    let mut changed = false;
+    for (oid, code, hash) in before {
+        let Some((new_code, new_hash)) = identity(oid) else {
+            continue;
+        };
+        if new_hash == hash || catalog::has_code(&new_hash) {
+            continue;
+        }
+        changed = true;
+        if !(new_code == code && catalog::copy_code(&hash, &new_hash)) {
+            compile::ensure_compiled(&function::definition(oid));
+        }
+    }
+    if changed {
+        catalog::collect_garbage();
     }
 }

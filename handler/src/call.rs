@@ -22,7 +22,7 @@ use crate::errors::raise;
 use crate::function::{self, Function, Output};
 use crate::trigger::Firing;
 use crate::upcall::{error_code, CallState, SetSink};
-use crate::{compile, pool};
+use crate::{catalog, compile, pool};
 
 pub static V1: pg_sys::Pg_finfo_record = pg_sys::Pg_finfo_record { api_version: 1 };
 
@@ -499,9 +499,26 @@ pub unsafe extern "C-unwind" fn plrust_validator(
         return pg_sys::Datum::from(0);
     }
     let f = function::definition(oid);
-    // SAFETY: a GUC variable, read on the backend's only thread.
-    if unsafe { pg_sys::check_function_bodies } {
-        compile::ensure_compiled(&f);
+    // Compiled here whatever check_function_bodies says, unlike PL/pgSQL:
+    // a plrust body names no object but its own types, which exist by now,
+    // so a restore (pg_restore, psql -f, Citus propagating CREATE FUNCTION
+    // to workers) can compile it as well as CREATE FUNCTION can, and every
+    // call then finds code committed with the function.  A call never
+    // compiles: it could not write in a read-only transaction or on a
+    // standby, and its store would vanish with a rolled-back transaction.
+    //
+    // pg_upgrade's schema restore is the exception: the old cluster's
+    // plrust.artifacts arrives with its data files afterwards, code by
+    // content hash that the new cluster's functions find as they are.
+    // SAFETY: globals, read on the backend's only thread.
+    let (binary_upgrade, checking) =
+        unsafe { (pg_sys::IsBinaryUpgrade, pg_sys::check_function_bodies) };
+    if binary_upgrade || (!checking && !catalog::extension_is_current()) {
+        // (With bodies unchecked in a database whose extension is older
+        // than the library, ALTER EXTENSION plrust UPDATE compiles it.)
+        return pg_sys::Datum::from(0);
     }
+    compile::ensure_compiled(&f);
+    catalog::collect_garbage();
     pg_sys::Datum::from(0)
 }

@@ -60,20 +60,25 @@ fn spi_failed(what: &str, e: SpiError) -> ! {
 /// tables these statements read are that version's), checked once per
 /// backend: a library installed before `ALTER EXTENSION plrust UPDATE` ran
 /// says so rather than failing on a missing column.
+///
+/// Inside the extension's own scripts (ALTER EXTENSION UPDATE ends with
+/// plrust.recompile()) the tables are the script's, whatever the row says.
+///
+/// The same check refuses a plrust.artifacts that Citus distributed: its
+/// rows must be this node's, committed with this node's functions.
 fn check_version() {
     static CHECKED: BackendLocal<Cell<bool>> = BackendLocal::new(Cell::new(false));
-    if CHECKED.get() {
+    // SAFETY: a global the backend sets while it runs an extension script.
+    if CHECKED.get() || unsafe { pg_sys::creating_extension } {
         return;
     }
-    // A scalar subquery: one row, NULL when the extension is absent.
-    let version = Spi::get_one::<String>(
-        "SELECT (SELECT extversion FROM pg_catalog.pg_extension \
-         WHERE extname OPERATOR(pg_catalog.=) 'plrust')",
-    )
-    .unwrap_or_else(|e| spi_failed("reading pg_extension", e));
+    let version = extension_version();
     let library = env!("CARGO_PKG_VERSION");
     match version {
-        Some(v) if v == library => CHECKED.set(true),
+        Some(v) if v == library => {
+            refuse_distributed_artifacts();
+            CHECKED.set(true)
+        }
         Some(v) => raise(
             PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
             format!("the plrust extension in this database is version {v}, its library is version {library}"),
@@ -86,6 +91,46 @@ fn check_version() {
             None,
             Some("Run CREATE EXTENSION plrust.".into()),
         ),
+    }
+}
+
+/// The plrust extension's version in this database, if it is installed.
+fn extension_version() -> Option<String> {
+    // A scalar subquery: one row, NULL when the extension is absent.
+    Spi::get_one::<String>(
+        "SELECT (SELECT extversion FROM pg_catalog.pg_extension \
+         WHERE extname OPERATOR(pg_catalog.=) 'plrust')",
+    )
+    .unwrap_or_else(|e| spi_failed("reading pg_extension", e))
+}
+
+/// Whether this database's extension is the library's version.
+pub fn extension_is_current() -> bool {
+    extension_version().as_deref() == Some(env!("CARGO_PKG_VERSION"))
+}
+
+/// Citus keeps its distributed and reference tables in pg_dist_partition.
+/// Code in a distributed plrust.artifacts would be read from and written
+/// to other nodes, inside distributed transactions: refuse to run.
+fn refuse_distributed_artifacts() {
+    let distributed = Spi::get_one::<bool>(
+        "SELECT pg_catalog.to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL",
+    )
+    .unwrap_or_else(|e| spi_failed("reading pg_class", e))
+    .unwrap_or(false)
+        && Spi::get_one::<bool>(
+            "SELECT EXISTS (SELECT FROM pg_catalog.pg_dist_partition \
+             WHERE logicalrelid OPERATOR(pg_catalog.=) 'plrust.artifacts'::pg_catalog.regclass)",
+        )
+        .unwrap_or_else(|e| spi_failed("reading pg_dist_partition", e))
+        .unwrap_or(false);
+    if distributed {
+        raise(
+            PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+            "plrust.artifacts has been distributed by Citus".into(),
+            Some("Each node must keep its own compiled code, committed with its own functions.".into()),
+            Some("Run SELECT undistribute_table('plrust.artifacts') on the coordinator.".into()),
+        );
     }
 }
 
@@ -104,12 +149,6 @@ pub fn has_code(hash: &[u8]) -> bool {
 
 /// Store code named `hash`.  A concurrent compile of the same definition
 /// may have stored it first: the code is the same, so that one stays.
-///
-/// Then code no function's current definition names any more goes: that
-/// of replaced definitions, dropped functions and earlier kits.  Only rows
-/// this statement sees can go, and a row is always committed with (or
-/// after) the function that names it, so code of a function being created
-/// elsewhere is never taken.
 pub fn store(hash: &[u8], key: u64, object: Vec<u8>) {
     check_version();
     as_catalog_owner(|| {
@@ -117,21 +156,83 @@ pub fn store(hash: &[u8], key: u64, object: Vec<u8>) {
             "INSERT INTO plrust.artifacts (hash, key, object) VALUES ($1, $2, $3) \
              ON CONFLICT (hash) DO NOTHING",
             &[hash.to_vec().into(), (key as i64).into(), object.into()],
-        )?;
+        )
+    })
+    .unwrap_or_else(|e| spi_failed("storing the compiled function", e))
+}
+
+/// Store the code named `from` under `to` too (an owner's copy of the same
+/// code, for ALTER ... OWNER TO); false if there is none to copy.
+pub fn copy_code(from: &[u8], to: &[u8]) -> bool {
+    check_version();
+    as_catalog_owner(|| {
+        Spi::get_one_with_args::<bool>(
+            "WITH copied AS (INSERT INTO plrust.artifacts (hash, key, object, built_at) \
+                SELECT $2, key, object, built_at FROM plrust.artifacts \
+                WHERE hash OPERATOR(pg_catalog.=) $1 \
+                ON CONFLICT (hash) DO NOTHING RETURNING 1) \
+             SELECT EXISTS (SELECT FROM plrust.artifacts WHERE hash OPERATOR(pg_catalog.=) $2) \
+                OR EXISTS (SELECT FROM copied)",
+            &[from.to_vec().into(), to.to_vec().into()],
+        )
+    })
+    .unwrap_or_else(|e| spi_failed("copying compiled code", e))
+    .unwrap_or(false)
+}
+
+/// Remove the code named `hash` (plrust.recompile with force).
+pub fn forget(hash: &[u8]) {
+    check_version();
+    as_catalog_owner(|| {
+        Spi::run_with_args(
+            "DELETE FROM plrust.artifacts WHERE hash OPERATOR(pg_catalog.=) $1",
+            &[hash.to_vec().into()],
+        )
+    })
+    .unwrap_or_else(|e| spi_failed("removing compiled code", e))
+}
+
+/// Remove code that no function's current definition names any more: that
+/// of replaced definitions, dropped functions, old owners and earlier kits.
+/// Runs after every CREATE [OR REPLACE] FUNCTION and (an event trigger)
+/// every DROP.  Only rows this statement sees can go, and a row is always
+/// committed with (or after) the function that names it, so code of a
+/// function being created elsewhere is never taken.
+pub fn collect_garbage() {
+    check_version();
+    as_catalog_owner(|| {
         // Each definition is hashed once (a materialized CTE), not once
         // per stored row.
-        Spi::run_with_args(
+        Spi::run(
             "WITH live AS MATERIALIZED ( \
                 SELECT plrust.code_hash(p.oid) AS hash FROM pg_catalog.pg_proc p \
                 JOIN pg_catalog.pg_language l ON l.oid OPERATOR(pg_catalog.=) p.prolang \
                 WHERE l.lanname OPERATOR(pg_catalog.=) 'plrust') \
              DELETE FROM plrust.artifacts a \
-             WHERE a.hash OPERATOR(pg_catalog.<>) $1 \
-             AND NOT EXISTS (SELECT FROM live WHERE live.hash OPERATOR(pg_catalog.=) a.hash)",
-            &[hash.to_vec().into()],
+             WHERE NOT EXISTS (SELECT FROM live WHERE live.hash OPERATOR(pg_catalog.=) a.hash)",
         )
     })
-    .unwrap_or_else(|e| spi_failed("storing the compiled function", e))
+    .unwrap_or_else(|e| spi_failed("removing unused compiled code", e))
+}
+
+/// Every plrust function in this database.
+pub fn all_functions() -> Vec<pg_sys::Oid> {
+    Spi::connect(|client| {
+        client
+            .select(
+                "SELECT p.oid FROM pg_catalog.pg_proc p \
+                 JOIN pg_catalog.pg_language l ON l.oid OPERATOR(pg_catalog.=) p.prolang \
+                 WHERE l.lanname OPERATOR(pg_catalog.=) 'plrust' ORDER BY p.oid",
+                None,
+                &[],
+            )?
+            .map(|row| row.get::<pg_sys::Oid>(1))
+            .collect::<Result<Vec<_>, _>>()
+    })
+    .unwrap_or_else(|e| spi_failed("reading pg_proc", e))
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 /// The plrust functions `role` owns in this database.

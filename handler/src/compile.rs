@@ -1,7 +1,8 @@
 //! compile_function: a definition from pg_proc → a checked body → a
 //! generated crate → rustc in its box → a shared object in plrust.artifacts.
-//! Runs at CREATE FUNCTION (the validator) or, for functions created with
-//! check_function_bodies off, at their first call.
+//! Runs at CREATE FUNCTION (the validator, whatever check_function_bodies
+//! says), ALTER ... OWNER TO when there is no code to copy, and
+//! plrust.recompile(); never at a call.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -72,6 +73,78 @@ pub fn ensure_compiled(f: &Function) {
     }
     let object = compile_function(f);
     catalog::store(&f.hash, f.key(), object);
+}
+
+/// `plrust.recompile(fn regprocedure DEFAULT NULL, force bool DEFAULT false)`:
+/// build the code of every plrust function in this database whose current
+/// definition has none (a catalog from before plrust compiled at CREATE
+/// FUNCTION, a new compiler kit), or of one function; with `force`, build it
+/// again even if it has code.  Returns how many objects it built.  Every
+/// function needs a superuser; one function, its owner or a superuser.  A
+/// function that does not compile is reported (WARNING) and the others go
+/// on: one broken body must not stop an extension update.
+#[pg_extern]
+fn plrust_recompile(function: Option<pg_sys::Oid>, force: bool) -> i32 {
+    // SAFETY: plain getters of the current user.
+    let user = unsafe { pg_sys::GetUserId() };
+    // SAFETY: as above.
+    let superuser = unsafe { pg_sys::superuser_arg(user) };
+    let oids = match function {
+        Some(oid) => {
+            if !crate::function::is_plrust(oid) {
+                raise(
+                    PgSqlErrorCode::ERRCODE_WRONG_OBJECT_TYPE,
+                    format!("function with OID {} is not a plrust function", oid.to_u32()),
+                    None,
+                    None,
+                );
+            }
+            vec![oid]
+        }
+        None if superuser => catalog::all_functions(),
+        None => raise(
+            PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE,
+            "permission denied to recompile every plrust function".into(),
+            Some("Only a superuser can recompile every function.".into()),
+            Some("Name one of your own functions: SELECT plrust.recompile('f(int)'::regprocedure).".into()),
+        ),
+    };
+    let mut built: Vec<[u8; 32]> = Vec::new();
+    for oid in oids {
+        if function.is_none() && crate::function::code_hash(oid).is_none() {
+            // SAFETY: format_procedure returns a palloc'd string for any oid.
+            let name = unsafe { std::ffi::CStr::from_ptr(pg_sys::format_procedure(oid)) };
+            pgrx::warning!("plrust.recompile: {} cannot be compiled", name.to_string_lossy());
+            continue;
+        }
+        let f = crate::function::definition(oid);
+        // SAFETY: a catalog check on two valid role oids.
+        if !superuser && !unsafe { pg_sys::has_privs_of_role(user, pg_sys::Oid::from(f.principal.role)) } {
+            raise(
+                PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE,
+                format!("must be owner of function {}", f.name),
+                None,
+                None,
+            );
+        }
+        if built.contains(&f.hash) || (!force && catalog::has_code(&f.hash)) {
+            continue;
+        }
+        let outcome = crate::spi::in_subtransaction(|| {
+            let object = compile_function(&f);
+            catalog::forget(&f.hash);
+            catalog::store(&f.hash, f.key(), object);
+        });
+        match outcome {
+            Ok(()) => built.push(f.hash),
+            Err(plrust_ipc::message::Answer::Error { message, .. }) => {
+                pgrx::warning!("plrust.recompile: {message}")
+            }
+            Err(_) => pgrx::warning!("plrust.recompile: function {} failed", f.name),
+        }
+    }
+    catalog::collect_garbage();
+    built.len() as i32
 }
 
 pub fn compile_function(f: &Function) -> Vec<u8> {

@@ -425,11 +425,14 @@ fn prepare_once(
     slot.sealed_generation
         .store(lease.generation, Ordering::Release);
     if !slot.has_loaded(key) {
+        // function::get saw the code stored; it went since (a concurrent
+        // replace or recompile).  The same error as there, so a caller sees
+        // one error for one cause.
         raise(
-            PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
-            format!("plrust function \"{fn_name}\" has no compiled code to load"),
-            None,
-            Some("Recreate the function with CREATE OR REPLACE FUNCTION.".into()),
+            PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+            format!("plrust function \"{fn_name}\" has no compiled code"),
+            Some("Its stored code was removed by a concurrent CREATE OR REPLACE or recompile.".into()),
+            Some("A superuser can run SELECT plrust.recompile() for every function.".into()),
         );
     }
     Ok(())

@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use crate::conv::{self, Conv};
 use crate::errors::raise;
 use crate::pool::Principal;
-use crate::{catalog, compile, gucs};
+use crate::{catalog, gucs};
 
 /// What the call handler does with the body's result.
 pub enum Output {
@@ -38,6 +38,9 @@ pub struct Function {
     pub name: String,
     pub sig: Signature,
     pub principal: Principal,
+    /// What the code is: the hash of everything that determines it.
+    pub code: [u8; 32],
+    /// The stored row of that code for this owner (plrust.artifacts.hash).
     pub hash: [u8; 32],
     pub source: String,
     pub args: Vec<Conv>,
@@ -49,9 +52,11 @@ pub struct Function {
 }
 
 impl Function {
-    /// The name executors know the compiled code by.
+    /// The name executors know the compiled code by (and its crate's).
+    /// It is the code's, not the owner's copy's: an executor serves one
+    /// owner, and a copied row's object must match its new owner's key.
     pub fn key(&self) -> u64 {
-        u64::from_le_bytes(self.hash[..8].try_into().expect("8 bytes"))
+        u64::from_le_bytes(self.code[..8].try_into().expect("8 bytes"))
     }
 }
 
@@ -113,6 +118,15 @@ fn toolchain_id() -> &'static str {
     ID.with(|id| *id)
 }
 
+/// The row name of `owner`'s copy of `code`.
+fn owned_hash(code: &[u8; 32], owner: u32) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(b"plrust owner\0");
+    h.update(code);
+    h.update(owner.to_le_bytes());
+    h.finalize().into()
+}
+
 fn resolve(name: &str, what: &str, oid: pg_sys::Oid) -> Result<Conv, Refusal> {
     match conv::resolve(oid) {
         Ok(t) => Ok(Conv::new(oid, t)),
@@ -146,6 +160,16 @@ pub fn code_hash(oid: pg_sys::Oid) -> Option<[u8; 32]> {
         return None;
     }
     try_definition(oid).ok().map(|f| f.hash)
+}
+
+/// What `oid`'s current definition's code is and the row its owner's copy
+/// is stored under (code, hash), if it is a plrust function plrust can
+/// compile.
+pub fn identity(oid: pg_sys::Oid) -> Option<([u8; 32], [u8; 32])> {
+    if !is_plrust(oid) {
+        return None;
+    }
+    try_definition(oid).ok().map(|f| (f.code, f.hash))
 }
 
 /// The hashes of the compiled code of every plrust function `role` owns
@@ -315,21 +339,25 @@ fn try_definition(oid: pg_sys::Oid) -> Result<Function, Refusal> {
     };
     let source = proc.prosrc();
 
-    // The hash names the code by what determines it, never by the
-    // function's oid: pg_upgrade gives functions new oids, and a function's
-    // code built on one major runs on every major its kit serves.  The
-    // owner is part of it (pg_upgrade keeps role oids): functions of one
-    // owner share code, but no tenant's CREATE FUNCTION ever waits for, or
-    // stands in for, another's.
+    // The code is named by what determines it, never by the function's
+    // oid: pg_upgrade gives functions new oids, dump and restore and
+    // Citus's copies on workers make new ones, and code built on one major
+    // runs on every major its kit serves.
+    let mut c = Sha256::new();
+    c.update(b"plrust\0");
+    c.update(env!("CARGO_PKG_VERSION").as_bytes());
+    c.update(b"\0");
+    c.update(toolchain_id().as_bytes());
+    c.update(format!("{:?}", sig).as_bytes());
+    c.update(source.as_bytes());
+    let code: [u8; 32] = c.finalize().into();
+    // The stored row is the owner's copy of that code (pg_upgrade keeps
+    // role oids): functions of one owner share a row, but no tenant's
+    // CREATE FUNCTION ever waits for another's uncommitted row, and no
+    // object another tenant's compile produced is ever loaded into this
+    // owner's executors.  ALTER ... OWNER TO copies the row (alter.rs).
     let owner = proc.proowner().to_u32();
-    let mut h = Sha256::new();
-    h.update(b"plrust\0");
-    h.update(env!("CARGO_PKG_VERSION").as_bytes());
-    h.update(b"\0");
-    h.update(toolchain_id().as_bytes());
-    h.update(owner.to_le_bytes());
-    h.update(format!("{:?}", sig).as_bytes());
-    h.update(source.as_bytes());
+    let hash = owned_hash(&code, owner);
     // SAFETY: MyDatabaseId is set once the backend is connected.
     let database = unsafe { pg_sys::MyDatabaseId }.to_u32();
     let fixed_width_args = !trigger && arg_convs.iter().all(Conv::fixed_width);
@@ -344,7 +372,8 @@ fn try_definition(oid: pg_sys::Oid) -> Result<Function, Refusal> {
             memory_mb: 0,
         },
         sig,
-        hash: h.finalize().into(),
+        code,
+        hash,
         source,
         args: arg_convs,
         output,
@@ -372,6 +401,7 @@ pub fn inline_block(source: String) -> Function {
     h.update(b"\0");
     h.update(toolchain_id().as_bytes());
     h.update(source.as_bytes());
+    let hash: [u8; 32] = h.finalize().into();
     Function {
         oid: pg_sys::InvalidOid,
         name: "DO block".into(),
@@ -381,7 +411,8 @@ pub fn inline_block(source: String) -> Function {
             role,
             memory_mb: 0,
         },
-        hash: h.finalize().into(),
+        code: hash,
+        hash,
         source,
         args: vec![],
         output: Output::Value(Conv::new(pg_sys::VOIDOID, SqlType::Void)),
@@ -394,10 +425,13 @@ thread_local! {
     static CACHE: RefCell<HashMap<u32, &'static Function>> = RefCell::new(HashMap::new());
 }
 
-/// The current definition of `oid`, compiled (compiling it now if it was
-/// created with check_function_bodies off, or its code was built by
-/// another toolchain).  Entries are leaked on purpose: an FmgrInfo of a
-/// running query may still point at a replaced one.
+/// The current definition of `oid`, whose code must be stored: a call
+/// never compiles and never writes (CREATE FUNCTION compiled it, see
+/// call.rs's validator), so that it runs the same in a read-only
+/// transaction, on a standby, in a transaction that rolls back, and in
+/// many connections of one distributed transaction.  Entries are leaked on
+/// purpose: an FmgrInfo of a running query may still point at a replaced
+/// one.
 pub fn get(oid: pg_sys::Oid) -> &'static Function {
     let def = definition(oid);
     if let Some(f) = CACHE.with(|c| c.borrow().get(&oid.to_u32()).copied()) {
@@ -405,8 +439,32 @@ pub fn get(oid: pg_sys::Oid) -> &'static Function {
             return f;
         }
     }
-    compile::ensure_compiled(&def);
+    if !catalog::has_code(&def.hash) {
+        no_code(&def.name, oid);
+    }
     let f: &'static Function = Box::leak(Box::new(def));
     CACHE.with(|c| c.borrow_mut().insert(oid.to_u32(), f));
     f
+}
+
+/// The one error for a function whose current definition has no stored
+/// code, wherever a call finds that out.
+pub fn no_code(name: &str, oid: pg_sys::Oid) -> ! {
+    // SAFETY: format_procedure returns a palloc'd string for any oid.
+    let signature = unsafe { std::ffi::CStr::from_ptr(pg_sys::format_procedure(oid)) }
+        .to_string_lossy()
+        .into_owned();
+    raise(
+        PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+        format!("plrust function \"{name}\" has no compiled code"),
+        Some(
+            "Its definition was never compiled in this database: it dates from before plrust \
+             compiled every function at CREATE FUNCTION, or from another plrust or compiler kit."
+                .into(),
+        ),
+        Some(format!(
+            "A superuser can run SELECT plrust.recompile('{}'::regprocedure), or SELECT plrust.recompile() for every function.",
+            signature.replace('\'', "''")
+        )),
+    )
 }

@@ -17,6 +17,7 @@ mod catalog;
 mod compile;
 mod conv;
 mod dispatch;
+mod drop;
 mod errors;
 mod function;
 mod gucs;

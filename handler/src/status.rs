@@ -1,4 +1,7 @@
-//! plrust.workers: the pool as a view, one row per slot.
+//! plrust.workers: the pool as a view, one row per slot.  Every role may
+//! read it, and sees the slots serving its own functions (of roles whose
+//! privileges it has); superusers and pg_read_all_stats see every slot, as
+//! in pg_stat_activity.
 
 use std::sync::atomic::Ordering;
 
@@ -22,7 +25,25 @@ fn worker_status() -> TableIterator<
         name!(memory_limit_mb, Option<i32>),
     ),
 > {
+    // SAFETY: catalog checks on the current user and a built-in role.
+    let (user, sees_all) = unsafe {
+        let user = pg_sys::GetUserId();
+        let stats = pg_sys::Oid::from(pg_sys::ROLE_PG_READ_ALL_STATS);
+        (user, pg_sys::superuser_arg(user) || pg_sys::has_privs_of_role(user, stats))
+    };
     let rows: Vec<_> = (0..pool::slot_count())
+        .filter(|&i| {
+            let s = pool::slot(i);
+            // SAFETY: a catalog check on two role oids.
+            sees_all
+                || (s.is_bound()
+                    && unsafe {
+                        pg_sys::has_privs_of_role(
+                            user,
+                            pg_sys::Oid::from(s.bound_role.load(Ordering::Relaxed)),
+                        )
+                    })
+        })
         .map(|i| {
             let s = pool::slot(i);
             let g = s.generation.load(Ordering::Acquire);

@@ -5,13 +5,17 @@
 //! - PLRUST_TEST_HOST: the socket directory; PLRUST_TEST_PORT: the port;
 //! - PLRUST_TEST_DATADIR: its data directory (to find the postmaster);
 //! - PLRUST_TEST_KIT: the compiler kit that server uses;
-//! - PLRUST_TEST_NOPRELOAD_PORT: a second cluster without plrust preloaded.
+//! - PLRUST_TEST_NOPRELOAD_PORT: a second cluster without plrust preloaded;
+//! - PLRUST_TEST_MAJOR: the major they run; PLRUST_TEST_SCRATCH: where a
+//!   test may make clusters of its own (cluster.rs).
 //!
 //! Tests run in parallel, so every test names its functions after itself.
 
 use plrust_compiler::rustc::{compile, CompileError, Limits, Toolchain};
 use postgres::error::DbError;
 use postgres::{Client, NoTls};
+
+pub mod cluster;
 
 pub const DATABASE: &str = "plrust_test";
 

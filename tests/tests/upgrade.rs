@@ -10,56 +10,11 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use plrust_tests::connect_to;
+use plrust_tests::cluster::Cluster;
 use postgres::Client;
 
 fn env(name: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set: run through scripts/test.sh"))
-}
-
-/// A cluster made and run by scripts/cluster.sh.
-struct Cluster {
-    dir: PathBuf,
-    port: u16,
-    major: &'static str,
-}
-
-impl Cluster {
-    fn run_script(&self, action: &str) -> std::io::Result<std::process::ExitStatus> {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/cluster.sh");
-        Command::new("bash")
-            .arg(script)
-            .arg(action)
-            .arg(&self.dir)
-            .arg(self.port.to_string())
-            .env("PLRUST_PG", self.major)
-            .status()
-    }
-
-    fn script(&self, action: &str) {
-        let status = self.run_script(action).expect("bash");
-        assert!(
-            status.success(),
-            "cluster.sh {action} {:?} failed",
-            self.dir
-        );
-    }
-
-    fn connect(&self, dbname: &str) -> Client {
-        connect_to(self.dir.to_str().unwrap(), &self.port.to_string(), dbname)
-    }
-
-    fn data(&self) -> PathBuf {
-        self.dir.join("data")
-    }
-}
-
-impl Drop for Cluster {
-    /// Stops the cluster without asserting: a panic while the test is
-    /// already panicking would abort and hide the first message.
-    fn drop(&mut self) {
-        let _ = self.run_script("stop");
-    }
 }
 
 const FUNCTIONS: &str = r#"
@@ -144,11 +99,7 @@ fn pg_upgrade_from_15_to_18_keeps_every_function_and_its_compiled_code() {
     let _ = std::fs::remove_dir_all(&base);
     std::fs::create_dir_all(&base).unwrap();
 
-    let old = Cluster {
-        dir: base.join("old"),
-        port: 55470,
-        major: "15",
-    };
+    let old = Cluster::new(base.join("old"), 55470, "15");
     old.script("start");
     old.connect("postgres")
         .batch_execute("CREATE DATABASE upgrade_test")
@@ -180,11 +131,7 @@ fn pg_upgrade_from_15_to_18_keeps_every_function_and_its_compiled_code() {
     drop(c);
     old.script("stop");
 
-    let new = Cluster {
-        dir: base.join("new"),
-        port: 55471,
-        major: "18",
-    };
+    let new = Cluster::new(base.join("new"), 55471, "18");
     new.script("init");
     let upgrade = Command::new("runuser")
         .args(["-u", "postgres", "--"])
