@@ -131,4 +131,5 @@ for m in $MAJORS; do
     (cd "$PKGLIB/plrust" && sha256sum deps/libplrust_*.rlib plrust-executor plrust-compile); } > "$PKGLIB/plrust/VERSION.tmp"
   mv -f "$PKGLIB/plrust/VERSION.tmp" "$PKGLIB/plrust/VERSION"
 done
+bash scripts/plproxy.sh $MAJORS   # PL/Proxy, which tests/tests/plproxy.rs runs plrust behind
 say "plrust installed into PostgreSQL $MAJORS"
