@@ -80,7 +80,11 @@ unsafe extern "C-unwind" fn process_utility(
                 }
             }
         }
-        let before = if stmt.is_null() { Vec::new() } else { targets(stmt) };
+        let before = if stmt.is_null() {
+            Vec::new()
+        } else {
+            targets(stmt)
+        };
         match PREVIOUS {
             Some(previous) => previous(
                 pstmt,
@@ -123,7 +127,11 @@ unsafe fn targets(stmt: *mut pg_sys::Node) -> Vec<(pg_sys::Oid, [u8; 32], [u8; 3
         match (*stmt).type_ {
             pg_sys::NodeTag::T_AlterFunctionStmt => {
                 let alter = stmt as *mut pg_sys::AlterFunctionStmt;
-                vec![pg_sys::LookupFuncWithArgs((*alter).objtype, (*alter).func, true)]
+                vec![pg_sys::LookupFuncWithArgs(
+                    (*alter).objtype,
+                    (*alter).func,
+                    true,
+                )]
             }
             pg_sys::NodeTag::T_AlterOwnerStmt => {
                 let alter = stmt as *mut pg_sys::AlterOwnerStmt;

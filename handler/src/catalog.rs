@@ -128,7 +128,10 @@ fn refuse_distributed_artifacts() {
         raise(
             PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
             "plrust.artifacts has been distributed by Citus".into(),
-            Some("Each node must keep its own compiled code, committed with its own functions.".into()),
+            Some(
+                "Each node must keep its own compiled code, committed with its own functions."
+                    .into(),
+            ),
             Some("Run SELECT undistribute_table('plrust.artifacts') on the coordinator.".into()),
         );
     }

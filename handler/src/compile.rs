@@ -94,7 +94,10 @@ fn plrust_recompile(function: Option<pg_sys::Oid>, force: bool) -> i32 {
             if !crate::function::is_plrust(oid) {
                 raise(
                     PgSqlErrorCode::ERRCODE_WRONG_OBJECT_TYPE,
-                    format!("function with OID {} is not a plrust function", oid.to_u32()),
+                    format!(
+                        "function with OID {} is not a plrust function",
+                        oid.to_u32()
+                    ),
                     None,
                     None,
                 );
@@ -106,7 +109,10 @@ fn plrust_recompile(function: Option<pg_sys::Oid>, force: bool) -> i32 {
             PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE,
             "permission denied to recompile every plrust function".into(),
             Some("Only a superuser can recompile every function.".into()),
-            Some("Name one of your own functions: SELECT plrust.recompile('f(int)'::regprocedure).".into()),
+            Some(
+                "Name one of your own functions: SELECT plrust.recompile('f(int)'::regprocedure)."
+                    .into(),
+            ),
         ),
     };
     let mut built: Vec<[u8; 32]> = Vec::new();
@@ -114,12 +120,17 @@ fn plrust_recompile(function: Option<pg_sys::Oid>, force: bool) -> i32 {
         if function.is_none() && crate::function::code_hash(oid).is_none() {
             // SAFETY: format_procedure returns a palloc'd string for any oid.
             let name = unsafe { std::ffi::CStr::from_ptr(pg_sys::format_procedure(oid)) };
-            pgrx::warning!("plrust.recompile: {} cannot be compiled", name.to_string_lossy());
+            pgrx::warning!(
+                "plrust.recompile: {} cannot be compiled",
+                name.to_string_lossy()
+            );
             continue;
         }
         let f = crate::function::definition(oid);
         // SAFETY: a catalog check on two valid role oids.
-        if !superuser && !unsafe { pg_sys::has_privs_of_role(user, pg_sys::Oid::from(f.principal.role)) } {
+        if !superuser
+            && !unsafe { pg_sys::has_privs_of_role(user, pg_sys::Oid::from(f.principal.role)) }
+        {
             raise(
                 PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE,
                 format!("must be owner of function {}", f.name),

@@ -431,7 +431,10 @@ fn prepare_once(
         raise(
             PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
             format!("plrust function \"{fn_name}\" has no compiled code"),
-            Some("Its stored code was removed by a concurrent CREATE OR REPLACE or recompile.".into()),
+            Some(
+                "Its stored code was removed by a concurrent CREATE OR REPLACE or recompile."
+                    .into(),
+            ),
             Some("A superuser can run SELECT plrust.recompile() for every function.".into()),
         );
     }

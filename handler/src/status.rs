@@ -29,7 +29,10 @@ fn worker_status() -> TableIterator<
     let (user, sees_all) = unsafe {
         let user = pg_sys::GetUserId();
         let stats = pg_sys::Oid::from(pg_sys::ROLE_PG_READ_ALL_STATS);
-        (user, pg_sys::superuser_arg(user) || pg_sys::has_privs_of_role(user, stats))
+        (
+            user,
+            pg_sys::superuser_arg(user) || pg_sys::has_privs_of_role(user, stats),
+        )
     };
     let rows: Vec<_> = (0..pool::slot_count())
         .filter(|&i| {

@@ -49,7 +49,10 @@ pub fn chown_postgres(path: &Path) {
 pub fn bindir(major: &str) -> PathBuf {
     let out = Command::new("bash")
         .arg("-c")
-        .arg(format!(". {}/majors.sh && pg_bindir {major}", scripts().display()))
+        .arg(format!(
+            ". {}/majors.sh && pg_bindir {major}",
+            scripts().display()
+        ))
         .output()
         .expect("bash");
     assert!(out.status.success(), "pg_bindir {major}");
