@@ -190,7 +190,7 @@ pub fn compile_function(f: &Function) -> Vec<u8> {
         &f.source,
         &generated.source,
         || {
-            if interrupts::pending() {
+            if interrupts::cancel_pending() {
                 Err(())
             } else {
                 Ok(())

@@ -26,3 +26,21 @@ pub fn nap() {
     }
     pgrx::check_for_interrupts!();
 }
+
+/// Whether CHECK_FOR_INTERRUPTS would end the current statement now: a
+/// cancel, a timeout or termination, and interrupts not held off.
+/// InterruptPending alone also flags interrupts that end nothing
+/// (a barrier, a catch-up) and stays set while they are held off, as in
+/// an extension script; a compile must not give up for those.
+pub fn cancel_pending() -> bool {
+    // SAFETY: sig_atomic_t flags written by signal handlers, and counters
+    // of this backend's only thread, read as C code reads them.
+    unsafe {
+        let held = std::ptr::addr_of!(pg_sys::InterruptHoldoffCount).read_volatile() != 0
+            || std::ptr::addr_of!(pg_sys::CritSectionCount).read_volatile() != 0;
+        let die = std::ptr::addr_of!(pg_sys::ProcDiePending).read_volatile() != 0;
+        let cancel = std::ptr::addr_of!(pg_sys::QueryCancelPending).read_volatile() != 0
+            && std::ptr::addr_of!(pg_sys::QueryCancelHoldoffCount).read_volatile() == 0;
+        pending() && !held && (die || cancel)
+    }
+}

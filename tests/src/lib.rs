@@ -38,7 +38,7 @@ pub fn client_as(role: &str) -> Client {
     )
 }
 
-fn connect_as(host: &str, port: &str, dbname: &str, role: &str) -> Client {
+pub fn connect_as(host: &str, port: &str, dbname: &str, role: &str) -> Client {
     postgres::Config::new()
         .host(host)
         .port(port.parse().expect("port"))

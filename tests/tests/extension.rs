@@ -85,3 +85,117 @@ fn the_control_file_installs_the_librarys_version() {
         "{control}"
     );
 }
+
+/// The extension's members, described, in order.
+fn members(c: &mut postgres::Client) -> Vec<String> {
+    c.query(
+        "SELECT pg_describe_object(d.classid, d.objid, d.objsubid) FROM pg_depend d
+         JOIN pg_extension e ON e.oid = d.refobjid
+         WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e' AND e.extname = 'plrust'
+         ORDER BY 1",
+        &[],
+    )
+    .unwrap()
+    .iter()
+    .map(|r| r.get(0))
+    .collect()
+}
+
+#[test]
+fn update_from_0_2_0_gives_what_a_fresh_install_has_and_keeps_functions_working() {
+    let mut c = database_with("plrust_ext_from_020", "0.2.0");
+    assert_eq!(
+        one::<String>(
+            &mut c,
+            "SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'plrust'"
+        ),
+        "plrust"
+    );
+    // Made under 0.2.0 (a restore, bodies unchecked): this library
+    // compiles them when the extension is updated, not before.
+    c.batch_execute(
+        "SET check_function_bodies = off;
+         CREATE FUNCTION ext2_double(x int) RETURNS int STRICT LANGUAGE plrust AS $$ Ok(Some(x * 2)) $$;
+         CREATE FUNCTION ext2_rows(n int) RETURNS SETOF int STRICT LANGUAGE plrust AS $$
+             Ok(Some(SetOfIterator::new((1..=n).map(Some))))
+         $$;
+         RESET check_function_bodies;",
+    )
+    .unwrap();
+    c.batch_execute("ALTER EXTENSION plrust UPDATE").unwrap();
+    // No call compiles: the update built every function's code.
+    assert_eq!(
+        one::<i64>(&mut c, "SELECT count(built_at) FROM plrust.functions"),
+        2
+    );
+    let mut reader = c;
+    reader.batch_execute("BEGIN READ ONLY").unwrap();
+    assert_eq!(one::<i32>(&mut reader, "SELECT ext2_double(21)"), 42);
+    assert_eq!(
+        one::<i64>(&mut reader, "SELECT sum(r) FROM ext2_rows(4) r"),
+        10
+    );
+    reader.batch_execute("COMMIT").unwrap();
+
+    // The same objects as a fresh install, the schema among them.
+    let mut fresh = database_with("plrust_ext_fresh", env!("CARGO_PKG_VERSION"));
+    let updated = members(&mut reader);
+    assert!(
+        updated.contains(&"schema plrust".to_string()),
+        "{updated:?}"
+    );
+    assert_eq!(updated, members(&mut fresh));
+    for c in [&mut reader, &mut fresh] {
+        assert_eq!(
+            one::<String>(c, "SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'plrust'"),
+            "pg_catalog"
+        );
+    }
+}
+
+#[test]
+fn drop_extension_takes_its_schema_and_a_database_owner_can_create_it() {
+    let mut c = database_with("plrust_ext_drop", env!("CARGO_PKG_VERSION"));
+    c.batch_execute("DROP EXTENSION plrust").unwrap();
+    assert!(!one::<bool>(
+        &mut c,
+        "SELECT EXISTS (SELECT FROM pg_namespace WHERE nspname = 'plrust')"
+    ));
+    // Trusted: the database's owner, no superuser, creates it.
+    c.batch_execute(
+        "DO $$ BEGIN
+           IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'ext_db_owner') THEN
+             CREATE ROLE ext_db_owner LOGIN;
+           END IF;
+         END $$;
+         ALTER DATABASE plrust_ext_drop OWNER TO ext_db_owner;",
+    )
+    .unwrap();
+    let mut owner = plrust_tests::connect_as(
+        &std::env::var("PLRUST_TEST_HOST").unwrap(),
+        &std::env::var("PLRUST_TEST_PORT").unwrap(),
+        "plrust_ext_drop",
+        "ext_db_owner",
+    );
+    assert!(!one::<bool>(
+        &mut owner,
+        "SELECT rolsuper FROM pg_roles WHERE rolname = current_user"
+    ));
+    owner
+        .batch_execute(
+            "CREATE EXTENSION plrust;
+             CREATE FUNCTION ext_own(x int) RETURNS int STRICT LANGUAGE plrust AS $$ Ok(Some(x + 1)) $$;",
+        )
+        .unwrap();
+    assert_eq!(one::<i32>(&mut owner, "SELECT ext_own(1)"), 2);
+    // It owns the extension; the objects stay the bootstrap superuser's.
+    assert_eq!(
+        one::<String>(
+            &mut owner,
+            "SELECT extowner::regrole::text FROM pg_extension WHERE extname = 'plrust'"
+        ),
+        "ext_db_owner"
+    );
+    let e = error_of(&mut owner, "SELECT count(*) FROM plrust.artifacts");
+    assert_eq!(e.code().code(), "42501");
+}
