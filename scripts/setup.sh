@@ -132,4 +132,5 @@ for m in $MAJORS; do
   mv -f "$PKGLIB/plrust/VERSION.tmp" "$PKGLIB/plrust/VERSION"
 done
 bash scripts/plproxy.sh $MAJORS   # PL/Proxy, which tests/tests/plproxy.rs runs plrust behind
+[[ " $MAJORS " != *" 15 "* ]] || bash scripts/citus.sh   # Citus 13.2.2 (15 only), which tests/tests/citus.rs runs plrust on
 say "plrust installed into PostgreSQL $MAJORS"

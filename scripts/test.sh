@@ -84,6 +84,17 @@ else
   echo; echo "==> pg_upgrade test skipped: it needs PostgreSQL 15 and 18 (PLRUST_PG='$MAJORS')"
 fi
 
+# Citus 13.2.2 supports 15 (and 16, 17; not 18): setup.sh builds it for 15.
+if [[ " $MAJORS " == *" 15 "* ]]; then
+  echo; echo "==> Citus on PostgreSQL 15: a coordinator and two workers"
+  clusters+=("$base/citus/coordinator" "$base/citus/worker1" "$base/citus/worker2")
+  PLRUST_TEST_CITUS_DIR="$base/citus" \
+    cargo test --release -p plrust-tests --test citus -- --ignored || failed+=("Citus on 15")
+  phase_done "Citus on 15"
+else
+  echo; echo "==> Citus test skipped: it needs PostgreSQL 15 (PLRUST_PG='$MAJORS')"
+fi
+
 echo; echo "==> time taken"
 printf '  %s\n' "${timings[@]}"
 if [ ${#failed[@]} -gt 0 ]; then
