@@ -6,7 +6,11 @@
   KIT/toolchain/lib/rustlib/<t>/lib  the real target libraries (std & co)
   KIT/sysroot/lib/rustlib/<t>/lib    core, alloc and what they need: no std,
                                      so `extern crate std` cannot resolve
-  KIT/deps/                          plrust-std, plrust-api and their deps
+  KIT/deps/                          plrust-std and the rlibs of plrust-api's
+                                     deps (rustc reads their metadata)
+  KIT/deps/libplrust_api.so          plrust-api as a Rust dylib with std and
+                                     its deps inside: compiled functions link
+                                     it, the executor loads it once
 
 The server runs as the `postgres` OS user, which cannot enter /root where
 rustup keeps the toolchain, so the toolchain is hard-linked (or copied, across
@@ -16,7 +20,7 @@ rename, never rewritten in place, so a running rustc or executor is safe.
 Input: the JSON messages of `cargo build --release --message-format=json`
 on stdin (to find the exact rlibs plrust-api and plrust-std were built from).
 """
-import json, os, shutil, subprocess, sys
+import hashlib, json, os, shutil, subprocess, sys
 
 TARGET = "x86_64-unknown-linux-gnu"
 SYSROOT_CRATES = ("core", "alloc", "compiler_builtins", "rustc_std_workspace_core", "panic_unwind")
@@ -47,6 +51,37 @@ def install(src, dst):
         link_or_copy(src, dst)
 
 
+# plrust-api's dylib: its file name in the kit (rustc.rs and the executor
+# know it), and the name it gives itself, as linked (trusted-api/build.rs).
+API_DYLIB = "libplrust_api.so"
+SONAME_PLACEHOLDER = b"libplrust_api-0000000000000000.so"
+
+
+def named_by_content(path):
+    """A copy of plrust-api's dylib, next to it, whose DT_SONAME names its
+    content: the zeros of the placeholder become the start of the file's
+    SHA-256 (same length, so nothing else in the file moves).  Compiled
+    functions record that name as a dependency, so they load only next to
+    this very build of the library.  The copy is rewritten only when it
+    changes, so every major's kit hard-links the same file."""
+    data = open(path, "rb").read()
+    if data.count(SONAME_PLACEHOLDER) != 1:
+        sys.exit(f"install-kit: {path} does not name itself {SONAME_PLACEHOLDER.decode()} exactly once")
+    digest = hashlib.sha256(data).hexdigest()[:16].encode()
+    named = data.replace(SONAME_PLACEHOLDER, b"libplrust_api-" + digest + b".so")
+    out = os.path.join(os.path.dirname(path), "kit-" + API_DYLIB)
+    try:
+        if open(out, "rb").read() == named:
+            return out
+    except OSError:
+        pass
+    with open(out + ".tmp-install", "wb") as f:
+        f.write(named)
+    os.chmod(out + ".tmp-install", 0o755)
+    os.replace(out + ".tmp-install", out)
+    return out
+
+
 def main():
     kit = sys.argv[1]
     real_sysroot = subprocess.check_output(["rustc", "--print", "sysroot"], text=True).strip()
@@ -63,8 +98,14 @@ def main():
     tlib = os.path.join(libdir, "rustlib", TARGET, "lib")
     kit_tlib = os.path.join(tc, "lib", "rustlib", TARGET, "lib")
     for name in os.listdir(tlib):
-        if name.endswith(".rlib") or name.endswith(".rmeta") or name.endswith(".so"):
+        if name.endswith(".rlib") or name.endswith(".rmeta"):
             install(os.path.join(tlib, name), os.path.join(kit_tlib, name))
+    # Not std's own dylib (libstd-*.so): functions get std from plrust-api's
+    # dylib, which has it inside, and rustc refuses to link a crate graph
+    # where std could come from two places ("std only shows up once").
+    for name in os.listdir(kit_tlib):
+        if name.endswith(".so"):
+            os.unlink(os.path.join(kit_tlib, name))
 
     # rustc links with its own rust-lld (through gcc-ld/ld.lld) by default.
     tbin = os.path.join(libdir, "rustlib", TARGET, "bin")
@@ -92,6 +133,7 @@ def main():
     os.makedirs(deps, exist_ok=True)
     artifacts = {}
     executor = None
+    api_dylib = None
     for line in sys.stdin:
         try:
             msg = json.loads(line)
@@ -105,10 +147,13 @@ def main():
             # loads the latter to read the crate graph.
             if f.endswith(".rlib") or "proc-macro" in msg["target"]["kind"]:
                 artifacts.setdefault(name, []).append(f)
+        if name == "plrust_api" and "dylib" in msg["target"]["kind"]:
+            api = [f for f in msg.get("filenames", []) if f.endswith(".so")]
+            api_dylib = api[0] if api else None
         if name == "plrust-executor" and msg.get("executable"):
             executor = msg["executable"]
-    if "plrust_std" not in artifacts or "plrust_api" not in artifacts or executor is None:
-        sys.exit("install-kit: cargo did not report plrust_std, plrust_api and plrust-executor")
+    if "plrust_std" not in artifacts or api_dylib is None or executor is None:
+        sys.exit("install-kit: cargo did not report plrust_std, plrust_api's dylib and plrust-executor")
     # Every rlib of that build (the closure of plrust-std, plrust-api and
     # the executor: a handful of small crates), under its own file name:
     # rustc finds indirect dependencies by crate name and hash.
@@ -117,6 +162,8 @@ def main():
         for f in files:
             install(f, os.path.join(deps, os.path.basename(f)))
             installed.add(os.path.basename(f))
+    install(named_by_content(api_dylib), os.path.join(deps, API_DYLIB))
+    installed.add(API_DYLIB)
     # Nothing from an earlier build stays: rustc must find one candidate per
     # crate, and the kit's identity (hashed from these files) must be the
     # same in every major's copy of the kit.

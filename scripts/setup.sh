@@ -123,12 +123,12 @@ for m in $MAJORS; do
   install_file 755 target/release/plrust-compile "$PKGLIB/plrust/plrust-compile"
   # The kit's identity, part of every compiled function's hash: the
   # compiler and the compile driver (with the source check), and the code
-  # compiled functions link with and run in (trusted-api, the std facade,
-  # the channel, the executor).  Code built
+  # compiled functions link with and run in (trusted-api's shared library,
+  # the std facade, the channel, the executor).  Code built
   # against another kit is recompiled at its first call rather than
   # loaded.  It names no major: the same kit serves them all.
   { echo "plrust $(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)"; rustc -vV
-    (cd "$PKGLIB/plrust" && sha256sum deps/libplrust_*.rlib plrust-executor plrust-compile); } > "$PKGLIB/plrust/VERSION.tmp"
+    (cd "$PKGLIB/plrust" && sha256sum deps/libplrust_*.rlib deps/libplrust_api.so plrust-executor plrust-compile); } > "$PKGLIB/plrust/VERSION.tmp"
   mv -f "$PKGLIB/plrust/VERSION.tmp" "$PKGLIB/plrust/VERSION"
 done
 bash scripts/plproxy.sh $MAJORS   # PL/Proxy, which tests/tests/plproxy.rs runs plrust behind

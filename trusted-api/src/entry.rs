@@ -3,9 +3,11 @@
 //! upcall path by which the body reaches its backend mid-call (log
 //! messages, SPI, rows of a set).
 //!
-//! It is generic, so it is instantiated inside each function's shared
-//! object, with that object's own copy of std; the executor only ever sees
-//! the C ABI `plrust_entry(host, args, args_len, reply, reply_cap) -> reply_len`.
+//! `run` is generic, so it is instantiated inside each function's shared
+//! object; what it calls (and std) is in this crate's dylib, which every
+//! function of an executor shares (so HOST and the panic hook below exist
+//! once per executor).  The executor itself only ever sees the C ABI
+//! `plrust_entry(host, args, args_len, reply, reply_cap) -> reply_len`.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicPtr, Ordering};

@@ -1,16 +1,41 @@
 //! Loading compiled functions, before the executor is sealed.
 //!
-//! The backend sends each compiled shared object through the channel; the
-//! executor writes it to a memfd and dlopens it through /proc/self/fd, so it
-//! never needs a path into PostgreSQL's data directory.  Nothing is loaded
-//! after SEAL: seccomp forbids executable mappings from then on.
+//! First, at startup and before Landlock, the one file the executor ever
+//! opens: the kit's shared library (`load_kit`), plrust-api built as a Rust
+//! dylib with std and its other dependencies inside.  Every compiled
+//! function links against it rather than carrying its own copy (~340 KB a
+//! function then, a few KB now), so it is loaded once, from the kit
+//! directory next to this binary, never from PostgreSQL's data directory.
+//! A function names it as a dependency by its DT_SONAME, which holds a hash
+//! of its content (trusted-api/build.rs): the dynamic loader finds it
+//! already loaded and opens nothing, and code linked against another build
+//! of it does not load at all (the dependency is not found, and no file can
+//! be opened to look for it).
+//!
+//! Then the functions: the backend sends each compiled shared object
+//! through the channel; the executor writes it to a memfd and dlopens it
+//! through /proc/self/fd, so it never needs a path into PostgreSQL's data
+//! directory.  Nothing is loaded after SEAL: seccomp forbids executable
+//! mappings from then on.
 
 use std::collections::HashMap;
 use std::ffi::{CStr, CString};
 use std::io::Write;
 use std::os::fd::{AsRawFd, FromRawFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
 
 pub use plrust_ipc::message::EntryFn;
+
+/// Where the kit's shared library lies, relative to the kit directory,
+/// which holds this executable (the name rustc.rs's `API_DYLIB` links).
+pub const KIT_LIBRARY: &str = "deps/libplrust_api.so";
+
+/// The kit's shared library of the executable at `exe` (the kit's
+/// `plrust-executor`).
+pub fn kit_library(exe: &Path) -> Option<PathBuf> {
+    Some(exe.parent()?.join(KIT_LIBRARY))
+}
 
 fn dlerror() -> String {
     // SAFETY: dlerror returns NULL or a pointer to a NUL-terminated string
@@ -22,6 +47,24 @@ fn dlerror() -> String {
         // SAFETY: non-NULL, NUL-terminated, see above.
         unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
     }
+}
+
+/// Load the kit's shared library, for good (the handle is never closed).
+/// RTLD_GLOBAL: its symbols are there for every function loaded after it,
+/// whose own dependency on it the loader then finds by its soname.  It must
+/// run before Landlock, which forbids opening any path; the descriptor
+/// dlopen uses is closed again before dlopen returns.
+pub fn load_kit(path: &Path) -> Result<(), String> {
+    let c_path = CString::new(path.as_os_str().as_bytes())
+        .map_err(|_| format!("{}: a NUL in the path", path.display()))?;
+    // SAFETY: dlopen of the kit's own library, built with this executor by
+    // scripts/setup.sh (plrust-api, std and their dependencies: no user
+    // code); its initialisers are std's.  The handle is never closed.
+    let handle = unsafe { libc::dlopen(c_path.as_ptr(), libc::RTLD_NOW | libc::RTLD_GLOBAL) };
+    if handle.is_null() {
+        return Err(format!("dlopen {}: {}", path.display(), dlerror()));
+    }
+    Ok(())
 }
 
 /// Load one shared object from its bytes and find its entry point.  The

@@ -3,7 +3,9 @@
 //! Life of an executor (see README.md):
 //! 1. `fds::close_all_except(3)`: the channel is all it keeps.
 //! 2. map the channel; `rlimits::at_start`; parent-death signal;
-//!    no_new_privs; `landlock::confine` (no path can be opened any more);
+//!    no_new_privs; `loader::load_kit` (the kit's shared library, which
+//!    every compiled function links; the only file it ever opens);
+//!    `landlock::confine` (no path can be opened any more);
 //!    `seccomp::install_loading` (no socket, process or signal any more).
 //! 3. announce IDLE; take LIMITS (`rlimits::bind`) and LOAD requests (each
 //!    a compiled function, loaded with `loader`) until SEAL.

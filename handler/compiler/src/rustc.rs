@@ -36,6 +36,16 @@ pub const OUTPUT_FILE: &str = "function.so";
 pub const DIAGNOSTICS_FILE: &str = "rustc.json";
 pub const REJECTION_FILE: &str = "rejection.json";
 
+/// plrust-api in the kit's `deps`: a Rust dylib with std and every other
+/// dependency of plrust-api inside.  Given to rustc as the only form of
+/// `plrust_api`, it makes rustc link the function dynamically against it
+/// (and so against its std: the kit has no other std dylib, see
+/// scripts/install-kit.py), so a compiled function holds only its own code,
+/// a few KB, not another copy of std, the channel's encoding and the value
+/// types (~340 KB).  The executor loads this library before any function
+/// (bgworker/src/executor/loader.rs).
+pub const API_DYLIB: &str = "libplrust_api.so";
+
 /// Exit codes of the driver before it execs rustc (rustc itself exits with
 /// 0, 1 or 101).
 pub const EXIT_REJECTED: i32 = 3;
@@ -44,7 +54,7 @@ pub const EXIT_USAGE: i32 = 5;
 /// The driver could not get the memory for its parser's stack.
 pub const EXIT_RESOURCE: i32 = 6;
 
-/// Where the compiler kit lives (laid out by scripts/install-kit.sh).
+/// Where the compiler kit lives (laid out by scripts/install-kit.py).
 #[derive(Debug, Clone)]
 pub struct Toolchain {
     /// `bin/rustc` of the kit.
@@ -55,7 +65,8 @@ pub struct Toolchain {
     /// The real target libraries (std and its dependencies), reachable only
     /// as indirect dependencies of the facade.
     pub std_libs: PathBuf,
-    /// plrust-std, plrust-api and their dependencies.
+    /// plrust-std, plrust-api's dylib (`API_DYLIB`) and the rlibs of its
+    /// dependencies (for their metadata: their code is in the dylib).
     pub deps: PathBuf,
     /// The linker driver.
     pub linker: PathBuf,
@@ -149,10 +160,7 @@ pub fn rustc_command(tc: &Toolchain, dir: &Path, crate_name: &str) -> Command {
             tc.deps.join("libplrust_std.rlib").display()
         ))
         .arg("--extern")
-        .arg(format!(
-            "plrust_api={}",
-            tc.deps.join("libplrust_api.rlib").display()
-        ))
+        .arg(format!("plrust_api={}", tc.deps.join(API_DYLIB).display()))
         .arg("--error-format=json")
         .arg("-o")
         .arg(dir.join(OUTPUT_FILE))
