@@ -47,6 +47,17 @@ fn as_catalog_owner<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
+/// One value of a read-only query.  pgrx's Spi::get_one opens a
+/// connection that may write, which assigns a transaction id: on a hot
+/// standby that fails ("cannot assign TransactionIds during recovery"),
+/// and a call must run there.
+fn read_one<T: FromDatum + IntoDatum>(
+    query: &str,
+    args: &[pgrx::datum::DatumWithOid],
+) -> Result<Option<T>, SpiError> {
+    Spi::connect(|client| client.select(query, Some(1), args)?.first().get_one::<T>())
+}
+
 fn spi_failed(what: &str, e: SpiError) -> ! {
     raise(
         PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
@@ -97,9 +108,10 @@ fn check_version() {
 /// The plrust extension's version in this database, if it is installed.
 fn extension_version() -> Option<String> {
     // A scalar subquery: one row, NULL when the extension is absent.
-    Spi::get_one::<String>(
+    read_one::<String>(
         "SELECT (SELECT extversion FROM pg_catalog.pg_extension \
          WHERE extname OPERATOR(pg_catalog.=) 'plrust')",
+        &[],
     )
     .unwrap_or_else(|e| spi_failed("reading pg_extension", e))
 }
@@ -113,14 +125,16 @@ pub fn extension_is_current() -> bool {
 /// Code in a distributed plrust.artifacts would be read from and written
 /// to other nodes, inside distributed transactions: refuse to run.
 fn refuse_distributed_artifacts() {
-    let distributed = Spi::get_one::<bool>(
+    let distributed = read_one::<bool>(
         "SELECT pg_catalog.to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL",
+        &[],
     )
     .unwrap_or_else(|e| spi_failed("reading pg_class", e))
     .unwrap_or(false)
-        && Spi::get_one::<bool>(
+        && read_one::<bool>(
             "SELECT EXISTS (SELECT FROM pg_catalog.pg_dist_partition \
              WHERE logicalrelid OPERATOR(pg_catalog.=) 'plrust.artifacts'::pg_catalog.regclass)",
+            &[],
         )
         .unwrap_or_else(|e| spi_failed("reading pg_dist_partition", e))
         .unwrap_or(false);
@@ -141,7 +155,7 @@ fn refuse_distributed_artifacts() {
 pub fn has_code(hash: &[u8]) -> bool {
     check_version();
     as_catalog_owner(|| {
-        Spi::get_one_with_args::<bool>(
+        read_one::<bool>(
             "SELECT EXISTS (SELECT FROM plrust.artifacts WHERE hash OPERATOR(pg_catalog.=) $1)",
             &[hash.to_vec().into()],
         )

@@ -127,10 +127,10 @@ fn plrust_recompile(function: Option<pg_sys::Oid>, force: bool) -> i32 {
             continue;
         }
         let f = crate::function::definition(oid);
+        let owner = pg_sys::Oid::from(f.principal.role);
         // SAFETY: a catalog check on two valid role oids.
-        if !superuser
-            && !unsafe { pg_sys::has_privs_of_role(user, pg_sys::Oid::from(f.principal.role)) }
-        {
+        let owns = superuser || unsafe { pg_sys::has_privs_of_role(user, owner) };
+        if !owns {
             raise(
                 PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE,
                 format!("must be owner of function {}", f.name),
