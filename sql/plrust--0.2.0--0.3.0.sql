@@ -18,7 +18,10 @@ DELETE FROM pg_catalog.pg_depend
 ALTER EXTENSION plrust ADD SCHEMA plrust;
 COMMENT ON SCHEMA plrust IS 'plrust: compiled code, the executor pool and their views';
 
--- The views become readable by every role, each seeing its own rows.
+-- The views become readable by every role, each seeing its own rows.  What
+-- follows is 0.3.0's own definition of these objects, as in
+-- plrust--0.3.0.sql: a full script and an update script each state every
+-- object they make, as PostgreSQL's contrib modules do.
 DROP VIEW plrust.workers;
 DROP VIEW plrust.functions;
 

@@ -16,6 +16,7 @@ use postgres::error::DbError;
 use postgres::{Client, NoTls};
 
 pub mod cluster;
+pub mod kinds;
 
 pub const DATABASE: &str = "plrust_test";
 

@@ -12,6 +12,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use plrust_tests::cluster::{bindir, major, run_as_postgres, scratch, Cluster};
+use plrust_tests::kinds::every_kind;
 use plrust_tests::{connect_to, ensure_role, error_of, one, wait_for};
 use postgres::{Client, NoTls, SimpleQueryMessage};
 
@@ -54,40 +55,6 @@ fn fresh_databases(names: &[&str]) {
             .unwrap();
     }
 }
-
-/// One of each kind: a scalar, a SETOF, a trigger, an aggregate's state and
-/// final functions, a procedure (with SPI).
-const EVERY_KIND: &str = r#"
-CREATE FUNCTION rs_scalar(x int) RETURNS int STRICT LANGUAGE plrust AS $$
-    Ok(Some(x * 2 + 1))
-$$;
-CREATE FUNCTION rs_series(n int) RETURNS SETOF text STRICT LANGUAGE plrust AS $$
-    Ok(Some(SetOfIterator::new((1..=n).map(|i| Some(format!("row {i}"))))))
-$$;
-CREATE TABLE rs_item (name text, loud text);
-CREATE FUNCTION rs_shout() RETURNS trigger LANGUAGE plrust AS $$
-    let mut row = trigger.new().unwrap().into_owned();
-    let name = row.get_by_name::<String>("name")?.unwrap_or_default();
-    row.set_by_name("loud", name.to_uppercase())?;
-    Ok(Some(row))
-$$;
-CREATE TRIGGER rs_shout BEFORE INSERT ON rs_item FOR EACH ROW EXECUTE FUNCTION rs_shout();
-CREATE FUNCTION rs_longest_step(best text, v text) RETURNS text LANGUAGE plrust AS $$
-    Ok(match (best, v) {
-        (Some(b), Some(v)) if v.len() > b.len() => Some(v.to_string()),
-        (Some(b), _) => Some(b.to_string()),
-        (None, v) => v.map(str::to_string),
-    })
-$$;
-CREATE FUNCTION rs_longest_final(best text) RETURNS text LANGUAGE plrust AS $$
-    Ok(best.map(|b| format!("<{b}>")))
-$$;
-CREATE AGGREGATE rs_longest(text) (sfunc = rs_longest_step, stype = text, finalfunc = rs_longest_final);
-CREATE PROCEDURE rs_double(INOUT v int) LANGUAGE plrust AS $$
-    let two = Spi::get_one::<i32>("SELECT 2")?.unwrap_or(0);
-    Ok(Some((v.map(|v| v * two),)))
-$$;
-"#;
 
 /// A function of a role that is not a superuser: a dump creates it as the
 /// restoring user and then gives it away with ALTER FUNCTION ... OWNER TO,
@@ -205,7 +172,7 @@ fn pg_restore_quietly(cwd: &Path, args: &[&str]) {
 fn make_source(db: &str, owner: &str) {
     let mut c = connect(db);
     c.batch_execute("CREATE EXTENSION plrust").unwrap();
-    c.batch_execute(EVERY_KIND).unwrap();
+    c.batch_execute(&every_kind("rs")).unwrap();
     ensure_role(&mut c, owner);
     c.batch_execute(&owned_function(owner)).unwrap();
 }
@@ -288,7 +255,7 @@ fn pg_dumpall_restored_into_a_fresh_cluster_runs_every_function() {
         .unwrap();
     let mut c = source.connect("dumpall_app");
     c.batch_execute("CREATE EXTENSION plrust").unwrap();
-    c.batch_execute(EVERY_KIND).unwrap();
+    c.batch_execute(&every_kind("rs")).unwrap();
     c.batch_execute("GRANT CREATE ON SCHEMA public TO dumpall_owner")
         .unwrap();
     c.batch_execute(&owned_function("dumpall_owner")).unwrap();
@@ -424,7 +391,7 @@ fn a_database_owner_creates_the_extension_and_restores_her_own_dump() {
     alice
         .batch_execute("CREATE EXTENSION plrust")
         .unwrap_or_else(|e| panic!("CREATE EXTENSION plrust as a database owner: {e:?}"));
-    alice.batch_execute(EVERY_KIND).unwrap();
+    alice.batch_execute(&every_kind("rs")).unwrap();
     let owners: Vec<String> = alice
         .query("SELECT DISTINCT owner::text FROM plrust.functions", &[])
         .unwrap()

@@ -13,46 +13,12 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use plrust_tests::cluster::{chown_postgres, major, run_as_postgres, scratch, Cluster};
+use plrust_tests::kinds::every_kind;
 use plrust_tests::{one, wait_for};
 use postgres::{Client, SimpleQueryMessage};
 
 const PRIMARY_PORT: u16 = 55450;
 const STANDBY_PORT: u16 = 55451;
-
-/// One of each kind: a scalar, a SETOF, a trigger, an aggregate's state and
-/// final functions, a procedure (with SPI, which runs in the backend).
-const EVERY_KIND: &str = r#"
-CREATE EXTENSION plrust;
-CREATE FUNCTION sb_scalar(x int) RETURNS int STRICT LANGUAGE plrust AS $$
-    Ok(Some(x * 2 + 1))
-$$;
-CREATE FUNCTION sb_series(n int) RETURNS SETOF text STRICT LANGUAGE plrust AS $$
-    Ok(Some(SetOfIterator::new((1..=n).map(|i| Some(format!("row {i}"))))))
-$$;
-CREATE TABLE sb_item (name text, loud text);
-CREATE FUNCTION sb_shout() RETURNS trigger LANGUAGE plrust AS $$
-    let mut row = trigger.new().unwrap().into_owned();
-    let name = row.get_by_name::<String>("name")?.unwrap_or_default();
-    row.set_by_name("loud", name.to_uppercase())?;
-    Ok(Some(row))
-$$;
-CREATE TRIGGER sb_shout BEFORE INSERT ON sb_item FOR EACH ROW EXECUTE FUNCTION sb_shout();
-CREATE FUNCTION sb_longest_step(best text, v text) RETURNS text LANGUAGE plrust AS $$
-    Ok(match (best, v) {
-        (Some(b), Some(v)) if v.len() > b.len() => Some(v.to_string()),
-        (Some(b), _) => Some(b.to_string()),
-        (None, v) => v.map(str::to_string),
-    })
-$$;
-CREATE FUNCTION sb_longest_final(best text) RETURNS text LANGUAGE plrust AS $$
-    Ok(best.map(|b| format!("<{b}>")))
-$$;
-CREATE AGGREGATE sb_longest(text) (sfunc = sb_longest_step, stype = text, finalfunc = sb_longest_final);
-CREATE PROCEDURE sb_double(INOUT v int) LANGUAGE plrust AS $$
-    let two = Spi::get_one::<i32>("SELECT 2")?.unwrap_or(0);
-    Ok(Some((v.map(|v| v * two),)))
-$$;
-"#;
 
 /// What can run on a hot standby: everything but the trigger, which only
 /// a write can fire, and a standby refuses every write.
@@ -192,7 +158,8 @@ fn a_hot_standby_runs_every_replicated_function_without_compiling_and_after_prom
         .batch_execute("CREATE DATABASE sb_app")
         .unwrap();
     let mut p = primary.connect("sb_app");
-    p.batch_execute(EVERY_KIND).unwrap();
+    p.batch_execute(&format!("CREATE EXTENSION plrust; {}", every_kind("sb")))
+        .unwrap();
     p.batch_execute(
         "CREATE FUNCTION sb_replaced() RETURNS text LANGUAGE plrust AS $$ Ok(Some(\"first\".into())) $$",
     )
@@ -301,7 +268,7 @@ fn a_hot_standby_runs_every_replicated_function_without_compiling_and_after_prom
     }
     primary
         .connect("sb_source")
-        .batch_execute(EVERY_KIND)
+        .batch_execute(&format!("CREATE EXTENSION plrust; {}", every_kind("sb")))
         .unwrap();
     let dump = base.join("sb_source.dump");
     let port = PRIMARY_PORT.to_string();
