@@ -147,7 +147,7 @@ unsafe fn targets(stmt: *mut pg_sys::Node) -> Vec<(pg_sys::Oid, [u8; 32], [u8; 3
                 }
             }
             pg_sys::NodeTag::T_ReassignOwnedStmt if catalog::extension_is_current() => {
-                catalog::all_functions()
+                catalog::functions(None)
             }
             _ => Vec::new(),
         }

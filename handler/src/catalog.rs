@@ -232,37 +232,19 @@ pub fn collect_garbage() {
     .unwrap_or_else(|e| spi_failed("removing unused compiled code", e))
 }
 
-/// Every plrust function in this database.
-pub fn all_functions() -> Vec<pg_sys::Oid> {
+/// The plrust functions in this database: every one, or those `owner` owns.
+pub fn functions(owner: Option<u32>) -> Vec<pg_sys::Oid> {
+    // A NULL owner matches every function.
+    let owner = owner.map(pg_sys::Oid::from);
     Spi::connect(|client| {
         client
             .select(
                 "SELECT p.oid FROM pg_catalog.pg_proc p \
                  JOIN pg_catalog.pg_language l ON l.oid OPERATOR(pg_catalog.=) p.prolang \
-                 WHERE l.lanname OPERATOR(pg_catalog.=) 'plrust' ORDER BY p.oid",
+                 WHERE l.lanname OPERATOR(pg_catalog.=) 'plrust' \
+                 AND ($1 IS NULL OR p.proowner OPERATOR(pg_catalog.=) $1) ORDER BY p.oid",
                 None,
-                &[],
-            )?
-            .map(|row| row.get::<pg_sys::Oid>(1))
-            .collect::<Result<Vec<_>, _>>()
-    })
-    .unwrap_or_else(|e| spi_failed("reading pg_proc", e))
-    .into_iter()
-    .flatten()
-    .collect()
-}
-
-/// The plrust functions `role` owns in this database.
-pub fn functions_of(role: u32) -> Vec<pg_sys::Oid> {
-    Spi::connect(|client| {
-        client
-            .select(
-                "SELECT p.oid FROM pg_catalog.pg_proc p \
-                 JOIN pg_catalog.pg_language l ON l.oid OPERATOR(pg_catalog.=) p.prolang \
-                 WHERE p.proowner OPERATOR(pg_catalog.=) $1 \
-                 AND l.lanname OPERATOR(pg_catalog.=) 'plrust'",
-                None,
-                &[pg_sys::Oid::from(role).into()],
+                &[owner.into()],
             )?
             .map(|row| row.get::<pg_sys::Oid>(1))
             .collect::<Result<Vec<_>, _>>()

@@ -104,7 +104,7 @@ fn plrust_recompile(function: Option<pg_sys::Oid>, force: bool) -> i32 {
             }
             vec![oid]
         }
-        None if superuser => catalog::all_functions(),
+        None if superuser => catalog::functions(None),
         None => raise(
             PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE,
             "permission denied to recompile every plrust function".into(),

@@ -175,7 +175,7 @@ pub fn identity(oid: pg_sys::Oid) -> Option<([u8; 32], [u8; 32])> {
 /// The hashes of the compiled code of every plrust function `role` owns
 /// in this database (those plrust can compile), each once.
 pub fn code_hashes_of(role: u32) -> Vec<[u8; 32]> {
-    let mut hashes: Vec<[u8; 32]> = catalog::functions_of(role)
+    let mut hashes: Vec<[u8; 32]> = catalog::functions(Some(role))
         .into_iter()
         .filter_map(|oid| try_definition(oid).ok().map(|f| f.hash))
         .collect();
