@@ -41,7 +41,7 @@ fn compiled_code_is_stored_once() {
 }
 
 #[test]
-fn functions_created_without_body_checks_compile_at_first_call() {
+fn functions_created_without_body_checks_are_compiled_at_create() {
     // pg_dump restores with check_function_bodies = off.
     let mut c = client();
     c.batch_execute(
@@ -50,6 +50,10 @@ fn functions_created_without_body_checks_compile_at_first_call() {
          RESET check_function_bodies;",
     )
     .unwrap();
+    assert!(one::<bool>(
+        &mut c,
+        "SELECT built_at IS NOT NULL FROM plrust.functions WHERE function = 'fn_lazy(int)'::regprocedure"
+    ));
     assert_eq!(one::<i32>(&mut c, "SELECT fn_lazy(5)"), 15);
 }
 
