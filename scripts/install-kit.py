@@ -18,7 +18,8 @@ file systems) to where `postgres` can read it.  Files are replaced by
 rename, never rewritten in place, so a running rustc or executor is safe.
 
 Input: the JSON messages of `cargo build --release --message-format=json`
-on stdin (to find the exact rlibs plrust-api and plrust-std were built from).
+on stdin (to find plrust-api's dylib and the exact rlibs it and plrust-std
+were built from).
 """
 import hashlib, json, os, shutil, subprocess, sys
 

@@ -9,6 +9,10 @@
 //! build of the library never loads next to another build: its dependency
 //! is not found, and dlopen fails, rather than binding symbols of the same
 //! name with another layout.
+///
+/// Cargo has no link-arg directive for `dylib` targets alone, so the unit
+/// tests' executable gets the soname too, which is harmless.
 fn main() {
+    println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rustc-link-arg=-Wl,-soname,libplrust_api-0000000000000000.so");
 }
