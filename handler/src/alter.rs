@@ -11,6 +11,7 @@
 //! makes sure each has code after, in the same transaction: the owner's
 //! copy of the same code when only the owner changed, else a compile.  So
 //! no call ever finds a function without code because of an ALTER.
+//! After CREATE OR REPLACE it collects the code the old definition left.
 
 use std::ffi::CStr;
 
@@ -85,6 +86,9 @@ unsafe extern "C-unwind" fn process_utility(
         } else {
             targets(stmt)
         };
+        let replacing = !stmt.is_null()
+            && (*stmt).type_ == pg_sys::NodeTag::T_CreateFunctionStmt
+            && (*(stmt as *mut pg_sys::CreateFunctionStmt)).replace;
         match PREVIOUS {
             Some(previous) => previous(
                 pstmt,
@@ -108,6 +112,14 @@ unsafe extern "C-unwind" fn process_utility(
             ),
         }
         keep_code(before);
+        if replacing
+            && !pg_sys::IsBinaryUpgrade
+            && plrust_installed()
+            && catalog::extension_is_current()
+        {
+            // The replaced definition's code, if nothing else names it.
+            catalog::collect_garbage();
+        }
     }
 }
 
