@@ -13,10 +13,12 @@
 //! no call ever finds a function without code because of an ALTER.
 //! After CREATE OR REPLACE it collects the code the old definition left.
 
+use std::cell::Cell;
 use std::ffi::CStr;
 
 use pgrx::prelude::*;
 
+use crate::backend_local::BackendLocal;
 use crate::errors::raise;
 use crate::function::{self, identity, is_plrust};
 use crate::{catalog, compile};
@@ -89,6 +91,9 @@ unsafe extern "C-unwind" fn process_utility(
         let replacing = !stmt.is_null()
             && (*stmt).type_ == pg_sys::NodeTag::T_CreateFunctionStmt
             && (*(stmt as *mut pg_sys::CreateFunctionStmt)).replace;
+        if replacing {
+            VALIDATED.set(false);
+        }
         match PREVIOUS {
             Some(previous) => previous(
                 pstmt,
@@ -112,15 +117,22 @@ unsafe extern "C-unwind" fn process_utility(
             ),
         }
         keep_code(before);
-        if replacing
-            && !pg_sys::IsBinaryUpgrade
-            && plrust_installed()
-            && catalog::extension_is_current()
-        {
-            // The replaced definition's code, if nothing else names it.
+        // The replaced definition's code, if nothing else names it; only
+        // when the statement replaced a plrust function (its validator ran),
+        // so that replacing other functions costs nothing.
+        if replacing && VALIDATED.replace(false) {
             catalog::collect_garbage();
         }
     }
+}
+
+/// Set by the validator once it has compiled (or found) a definition's
+/// code: the CREATE OR REPLACE that ran it was a plrust function's.
+static VALIDATED: BackendLocal<Cell<bool>> = BackendLocal::new(Cell::new(false));
+
+/// The validator has stored (or found) the code of a definition.
+pub fn validated() {
+    VALIDATED.set(true);
 }
 
 /// (oid, code, hash) of each plrust function `stmt` may change the code
@@ -164,12 +176,15 @@ unsafe fn targets(stmt: *mut pg_sys::Node) -> Vec<(pg_sys::Oid, [u8; 32], [u8; 3
             _ => Vec::new(),
         }
     };
-    if oids.is_empty() || !catalog::extension_is_current() {
+    // Only plrust functions cost a query (of the extension's version).
+    let plrust: Vec<_> = oids
+        .into_iter()
+        .filter_map(|oid| identity(oid).map(|(code, hash)| (oid, code, hash)))
+        .collect();
+    if plrust.is_empty() || !catalog::extension_is_current() {
         return Vec::new();
     }
-    oids.into_iter()
-        .filter_map(|oid| identity(oid).map(|(code, hash)| (oid, code, hash)))
-        .collect()
+    plrust
 }
 
 /// Whether the plrust language exists in this database.

@@ -522,5 +522,6 @@ pub unsafe extern "C-unwind" fn plrust_validator(
     // alter.rs: a restore's plain CREATEs make no code unused, and
     // collecting after each would hash every definition once per function.)
     compile::ensure_compiled(&f);
+    crate::alter::validated();
     pg_sys::Datum::from(0)
 }
