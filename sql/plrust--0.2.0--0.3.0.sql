@@ -18,13 +18,11 @@ DELETE FROM pg_catalog.pg_depend
 ALTER EXTENSION plrust ADD SCHEMA plrust;
 COMMENT ON SCHEMA plrust IS 'plrust: compiled code, the executor pool and their views';
 
--- The views become readable by every role, each seeing its own rows.  What
--- follows is 0.3.0's own definition of these objects, as in
+-- The views become readable by every role, each seeing its own rows (their
+-- columns are 0.2.0's: CREATE OR REPLACE keeps views users built on them).
+-- What follows is 0.3.0's own definition of these objects, as in
 -- plrust--0.3.0.sql: a full script and an update script each state every
 -- object they make, as PostgreSQL's contrib modules do.
-DROP VIEW plrust.workers;
-DROP VIEW plrust.functions;
-
 GRANT USAGE ON SCHEMA plrust TO PUBLIC;
 
 -- Rebuild code that the current definitions lack (a new plrust or kit, a
@@ -44,7 +42,7 @@ CREATE EVENT TRIGGER plrust_drop_code ON sql_drop EXECUTE FUNCTION plrust.drop_c
 
 -- One row per pool slot that serves the current role's functions (every
 -- slot for superusers and pg_read_all_stats; plrust.worker_status filters).
-CREATE VIEW plrust.workers AS
+CREATE OR REPLACE VIEW plrust.workers AS
     SELECT w.slot, w.executor_pid, w.generation,
            d.datname AS database, r.rolname AS function_owner,
            w.sealed, w.functions_loaded, w.busy_backend_pid, w.memory_limit_mb
@@ -66,7 +64,7 @@ COMMENT ON COLUMN plrust.workers.memory_limit_mb IS 'address-space limit the exe
 
 -- Every plrust function the current role owns (every one for superusers):
 -- whether its current definition has compiled code, and when it was built.
-CREATE VIEW plrust.functions WITH (security_barrier) AS
+CREATE OR REPLACE VIEW plrust.functions WITH (security_barrier) AS
     SELECT p.oid AS fn_oid, p.oid::pg_catalog.regprocedure AS function, r.rolname AS owner,
            a.built_at, pg_catalog.length(a.object) AS object_bytes
     FROM pg_catalog.pg_proc p

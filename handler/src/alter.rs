@@ -83,17 +83,23 @@ unsafe extern "C-unwind" fn process_utility(
                 }
             }
         }
-        let before = if stmt.is_null() {
-            Vec::new()
+        // Catalog work only in a live transaction: a ROLLBACK of an
+        // aborted one comes through here too, and must not touch a cache.
+        let tag = if stmt.is_null() || !pg_sys::IsTransactionState() || pg_sys::IsBinaryUpgrade {
+            None
         } else {
-            targets(stmt)
+            Some((*stmt).type_)
         };
-        let replacing = !stmt.is_null()
-            && (*stmt).type_ == pg_sys::NodeTag::T_CreateFunctionStmt
+        let before = match tag {
+            Some(t) if renames_code(t) => targets(stmt),
+            _ => Vec::new(),
+        };
+        let replacing = tag == Some(pg_sys::NodeTag::T_CreateFunctionStmt)
             && (*(stmt as *mut pg_sys::CreateFunctionStmt)).replace;
         if replacing {
             VALIDATED.set(false);
         }
+        let types_change = tag.is_some_and(changes_types);
         match PREVIOUS {
             Some(previous) => previous(
                 pstmt,
@@ -123,6 +129,47 @@ unsafe extern "C-unwind" fn process_utility(
         if replacing && VALIDATED.replace(false) {
             catalog::collect_garbage();
         }
+        if types_change && plrust_installed() && catalog::extension_is_current() {
+            rebuild_for_new_row_types();
+        }
+    }
+}
+
+/// Statements that may rename a function's code: a new owner, a setting.
+fn renames_code(tag: pg_sys::NodeTag) -> bool {
+    matches!(
+        tag,
+        pg_sys::NodeTag::T_AlterFunctionStmt
+            | pg_sys::NodeTag::T_AlterOwnerStmt
+            | pg_sys::NodeTag::T_ReassignOwnedStmt
+    )
+}
+
+/// Statements that may change a row type (ALTER TABLE, ALTER TYPE ... ADD
+/// ATTRIBUTE, RENAME COLUMN, SET SCHEMA): a function whose arguments or
+/// result are of that type decodes its attributes as they were when it was
+/// compiled, so the type's layout is part of its code's name.
+fn changes_types(tag: pg_sys::NodeTag) -> bool {
+    matches!(
+        tag,
+        pg_sys::NodeTag::T_AlterTableStmt
+            | pg_sys::NodeTag::T_RenameStmt
+            | pg_sys::NodeTag::T_AlterObjectSchemaStmt
+    )
+}
+
+/// Compile the functions of a row type whose definitions now have no code
+/// (the statement changed the type), so that no call finds them without.
+/// A body that no longer compiles with the new type is a WARNING, as with
+/// a PL/pgSQL function the change breaks: the ALTER goes on, and calls of
+/// that function say it has no code.
+fn rebuild_for_new_row_types() {
+    let mut rebuilt = false;
+    for oid in catalog::row_type_functions_without_code() {
+        rebuilt |= compile::ensure_compiled_or_warn(&function::definition(oid));
+    }
+    if rebuilt {
+        catalog::collect_garbage();
     }
 }
 
@@ -141,9 +188,9 @@ pub fn validated() {
 /// # Safety
 /// `stmt` is a valid utility statement node.
 unsafe fn targets(stmt: *mut pg_sys::Node) -> Vec<(pg_sys::Oid, [u8; 32], [u8; 32])> {
-    // SAFETY: globals, read on the backend's only thread.  pg_upgrade's
-    // restore sets owners before the old code arrives (call.rs).
-    if unsafe { pg_sys::IsBinaryUpgrade } || !plrust_installed() {
+    // (Not during pg_upgrade's restore, which sets owners before the old
+    // code arrives: process_utility passes no statement then.)
+    if !plrust_installed() {
         return Vec::new();
     }
     // SAFETY: the node tag says which statement struct `stmt` is.
@@ -206,7 +253,9 @@ fn keep_code(before: Vec<(pg_sys::Oid, [u8; 32], [u8; 32])>) {
         }
         changed = true;
         if !(new_code == code && catalog::copy_code(&hash, &new_hash)) {
-            compile::ensure_compiled(&function::definition(oid));
+            // Nothing to copy (no code before either): compile, and let a
+            // body that fails warn rather than fail REASSIGN OWNED.
+            compile::ensure_compiled_or_warn(&function::definition(oid));
         }
     }
     if changed {

@@ -164,6 +164,24 @@ pub fn has_code(hash: &[u8]) -> bool {
     .unwrap_or(false)
 }
 
+/// Whether code named `hash` is stored, locking its row until the end of
+/// the transaction (CREATE FUNCTION that uses a twin's code): a concurrent
+/// collection skips a locked row, and a row it already took is seen gone
+/// (its DELETE is waited for), so the definition committed with this
+/// transaction never names code that went meanwhile.
+pub fn has_code_locked(hash: &[u8]) -> bool {
+    check_version();
+    as_catalog_owner(|| {
+        Spi::get_one_with_args::<bool>(
+            "SELECT EXISTS (SELECT FROM plrust.artifacts \
+             WHERE hash OPERATOR(pg_catalog.=) $1 FOR KEY SHARE)",
+            &[hash.to_vec().into()],
+        )
+    })
+    .unwrap_or_else(|e| spi_failed("reading plrust.artifacts", e))
+    .unwrap_or(false)
+}
+
 /// Store code named `hash`.  A concurrent compile of the same definition
 /// may have stored it first: the code is the same, so that one stays.
 pub fn store(hash: &[u8], key: u64, object: Vec<u8>) {
@@ -219,17 +237,54 @@ pub fn collect_garbage() {
     check_version();
     as_catalog_owner(|| {
         // Each definition is hashed once (a materialized CTE), not once
-        // per stored row.
+        // per stored row.  Rows a CREATE FUNCTION has locked (it uses
+        // them, has_code_locked) are skipped.
         Spi::run(
             "WITH live AS MATERIALIZED ( \
                 SELECT plrust.code_hash(p.oid) AS hash FROM pg_catalog.pg_proc p \
                 JOIN pg_catalog.pg_language l ON l.oid OPERATOR(pg_catalog.=) p.prolang \
                 WHERE l.lanname OPERATOR(pg_catalog.=) 'plrust') \
-             DELETE FROM plrust.artifacts a \
-             WHERE NOT EXISTS (SELECT FROM live WHERE live.hash OPERATOR(pg_catalog.=) a.hash)",
+             DELETE FROM plrust.artifacts WHERE hash OPERATOR(pg_catalog.=) ANY (ARRAY( \
+                SELECT a.hash FROM plrust.artifacts a \
+                WHERE NOT EXISTS (SELECT FROM live WHERE live.hash OPERATOR(pg_catalog.=) a.hash) \
+                FOR UPDATE SKIP LOCKED))",
         )
     })
     .unwrap_or_else(|e| spi_failed("removing unused compiled code", e))
+}
+
+/// The plrust functions with a row type (or an array of one) among their
+/// arguments or result whose current definition has no stored code.
+pub fn row_type_functions_without_code() -> Vec<pg_sys::Oid> {
+    check_version();
+    as_catalog_owner(|| {
+        Spi::connect(|client| {
+            client
+                .select(
+                    "SELECT p.oid FROM pg_catalog.pg_proc p \
+                     JOIN pg_catalog.pg_language l ON l.oid OPERATOR(pg_catalog.=) p.prolang \
+                     WHERE l.lanname OPERATOR(pg_catalog.=) 'plrust' \
+                     AND EXISTS (SELECT FROM pg_catalog.pg_type t \
+                        LEFT JOIN pg_catalog.pg_type e ON e.oid OPERATOR(pg_catalog.=) t.typelem \
+                        WHERE t.oid OPERATOR(pg_catalog.=) ANY (p.proargtypes::pg_catalog.oid[] \
+                            OPERATOR(pg_catalog.||) p.prorettype \
+                            OPERATOR(pg_catalog.||) COALESCE(p.proallargtypes, '{}')) \
+                        AND (t.typtype OPERATOR(pg_catalog.=) 'c' OR e.typtype OPERATOR(pg_catalog.=) 'c')) \
+                     AND plrust.code_hash(p.oid) IS NOT NULL \
+                     AND NOT EXISTS (SELECT FROM plrust.artifacts a \
+                        WHERE a.hash OPERATOR(pg_catalog.=) plrust.code_hash(p.oid)) \
+                     ORDER BY p.oid",
+                    None,
+                    &[],
+                )?
+                .map(|row| row.get::<pg_sys::Oid>(1))
+                .collect::<Result<Vec<_>, _>>()
+        })
+    })
+    .unwrap_or_else(|e| spi_failed("reading pg_proc", e))
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 /// The plrust functions in this database: every one, or those `owner` owns.

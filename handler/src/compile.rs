@@ -68,11 +68,45 @@ impl Drop for BuildDir {
 /// for it under another oid (before pg_upgrade), on another major, or for
 /// another function of the same owner with the same body and signature.
 pub fn ensure_compiled(f: &Function) {
-    if catalog::has_code(&f.hash) {
+    if catalog::has_code_locked(&f.hash) {
         return;
     }
     let object = compile_function(f);
     catalog::store(&f.hash, f.key(), object);
+}
+
+/// ensure_compiled, where a body that does not compile must not fail the
+/// statement (a restore, an ALTER that renamed the code, a row type's
+/// change, plrust.recompile): its error becomes a WARNING that says the
+/// function has no code, and the statement goes on.  Whether it built (or
+/// found) code.
+pub fn ensure_compiled_or_warn(f: &Function) -> bool {
+    compile_or_warn(f, false)
+}
+
+/// ensure_compiled_or_warn; with `again`, the stored code is replaced by a
+/// new build (kept if the build fails).
+fn compile_or_warn(f: &Function, again: bool) -> bool {
+    let attempt = crate::spi::in_subtransaction(|| {
+        if again {
+            catalog::forget(&f.hash);
+        }
+        ensure_compiled(f)
+    });
+    match attempt {
+        Ok(()) => true,
+        Err(answer) => {
+            let message = match answer {
+                plrust_ipc::message::Answer::Error { message, .. } => message,
+                _ => "it does not compile".into(),
+            };
+            pgrx::warning!(
+                "plrust function \"{}\" has no compiled code: {message}",
+                f.name
+            );
+            false
+        }
+    }
 }
 
 /// `plrust.recompile(fn regprocedure DEFAULT NULL, force bool DEFAULT false)`:
@@ -85,6 +119,7 @@ pub fn ensure_compiled(f: &Function) {
 /// on: one broken body must not stop an extension update.
 #[pg_extern]
 fn plrust_recompile(function: Option<pg_sys::Oid>, force: bool) -> i32 {
+    refuse_read_only("plrust functions");
     // SAFETY: plain getters of the current user.
     let user = unsafe { pg_sys::GetUserId() };
     // SAFETY: as above.
@@ -141,25 +176,34 @@ fn plrust_recompile(function: Option<pg_sys::Oid>, force: bool) -> i32 {
         if built.contains(&f.hash) || (!force && catalog::has_code(&f.hash)) {
             continue;
         }
-        let outcome = crate::spi::in_subtransaction(|| {
-            let object = compile_function(&f);
-            catalog::forget(&f.hash);
-            catalog::store(&f.hash, f.key(), object);
-        });
-        match outcome {
-            Ok(()) => built.push(f.hash),
-            Err(plrust_ipc::message::Answer::Error { message, .. }) => {
-                pgrx::warning!("plrust.recompile: {message}")
-            }
-            Err(_) => pgrx::warning!("plrust.recompile: function {} failed", f.name),
+        if compile_or_warn(&f, force) {
+            built.push(f.hash);
         }
     }
     catalog::collect_garbage();
     built.len() as i32
 }
 
+/// Compiled code could not be stored in a read-only transaction or on a
+/// standby (which gets its code by WAL with the function; nothing
+/// compiles there): refuse before rustc runs.
+fn refuse_read_only(what: &str) {
+    // SAFETY: a global of this backend and a shared-memory read.
+    let (read_only, recovery) = unsafe { (pg_sys::XactReadOnly, pg_sys::RecoveryInProgress()) };
+    if read_only || recovery {
+        raise(
+            PgSqlErrorCode::ERRCODE_READ_ONLY_SQL_TRANSACTION,
+            format!("cannot compile {what} in a read-only transaction"),
+            recovery.then(|| "The server is a standby: code arrives from the primary.".into()),
+            Some("Compile on the primary, in a read-write transaction.".into()),
+        );
+    }
+}
+
 pub fn compile_function(f: &Function) -> Vec<u8> {
     let name = &f.name;
+    // Its code could not be stored: say so before rustc runs.
+    refuse_read_only(&format!("plrust function \"{name}\""));
     if f.source.len() > MAX_BODY_BYTES {
         raise(
             PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,

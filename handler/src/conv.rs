@@ -12,7 +12,6 @@
 use std::cell::OnceCell;
 
 use pgrx::prelude::*;
-use pgrx::PgTupleDesc;
 use plrust_ipc::types::{Scalar, SqlType};
 
 use crate::errors::raise;
@@ -361,24 +360,46 @@ pub unsafe fn tuple_of_record(d: pg_sys::Datum) -> pg_sys::HeapTupleData {
 
 /// A composite type's attributes, dropped ones left out (record_send
 /// leaves them out too).
+///
+/// Read from pg_attribute through the syscache, not from the type's tuple
+/// descriptor: that opens and locks the relation, and every definition is
+/// hashed whenever code is collected (DROP, CREATE OR REPLACE), so a
+/// collection would wait on, or deadlock with, another session's ALTER or
+/// DROP of any row type a plrust function uses; a type dropped meanwhile
+/// failed the collection.  The syscache shows the committed catalog, with
+/// no lock, and a type that is gone has no attributes.  Attribute numbers
+/// are dense from 1 (dropped columns keep theirs).
 pub fn attributes_of(type_oid: pg_sys::Oid) -> Vec<plrust_ipc::message::Attribute> {
-    // SAFETY: lookup_rowtype_tupdesc_copy returns a palloc'd copy of the
-    // type's descriptor (or raises an ERROR).  PgTupleDesc finds its
-    // attributes where each major keeps them (PostgreSQL 18 moved them
-    // behind the new compact attributes).
+    // SAFETY: catalog lookups by oid; each syscache tuple is read while
+    // held and released at once.
     unsafe {
-        let desc =
-            PgTupleDesc::from_pg_unchecked(pg_sys::lookup_rowtype_tupdesc_copy(type_oid, -1));
-        desc.iter()
-            .filter(|a| !a.attisdropped)
-            .map(|a| plrust_ipc::message::Attribute {
-                name: std::ffi::CStr::from_ptr(a.attname.data.as_ptr())
-                    .to_string_lossy()
-                    .into_owned(),
-                type_oid: a.atttypid.to_u32(),
-                base_oid: pg_sys::getBaseType(a.atttypid).to_u32(),
-            })
-            .collect()
+        let relid = pg_sys::get_typ_typrelid(type_oid);
+        let mut out = Vec::new();
+        if relid == pg_sys::InvalidOid {
+            return out;
+        }
+        for attnum in 1i16.. {
+            let tuple = pg_sys::SearchSysCache2(
+                pg_sys::SysCacheIdentifier::ATTNUM as i32,
+                pg_sys::Datum::from(relid),
+                pg_sys::Datum::from(attnum),
+            );
+            if tuple.is_null() {
+                break;
+            }
+            let a = &*pg_sys::heap_tuple_get_struct::<pg_sys::FormData_pg_attribute>(tuple);
+            if !a.attisdropped {
+                out.push(plrust_ipc::message::Attribute {
+                    name: std::ffi::CStr::from_ptr(a.attname.data.as_ptr())
+                        .to_string_lossy()
+                        .into_owned(),
+                    type_oid: a.atttypid.to_u32(),
+                    base_oid: pg_sys::getBaseType(a.atttypid).to_u32(),
+                });
+            }
+            pg_sys::ReleaseSysCache(tuple);
+        }
+        out
     }
 }
 

@@ -316,3 +316,123 @@ fn every_role_reads_the_views_and_sees_its_own_rows() {
     )
     .is_some());
 }
+
+#[test]
+fn a_row_type_change_compiles_its_functions_at_the_alter() {
+    let mut c = client();
+    c.batch_execute(
+        "DROP TABLE IF EXISTS sc_row CASCADE;
+         CREATE TABLE sc_row (a int);
+         INSERT INTO sc_row VALUES (7);
+         CREATE FUNCTION sc_row_a(r sc_row) RETURNS int STRICT LANGUAGE plrust AS $$
+             Ok(r.get_by_name::<i32>(\"a\")?)
+         $$;",
+    )
+    .unwrap();
+    assert_eq!(one::<i32>(&mut c, "SELECT sc_row_a(sc_row) FROM sc_row"), 7);
+    // The function decodes the row's attributes as the type had them.
+    for alter in [
+        "ALTER TABLE sc_row ADD COLUMN b text",
+        "ALTER TABLE sc_row RENAME COLUMN b TO c",
+        "ALTER TABLE sc_row DROP COLUMN c",
+    ] {
+        c.batch_execute(alter).unwrap();
+        assert!(
+            built_at(&mut c, "sc_row_a(sc_row)").is_some(),
+            "no code after {alter}"
+        );
+        assert_eq!(
+            one::<i32>(&mut c, "SELECT sc_row_a(sc_row) FROM sc_row"),
+            7,
+            "after {alter}"
+        );
+    }
+}
+
+#[test]
+fn a_rollback_of_an_aborted_transaction_is_not_plrusts_business() {
+    let mut c = client();
+    ensure_role(&mut c, "sc_grantee");
+    // Utility statements of an aborted transaction (ROLLBACK, ROLLBACK TO)
+    // pass through plrust's hook; touching a catalog there would fail them.
+    for sql in [
+        "BEGIN; SELECT 1/0",
+        "BEGIN; GRANT USAGE ON LANGUAGE plrust TO sc_grantee; SELECT 1/0",
+        "BEGIN; CREATE FUNCTION sc_aborted() RETURNS int LANGUAGE plrust AS $$ not rust $$",
+    ] {
+        assert!(c.batch_execute(sql).is_err(), "{sql} did not fail");
+        c.batch_execute("ROLLBACK").unwrap();
+    }
+    c.batch_execute("BEGIN; SAVEPOINT s; SELECT 1/0")
+        .unwrap_err();
+    c.batch_execute("ROLLBACK TO SAVEPOINT s; COMMIT").unwrap();
+    assert_eq!(one::<i32>(&mut c, "SELECT 1"), 1);
+}
+
+#[test]
+fn a_restored_body_that_does_not_compile_warns_and_the_restore_goes_on() {
+    let mut c = client();
+    c.batch_execute("DROP FUNCTION IF EXISTS sc_broken(int)")
+        .unwrap();
+    // With bodies unchecked, as pg_restore runs: the function is created,
+    // without code, and says so.
+    c.batch_execute(
+        "SET check_function_bodies = off;
+         CREATE FUNCTION sc_broken(x int) RETURNS int STRICT LANGUAGE plrust AS $$ Ok(Some(y)) $$;
+         RESET check_function_bodies;",
+    )
+    .unwrap();
+    assert_eq!(built_at(&mut c, "sc_broken(int)"), None);
+    let e = error_of(&mut c, "SELECT sc_broken(1)");
+    assert_eq!(e.code().code(), "55000", "{e:?}");
+    // Checked, the same body is refused.
+    let e = error_of(
+        &mut c,
+        "CREATE OR REPLACE FUNCTION sc_broken(x int) RETURNS int STRICT LANGUAGE plrust AS $$ Ok(Some(y)) $$",
+    );
+    assert_eq!(e.code().code(), "42P13", "{e:?}");
+}
+
+#[test]
+fn nothing_compiles_in_a_read_only_transaction() {
+    let mut c = client();
+    create_unchecked(&mut c, "sc_ro_recompile", "x");
+    c.batch_execute("BEGIN READ ONLY").unwrap();
+    let e = error_of(
+        &mut c,
+        "SELECT plrust.recompile('sc_ro_recompile(int)'::regprocedure, true)",
+    );
+    c.batch_execute("ROLLBACK").unwrap();
+    assert_eq!(e.code().code(), "25006", "{e:?}");
+    assert!(
+        built_at(&mut c, "sc_ro_recompile(int)").is_some(),
+        "the code went"
+    );
+}
+
+#[test]
+fn a_twin_created_while_its_code_is_collected_gets_code() {
+    let mut c = client();
+    let body = fresh("x + 5");
+    c.batch_execute(&format!(
+        "DROP FUNCTION IF EXISTS sc_race_a(int), sc_race_b(int);
+         CREATE FUNCTION sc_race_a(x int) RETURNS int STRICT LANGUAGE plrust AS $$ {body} $$;"
+    ))
+    .unwrap();
+    // The drop collects the code (its DELETE is not yet committed) while
+    // a twin that would reuse it is created.
+    c.batch_execute("BEGIN; DROP FUNCTION sc_race_a(int)")
+        .unwrap();
+    let twin = std::thread::spawn(move || {
+        let mut d = client();
+        d.batch_execute(&format!(
+            "CREATE FUNCTION sc_race_b(x int) RETURNS int STRICT LANGUAGE plrust AS $$ {body} $$"
+        ))
+        .unwrap();
+        one::<i32>(&mut d, "SELECT sc_race_b(1)")
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    c.batch_execute("COMMIT").unwrap();
+    assert_eq!(twin.join().unwrap(), 6);
+    assert!(built_at(&mut c, "sc_race_b(int)").is_some());
+}
