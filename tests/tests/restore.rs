@@ -13,8 +13,9 @@ use std::time::Duration;
 
 use plrust_tests::cluster::{bindir, major, run_as_postgres, scratch, Cluster};
 use plrust_tests::kinds::every_kind;
+use plrust_tests::outcome;
 use plrust_tests::{connect_to, ensure_role, error_of, one, wait_for};
-use postgres::{Client, NoTls, SimpleQueryMessage};
+use postgres::{Client, NoTls};
 
 const DUMPALL_SOURCE_PORT: u16 = 55452;
 const DUMPALL_TARGET_PORT: u16 = 55453;
@@ -65,24 +66,6 @@ fn owned_function(owner: &str) -> String {
          CREATE FUNCTION rs_owned(s text) RETURNS text STRICT LANGUAGE plrust AS $$ Ok(Some(s.repeat(2))) $$;
          RESET ROLE;"
     )
-}
-
-/// The first column of the first row `sql` returns, as text, or the error
-/// it raised: a list of these shows every call that went wrong at once.
-fn outcome(c: &mut Client, sql: &str) -> String {
-    match c.simple_query(sql) {
-        Ok(messages) => messages
-            .iter()
-            .find_map(|m| match m {
-                SimpleQueryMessage::Row(r) => Some(r.get(0).unwrap_or("NULL").to_string()),
-                _ => None,
-            })
-            .unwrap_or_else(|| "no row".to_string()),
-        Err(e) => match e.as_db_error() {
-            Some(d) => format!("ERROR {}: {}", d.code().code(), d.message()),
-            None => format!("ERROR {e}"),
-        },
-    }
 }
 
 /// Each plrust function and when the code of its current definition was

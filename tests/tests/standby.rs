@@ -14,8 +14,9 @@ use std::time::Duration;
 
 use plrust_tests::cluster::{chown_postgres, major, run_as_postgres, scratch, Cluster};
 use plrust_tests::kinds::every_kind;
+use plrust_tests::outcome;
 use plrust_tests::{one, wait_for};
-use postgres::{Client, SimpleQueryMessage};
+use postgres::Client;
 
 const PRIMARY_PORT: u16 = 55450;
 const STANDBY_PORT: u16 = 55451;
@@ -34,24 +35,6 @@ const READ_ONLY_CALLS: [(&str, &str); 4] = [
     ),
     ("CALL sb_double(21)", "42"),
 ];
-
-/// The first column of the first row `sql` returns, as text, or the error
-/// it raised: a list of these shows every call that went wrong at once.
-fn outcome(c: &mut Client, sql: &str) -> String {
-    match c.simple_query(sql) {
-        Ok(messages) => messages
-            .iter()
-            .find_map(|m| match m {
-                SimpleQueryMessage::Row(r) => Some(r.get(0).unwrap_or("NULL").to_string()),
-                _ => None,
-            })
-            .unwrap_or_else(|| "no row".to_string()),
-        Err(e) => match e.as_db_error() {
-            Some(d) => format!("ERROR {}: {}", d.code().code(), d.message()),
-            None => format!("ERROR {e}"),
-        },
-    }
-}
 
 /// What went wrong, gathered rather than asserted one at a time, so that
 /// one run shows every call that failed on the standby and after its
