@@ -295,8 +295,17 @@ fn every_role_reads_the_views_and_sees_its_own_rows() {
     assert!(owners(&mut b, "workers", "function_owner")
         .iter()
         .all(|o| o == "sc_tenant_b"));
-    // A superuser sees everyone's.
+    // A superuser sees everyone's, and pg_read_all_stats every slot.
     assert!(owners(&mut c, "functions", "owner").contains(&"sc_tenant_a".to_string()));
+    ensure_role(&mut c, "sc_monitor");
+    c.batch_execute("GRANT pg_read_all_stats TO sc_monitor")
+        .unwrap();
+    let mut monitor = client_as("sc_monitor");
+    assert!(owners(&mut monitor, "workers", "function_owner").contains(&"sc_tenant_a".to_string()));
+    assert!(
+        owners(&mut monitor, "functions", "owner").is_empty(),
+        "functions are owners' only"
+    );
     // The artifacts themselves stay private.
     assert_eq!(
         error_of(&mut b, "SELECT count(*) FROM plrust.artifacts")
@@ -346,6 +355,38 @@ fn a_row_type_change_compiles_its_functions_at_the_alter() {
             7,
             "after {alter}"
         );
+    }
+    // A type of its own (ALTER TYPE), and one moved to another schema.
+    c.batch_execute(
+        "DROP TYPE IF EXISTS sc_pair CASCADE;
+         DROP SCHEMA IF EXISTS sc_elsewhere CASCADE;
+         CREATE SCHEMA sc_elsewhere;
+         CREATE TYPE sc_pair AS (x int);
+         CREATE FUNCTION sc_pair_x(p sc_pair) RETURNS int STRICT LANGUAGE plrust AS $$
+             Ok(p.get_by_name::<i32>(\"x\")?)
+         $$;",
+    )
+    .unwrap();
+    for (alter, call) in [
+        (
+            "ALTER TYPE sc_pair ADD ATTRIBUTE y text",
+            "SELECT sc_pair_x(ROW(3, 'y')::sc_pair)",
+        ),
+        (
+            "ALTER TYPE sc_pair SET SCHEMA sc_elsewhere",
+            "SELECT sc_pair_x(ROW(3, 'y')::sc_elsewhere.sc_pair)",
+        ),
+    ] {
+        c.batch_execute(alter).unwrap();
+        assert!(
+            one::<bool>(
+                &mut c,
+                "SELECT bool_and(built_at IS NOT NULL) FROM plrust.functions
+                 WHERE function::text LIKE 'sc_pair_x(%'"
+            ),
+            "no code after {alter}"
+        );
+        assert_eq!(one::<i32>(&mut c, call), 3, "after {alter}");
     }
 }
 
