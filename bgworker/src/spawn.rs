@@ -1,4 +1,4 @@
-//! Starting and reaping an executor, from its background worker.
+//! Starting, killing and reaping an executor, from the pool's supervisor.
 //!
 //! A background worker is a PostgreSQL process: it has the whole shared
 //! memory mapped and PostgreSQL's fds open, and a worker that dies of a
@@ -16,7 +16,7 @@
 //! exec drops every mapping, so no PostgreSQL shared memory survives.
 
 use std::io;
-use std::os::fd::{FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -47,9 +47,31 @@ impl ExecutorProcess {
         self.child.try_wait()
     }
 
+    /// Send SIGKILL through the pidfd.  Race-free: the pidfd names this
+    /// process and no other, even after it has died, and it cannot have been
+    /// reaped (only the supervisor, its parent, reaps it).  The process is
+    /// reaped later, by `try_reap`.
+    pub fn signal_kill(&self) -> io::Result<()> {
+        // SAFETY: pidfd_send_signal takes an fd we own, a signal number, a
+        // NULL siginfo and no flags; it touches no memory of ours.
+        let r = unsafe {
+            libc::syscall(
+                libc::SYS_pidfd_send_signal,
+                self.pidfd.as_raw_fd(),
+                libc::SIGKILL,
+                std::ptr::null::<libc::siginfo_t>(),
+                0u32,
+            )
+        };
+        if r != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+
     /// Kill and reap.
     pub fn kill(&mut self) {
-        let _ = self.child.kill();
+        let _ = self.signal_kill();
         let _ = self.child.wait();
     }
 }
