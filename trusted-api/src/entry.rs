@@ -202,12 +202,14 @@ fn encode_reply(reply: &Reply<'_>, out: &mut [u8]) -> usize {
     }
 }
 
-/// Clears HOST when the call ends, however it ends.
-struct CallScope;
+/// Puts back the Host of the call this one is nested in (null at the top)
+/// when the call ends, however it ends: a call nested in an upcall returns
+/// to a body that goes on calling its own backend.
+struct CallScope(*mut Host);
 
 impl Drop for CallScope {
     fn drop(&mut self) {
-        HOST.store(std::ptr::null_mut(), Ordering::Relaxed);
+        HOST.store(self.0, Ordering::Relaxed);
     }
 }
 
@@ -217,8 +219,11 @@ impl Drop for CallScope {
 /// # Safety
 /// `host` must be valid for the call; `args` must be valid for reads of
 /// `args_len` bytes and `out` for writes of `out_cap` bytes, the two ranges
-/// must not overlap, and nothing else may write them during the call.  The
-/// executor guarantees this with private buffers.
+/// must not overlap, and nothing else may write `args` during the call.
+/// `out` is written only after the body has returned, i.e. after its last
+/// upcall, and no reference into it exists before: calls nested in the
+/// body's upcalls may use the same `out` buffer (the executor's one reply
+/// buffer serves every depth).
 pub unsafe fn run(
     host: *const Host,
     args: *const u8,
@@ -228,17 +233,18 @@ pub unsafe fn run(
     body: impl FnOnce(&mut Args<'_>) -> Result<Encoded, BoxError>,
 ) -> usize {
     quiet_panics();
-    HOST.store(host.cast_mut(), Ordering::Relaxed);
-    let _scope = CallScope;
+    let _scope = CallScope(HOST.swap(host.cast_mut(), Ordering::Relaxed));
     // SAFETY: the caller guarantees `args` is readable for `args_len` bytes.
     let input = unsafe { std::slice::from_raw_parts(args, args_len) };
-    // SAFETY: the caller guarantees `out` is writable for `out_cap` bytes and
-    // does not overlap `input`.
-    let out = unsafe { std::slice::from_raw_parts_mut(out, out_cap) };
     let mut decoder = Args {
         reader: ArgReader::new(input),
     };
-    match catch_unwind(AssertUnwindSafe(|| body(&mut decoder))) {
+    let result = catch_unwind(AssertUnwindSafe(|| body(&mut decoder)));
+    // SAFETY: the caller guarantees `out` is writable for `out_cap` bytes and
+    // does not overlap `input`; made only now, so that no reference into it
+    // lives while nested calls write it.
+    let out = unsafe { std::slice::from_raw_parts_mut(out, out_cap) };
+    match result {
         Ok(Ok(v)) => encode_reply(&Reply::Value(v.as_bytes()), out),
         Ok(Err(e)) => error_reply(&e, out),
         Err(payload) => match panic_reply(payload.as_ref()) {

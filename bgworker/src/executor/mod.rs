@@ -12,13 +12,19 @@
 //! 4. SEAL: `rlimits::seal`, `seccomp::install`.  From here on the process
 //!    can compute, allocate and wait on its channel's futex, and nothing
 //!    else.
-//! 5. serve CALL requests until it is killed.
+//! 5. serve CALL requests until it is killed.  A call nested inside a
+//!    call (the backend's SQL for an upcall called a function of the same
+//!    principal) comes as a CALL while the outer call waits for its
+//!    answer, and runs at once on the same stack (`serve`), if `stack`
+//!    says enough of it is left.
 //!
 //! Any failure before SEAL makes it exit with a code the worker logs.
 
+pub mod affinity;
 pub mod fds;
 pub mod landlock;
 pub mod loader;
 pub mod rlimits;
 pub mod seccomp;
 pub mod serve;
+pub mod stack;

@@ -50,8 +50,9 @@ use seccompiler::{
 
 /// Every system call the strict filter allows, by name (for tests that
 /// compare a trace with this list) and number.  mmap and mprotect are
-/// allowed only without PROT_EXEC, tgkill only towards this process, and
-/// write only to fail (see `program`).
+/// allowed only without PROT_EXEC, tgkill only towards this process,
+/// sched_setaffinity only on itself, and write only to fail (see
+/// `program`).
 pub const ALLOWED: &[(&str, i64)] = &[
     ("futex", libc::SYS_futex),
     ("mmap", libc::SYS_mmap),
@@ -64,6 +65,7 @@ pub const ALLOWED: &[(&str, i64)] = &[
     ("gettimeofday", libc::SYS_gettimeofday),
     ("getrandom", libc::SYS_getrandom),
     ("sched_yield", libc::SYS_sched_yield),
+    ("sched_setaffinity", libc::SYS_sched_setaffinity),
     ("rt_sigreturn", libc::SYS_rt_sigreturn),
     ("rt_sigaction", libc::SYS_rt_sigaction),
     ("rt_sigprocmask", libc::SYS_rt_sigprocmask),
@@ -101,6 +103,11 @@ fn without_prot_exec() -> Result<Vec<SeccompRule>, seccompiler::Error> {
     rule(2, SeccompCmpOp::MaskedEq(libc::PROT_EXEC as u64), 0)
 }
 
+/// sched_setaffinity(pid, ...): only pid 0, this thread (affinity.rs).
+fn on_itself() -> Result<Vec<SeccompRule>, seccompiler::Error> {
+    rule(0, SeccompCmpOp::Eq, 0)
+}
+
 /// tgkill(tgid, tid, sig): only this process's own threads.
 fn to_this_process() -> Result<Vec<SeccompRule>, seccompiler::Error> {
     rule(0, SeccompCmpOp::Eq, std::process::id() as u64)
@@ -123,6 +130,7 @@ pub fn loading_program() -> Result<BpfProgram, seccompiler::Error> {
         .map(|&(_, nr)| (nr, vec![]))
         .collect();
     rules.insert(libc::SYS_tgkill, to_this_process()?);
+    rules.insert(libc::SYS_sched_setaffinity, on_itself()?);
     compile(rules, SeccompAction::KillProcess, SeccompAction::Allow)
 }
 
@@ -140,6 +148,7 @@ pub fn program() -> Result<BpfProgram, seccompiler::Error> {
     rules.insert(libc::SYS_mmap, without_prot_exec()?);
     rules.insert(libc::SYS_mprotect, without_prot_exec()?);
     rules.insert(libc::SYS_tgkill, to_this_process()?);
+    rules.insert(libc::SYS_sched_setaffinity, on_itself()?);
     compile(rules, SeccompAction::KillProcess, SeccompAction::Allow)
 }
 
