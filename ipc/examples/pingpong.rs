@@ -9,6 +9,7 @@ use plrust_ipc::{memfd, Channel};
 const N: u32 = 1_000_000;
 const POLICY: WaitPolicy = WaitPolicy {
     spin: Duration::from_micros(200),
+    yield_for: Duration::ZERO,
     slice: Duration::from_millis(10),
 };
 

@@ -53,7 +53,10 @@ struct Header {
     request_len: AtomicU32,
     status: AtomicU32,
     reply_len: AtomicU32,
-    _reserved: AtomicU32,
+    /// The backend's advice for the executor's next wait (`Advice`,
+    /// packed): the backend sees how busy the machine is, the sandboxed
+    /// executor cannot.
+    advice: AtomicU32,
     inline: UnsafeCell<[u8; INLINE]>,
     flags: Flags,
 }
@@ -73,11 +76,54 @@ pub enum Side {
     Executor,
 }
 
-/// How long to spin before sleeping, and how long one sleep may last.
+/// How long to spin before sleeping, how long to yield the CPU between
+/// polls after that, and how long one sleep may last.
+///
+/// Yielding is the spin for a loaded machine: `sched_yield` gives the CPU
+/// to any runnable process (the peer, if it waits on this CPU) and comes
+/// straight back when there is none, so it never takes a CPU from a
+/// runnable process, and the peer, seeing this side awake, need not wake
+/// it through the futex when it answers.
 #[derive(Debug, Clone, Copy)]
 pub struct WaitPolicy {
     pub spin: Duration,
+    pub yield_for: Duration,
     pub slice: Duration,
+}
+
+/// How the executor should wait for its next request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Advice {
+    /// Spin at most this long (whole µs, at most `Advice::MAX_SPIN`).
+    pub spin: Duration,
+    /// Run on this CPU (the backend's, which is about to sleep: a wake-up
+    /// on its own CPU needs no interrupt of another), or anywhere.
+    pub cpu: Option<u16>,
+}
+
+impl Advice {
+    pub const MAX_SPIN: Duration = Duration::from_micros(0xFFFF);
+    /// Before any advice: spin as the executor's own policy says, anywhere.
+    pub const NONE: Advice = Advice {
+        spin: Advice::MAX_SPIN,
+        cpu: None,
+    };
+
+    fn pack(self) -> u32 {
+        let us = self.spin.as_micros().min(0xFFFF) as u32;
+        let cpu = self.cpu.map_or(0, |c| u32::from(c.min(0xFFFE)) + 1);
+        us | (cpu << 16)
+    }
+
+    /// Any word decodes to some advice: the executor trusts the backend,
+    /// and a garbled word only changes how it waits.
+    fn unpack(word: u32) -> Advice {
+        let cpu = word >> 16;
+        Advice {
+            spin: Duration::from_micros(u64::from(word & 0xFFFF)),
+            cpu: (cpu != 0).then(|| (cpu - 1) as u16),
+        }
+    }
 }
 
 /// A request as the executor sees it.
@@ -88,6 +134,8 @@ pub struct Request {
     pub len: usize,
     /// The executor slept on the futex before this request came.
     pub slept: bool,
+    /// How to wait for the next one.
+    pub advice: Advice,
 }
 
 /// What a backend's wait ended with.
@@ -176,10 +224,12 @@ impl Channel {
         let mut start: Option<Instant> = None;
         let mut spins: u32 = 0;
         let mut spinning = true;
+        let mut yielding = false;
+        let mut yields: u32 = 0;
         loop {
             let s = state.load(Ordering::Acquire);
             if done(s) {
-                return Ok((s, !spinning));
+                return Ok((s, !spinning && !yielding));
             }
             if spinning {
                 spins = spins.wrapping_add(1);
@@ -190,6 +240,7 @@ impl Channel {
                         || started.elapsed() >= policy.spin
                     {
                         spinning = false;
+                        yielding = !policy.yield_for.is_zero();
                     }
                     if spins.is_multiple_of(4096) {
                         check()?;
@@ -199,6 +250,20 @@ impl Channel {
                 // the peer to write it (measured: faster than tight polling).
                 std::hint::spin_loop();
                 continue;
+            }
+            if yielding {
+                let started = *start.get_or_insert_with(Instant::now);
+                if started.elapsed() >= policy.spin + policy.yield_for {
+                    yielding = false;
+                } else {
+                    yields = yields.wrapping_add(1);
+                    if yields.is_multiple_of(64) {
+                        check()?;
+                    }
+                    // SAFETY: sched_yield takes no arguments.
+                    unsafe { libc::sched_yield() };
+                    continue;
+                }
             }
             my_sleeping.store(1, Ordering::SeqCst);
             let s = state.load(Ordering::SeqCst);
@@ -222,6 +287,7 @@ impl Channel {
         h.status.store(0, Ordering::Relaxed);
         h.reply_len.store(0, Ordering::Relaxed);
         h.key.store(0, Ordering::Relaxed);
+        h.advice.store(Advice::NONE.pack(), Ordering::Relaxed);
         h.state.store(STARTING, Ordering::SeqCst);
     }
 
@@ -232,6 +298,19 @@ impl Channel {
     }
 
     // ---- backend ------------------------------------------------------
+
+    /// Tell the executor how to wait for its next request (after this
+    /// one's reply, or for the answer to an upcall).  A spin that would
+    /// take a CPU from a runnable process is worse than the futex wake-up
+    /// it saves.  Stored only when it changes: the word shares the line
+    /// that every call moves.
+    pub fn advise_executor(&self, advice: Advice) {
+        let word = advice.pack();
+        let a = &self.header().advice;
+        if a.load(Ordering::Relaxed) != word {
+            a.store(word, Ordering::Relaxed);
+        }
+    }
 
     /// Hand a request to the executor: `payload` is copied inline or into
     /// the request area.  Only the backend that owns the slot calls this,
@@ -330,6 +409,12 @@ impl Channel {
     /// Wait for the next request.  The executor trusts the backend, but it
     /// still never reads past its area.
     pub fn wait_request(&self, policy: WaitPolicy) -> Request {
+        let advised = Advice::unpack(self.header().advice.load(Ordering::Relaxed));
+        let policy = WaitPolicy {
+            spin: policy.spin.min(advised.spin),
+            yield_for: Duration::ZERO,
+            ..policy
+        };
         let waited: Result<(u32, bool), std::convert::Infallible> =
             self.wait_until(Side::Executor, policy, |s| s == REQUEST, || Ok(()));
         let Ok((_, slept)) = waited;
@@ -339,6 +424,7 @@ impl Channel {
             key: h.key.load(Ordering::Acquire),
             len: (h.request_len.load(Ordering::Acquire) as usize).min(REQUEST_AREA),
             slept,
+            advice: Advice::unpack(h.advice.load(Ordering::Relaxed)),
         }
     }
 
@@ -383,6 +469,7 @@ mod tests {
 
     const POLICY: WaitPolicy = WaitPolicy {
         spin: Duration::from_micros(200),
+        yield_for: Duration::ZERO,
         slice: Duration::from_millis(10),
     };
 
@@ -442,6 +529,7 @@ mod tests {
         ch.publish_request(1, 0, &[42]);
         let long_slice = WaitPolicy {
             spin: Duration::from_micros(10),
+            yield_for: Duration::ZERO,
             slice: Duration::from_secs(5),
         };
         assert_eq!(
@@ -487,6 +575,29 @@ mod tests {
             }
         });
         assert_eq!(r, Err("cancelled"));
+    }
+
+    #[test]
+    fn advice_round_trips_through_its_word() {
+        for a in [
+            Advice::NONE,
+            Advice {
+                spin: Duration::ZERO,
+                cpu: Some(0),
+            },
+            Advice {
+                spin: Duration::from_micros(300),
+                cpu: Some(17),
+            },
+        ] {
+            assert_eq!(Advice::unpack(a.pack()), a);
+        }
+        // Longer spins are capped, not wrapped.
+        let long = Advice {
+            spin: Duration::from_secs(1),
+            cpu: None,
+        };
+        assert_eq!(Advice::unpack(long.pack()).spin, Advice::MAX_SPIN);
     }
 
     #[test]

@@ -55,6 +55,7 @@ const REPLY_AT: usize = HEADER_SIZE + REQUEST_AREA;
 /// Never spin: with one thread nobody else will change the state.
 const POLICY: WaitPolicy = WaitPolicy {
     spin: Duration::ZERO,
+    yield_for: Duration::ZERO,
     slice: Duration::ZERO,
 };
 
