@@ -36,7 +36,7 @@ listen_addresses = ''
 port = $port
 unix_socket_directories = '$dir'
 shared_preload_libraries = '$preload'
-plrust.workers = 4
+plrust.max_executors = 4
 jit = off
 log_min_messages = log
 ${PLRUST_EXTRA_CONF:-}

@@ -6,19 +6,18 @@
 //! not trusted), give the executor back, then return the value or raise the
 //! body's error.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 
 use pgrx::prelude::*;
 use plrust_compiler::codegen::Return;
 use plrust_ipc::args::{ArgReader, ArgWriter};
 use plrust_ipc::channel::INLINE;
-use plrust_ipc::message::{op, status};
 use plrust_ipc::wire;
 use plrust_ipc::Reply;
 
 use crate::backend_local::BackendLocal;
-use crate::dispatch::{self, Lease};
 use crate::errors::raise;
+use crate::exchange::Exchange;
 use crate::function::{self, Function, Output};
 use crate::trigger::Firing;
 use crate::upcall::{error_code, CallState, SetSink};
@@ -52,39 +51,6 @@ fn require_pool() {
 /// into the channel in one piece.  A nested call (through SPI) takes the
 /// buffer while the outer call no longer needs it.
 static ARGS: BackendLocal<RefCell<Vec<u8>>> = BackendLocal::new(RefCell::new(Vec::new()));
-
-/// How deep plrust calls are nested in this backend (through SPI).
-static DEPTH: BackendLocal<Cell<usize>> = BackendLocal::new(Cell::new(0));
-
-/// One level of nesting, undone however the call ends.
-struct Nesting;
-
-impl Nesting {
-    fn enter(f: &Function) -> Nesting {
-        let depth = DEPTH.get() + 1;
-        // Each level holds an executor while the next one runs, so a
-        // recursion deeper than the pool could only wait for itself.
-        let limit = pool::slot_count();
-        if depth > limit {
-            raise(
-                PgSqlErrorCode::ERRCODE_STATEMENT_TOO_COMPLEX,
-                format!("plrust function \"{}\" is nested too deeply", f.name),
-                Some(format!(
-                    "plrust calls nest {depth} deep; each level holds one of the pool's {limit} executors (plrust.workers)."
-                )),
-                Some("Reduce the recursion, or ask the administrator to raise plrust.workers.".into()),
-            );
-        }
-        DEPTH.set(depth);
-        Nesting
-    }
-}
-
-impl Drop for Nesting {
-    fn drop(&mut self) {
-        DEPTH.set(DEPTH.get().saturating_sub(1));
-    }
-}
 
 /// What came back, converted while the executor is still leased (so a
 /// malformed reply can still recycle it), acted on after it is released.
@@ -209,7 +175,7 @@ unsafe fn set_sink(fcinfo: pg_sys::FunctionCallInfo, f: &Function) -> Option<Set
 /// `fcinfo` is the live call's.
 unsafe fn record_datum(
     fcinfo: pg_sys::FunctionCallInfo,
-    lease: &mut Lease,
+    ex: &mut Exchange,
     f: &Function,
     convs: &[crate::conv::Conv],
     bytes: &[u8],
@@ -227,11 +193,11 @@ unsafe fn record_datum(
                 values.push(pg_sys::Datum::from(0));
                 nulls.push(true);
             }
-            Err(_) => dispatch::protocol_error(lease, &f.name, "a row with too few columns"),
+            Err(_) => ex.protocol_error("a row with too few columns"),
         }
     }
     if !reader.is_done() {
-        dispatch::protocol_error(lease, &f.name, "a row with too many columns");
+        ex.protocol_error("a row with too many columns");
     }
     // SAFETY: the caller's contract; the descriptor describes the OUT
     // parameters, whose values we built above.
@@ -342,7 +308,12 @@ unsafe fn call(
     f: &'static Function,
     object: Option<&[u8]>,
 ) -> pg_sys::Datum {
-    let _nesting = Nesting::enter(f);
+    // Nested calls (a body calling back through SPI into plrust) use the
+    // backend's stack at every level: PostgreSQL's own limit applies, as
+    // for any recursion through SQL (54001, max_stack_depth).
+    // SAFETY: a plain check of this backend's stack depth; it raises an
+    // ERROR when too deep.
+    unsafe { pg_sys::check_stack_depth() };
     let key = f.key();
     // SAFETY: fcinfo is this call's.
     let set = unsafe { set_sink(fcinfo, f) };
@@ -351,7 +322,7 @@ unsafe fn call(
         unsafe { Firing::of(fcinfo, &f.name) }
     });
     let mut state = CallState::new(f, set, firing.as_ref().map(|t| t.data));
-    let mut lease = dispatch::lease(f.principal.in_this_session(), key, &f.name, object);
+    let mut ex = Exchange::begin(f.principal.in_this_session(), key, &f.name, object);
     // Small arguments (most calls) are encoded on the stack; larger ones in
     // a private buffer as big as the request area.
     // Only functions whose arguments are all fixed-width try the stack
@@ -365,8 +336,8 @@ unsafe fn call(
     } else {
         None
     };
-    let (mut st, mut reply_len) = match first_try {
-        Some(len) => dispatch::request(&mut lease, op::CALL, key, &small[..len], &f.name),
+    match first_try {
+        Some(len) => ex.send_call(&small[..len]),
         None => {
             let mut args = std::mem::take(&mut *ARGS.borrow_mut());
             if args.len() < plrust_ipc::limits::REQUEST_AREA {
@@ -379,54 +350,17 @@ unsafe fn call(
                 None => unsafe { encode_args(fcinfo, f, &mut args) },
             }
             .unwrap_or_else(|| too_large(f));
-            let sent = dispatch::request(&mut lease, op::CALL, key, &args[..len], &f.name);
+            ex.send_call(&args[..len]);
+            // Given back before the upcalls, which may nest calls that
+            // need it.
             *ARGS.borrow_mut() = args;
-            sent
         }
-    };
-    // The body may call back (messages, SPI, rows) any number of times
-    // before its reply.
-    let mut upcall = Vec::new();
-    while st == status::UPCALL {
-        lease.mid_call();
-        lease.check_between_upcalls(&f.name);
-        lease.channel().copy_reply(reply_len, &mut upcall);
-        let a = match state.serve(&upcall) {
-            Ok(a) => a,
-            Err(why) => dispatch::protocol_error(&mut lease, &f.name, &why),
-        };
-        let answer = wire::encode_to_vec(&a);
-        if answer.len() > plrust_ipc::limits::REQUEST_AREA {
-            raise(
-                PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
-                format!(
-                    "plrust function \"{}\": an answer to it does not fit the channel",
-                    f.name
-                ),
-                Some(format!(
-                    "{} bytes; at most {} fit.",
-                    answer.len(),
-                    plrust_ipc::limits::REQUEST_AREA
-                )),
-                Some("Read large results with select (a cursor), or LIMIT them.".into()),
-            );
-        }
-        (st, reply_len) = dispatch::request(&mut lease, op::RESUME, key, &answer, &f.name);
     }
+    let reply_len = ex.serve_upcalls(&mut state);
     state.finish();
     let mut buf = Vec::new();
-    let inline;
-    let bytes: &[u8] = if reply_len <= INLINE && st == status::OK {
-        inline = lease.channel().copy_inline_reply();
-        &inline[..reply_len]
-    } else {
-        lease.channel().copy_reply(reply_len, &mut buf);
-        &buf[..]
-    };
-    if st != status::OK {
-        let msg = wire::decode_message(bytes);
-        dispatch::protocol_error(&mut lease, &f.name, &msg);
-    }
+    let mut inline = [0u8; INLINE];
+    let bytes = ex.reply_bytes(reply_len, &mut inline, &mut buf);
     let returned = match wire::decode_reply(bytes) {
         // A trigger returns a row or a NULL pointer, never SQL NULL.
         Ok(Reply::Value(v)) if firing.is_some() => {
@@ -441,12 +375,10 @@ unsafe fn call(
             Output::Value(c) if c.sql == plrust_ipc::types::SqlType::Void => pg_sys::Datum::from(0),
             Output::Value(c) => c.receive(v),
             // SAFETY: fcinfo is this call's.
-            Output::Record(cs) => unsafe { record_datum(fcinfo, &mut lease, f, cs, v) },
-            Output::SetOf(_) | Output::Table(_) | Output::Trigger => dispatch::protocol_error(
-                &mut lease,
-                &f.name,
-                "a value from a set-returning function",
-            ),
+            Output::Record(cs) => unsafe { record_datum(fcinfo, &mut ex, f, cs, v) },
+            Output::SetOf(_) | Output::Table(_) | Output::Trigger => {
+                ex.protocol_error("a value from a set-returning function")
+            }
         }),
         Ok(Reply::Error(e)) => Returned::Error {
             sqlstate: e.sqlstate,
@@ -455,9 +387,9 @@ unsafe fn call(
             hint: e.hint.map(str::to_string),
         },
         Ok(Reply::Panic(m)) => Returned::Panic(m.to_string()),
-        Err(e) => dispatch::protocol_error(&mut lease, &f.name, &format!("invalid reply: {e}")),
+        Err(e) => ex.protocol_error(&format!("invalid reply: {e}")),
     };
-    drop(lease);
+    ex.finish();
     match returned {
         Returned::Value(d) => d,
         Returned::Null => {

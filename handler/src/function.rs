@@ -5,7 +5,7 @@
 //! the function), so CREATE OR REPLACE in another session is seen at the
 //! next query; the per-call path only follows fn_extra.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
 use pgrx::pg_catalog::pg_proc::{PgProc, ProArgMode, ProKind, ProVolatile};
@@ -14,6 +14,7 @@ use plrust_compiler::codegen::{self, Arg, Return, Signature};
 use plrust_ipc::types::SqlType;
 use sha2::{Digest, Sha256};
 
+use crate::backend_local::BackendLocal;
 use crate::conv::{self, Conv};
 use crate::errors::raise;
 use crate::pool::Principal;
@@ -422,7 +423,50 @@ pub fn inline_block(source: String) -> Function {
 }
 
 thread_local! {
-    static CACHE: RefCell<HashMap<u32, &'static Function>> = RefCell::new(HashMap::new());
+    /// Definitions by function oid, each valid while `INVALIDATIONS` is
+    /// what it was when the entry was made.
+    static CACHE: RefCell<HashMap<u32, (&'static Function, u64)>> = RefCell::new(HashMap::new());
+}
+
+/// Bumped whenever PostgreSQL invalidates a function, a type or a
+/// relation in this backend's caches (our callbacks below): a definition
+/// depends on its pg_proc row and on the row types it passes, and any of
+/// those changing, in any session, reaches every backend as a cache
+/// invalidation.  Such changes are rare; a call otherwise finds its
+/// definition without reading or hashing anything, as PL/pgSQL does.
+static INVALIDATIONS: BackendLocal<Cell<u64>> = BackendLocal::new(Cell::new(1));
+static CALLBACKS: BackendLocal<Cell<bool>> = BackendLocal::new(Cell::new(false));
+
+#[pg_guard]
+unsafe extern "C-unwind" fn syscache_changed(_arg: pg_sys::Datum, _cache: i32, _hash: u32) {
+    INVALIDATIONS.set(INVALIDATIONS.get() + 1);
+}
+
+#[pg_guard]
+unsafe extern "C-unwind" fn relcache_changed(_arg: pg_sys::Datum, _rel: pg_sys::Oid) {
+    INVALIDATIONS.set(INVALIDATIONS.get() + 1);
+}
+
+fn ensure_callbacks() {
+    if CALLBACKS.get() {
+        return;
+    }
+    // SAFETY: registering plain callbacks for the life of the backend;
+    // they only bump a counter.
+    unsafe {
+        for cache in [
+            pg_sys::SysCacheIdentifier::PROCOID,
+            pg_sys::SysCacheIdentifier::TYPEOID,
+        ] {
+            pg_sys::CacheRegisterSyscacheCallback(
+                cache as i32,
+                Some(syscache_changed),
+                pg_sys::Datum::from(0),
+            );
+        }
+        pg_sys::CacheRegisterRelcacheCallback(Some(relcache_changed), pg_sys::Datum::from(0));
+    }
+    CALLBACKS.set(true);
 }
 
 /// The current definition of `oid`, whose code must be stored: a call
@@ -433,9 +477,18 @@ thread_local! {
 /// purpose: an FmgrInfo of a running query may still point at a replaced
 /// one.
 pub fn get(oid: pg_sys::Oid) -> &'static Function {
+    ensure_callbacks();
+    let now = INVALIDATIONS.get();
+    let cached = CACHE.with(|c| c.borrow().get(&oid.to_u32()).copied());
+    if let Some((f, at)) = cached {
+        if at == now {
+            return f;
+        }
+    }
     let def = definition(oid);
-    if let Some(f) = CACHE.with(|c| c.borrow().get(&oid.to_u32()).copied()) {
+    if let Some((f, _)) = cached {
         if f.hash == def.hash {
+            CACHE.with(|c| c.borrow_mut().insert(oid.to_u32(), (f, now)));
             return f;
         }
     }
@@ -443,7 +496,7 @@ pub fn get(oid: pg_sys::Oid) -> &'static Function {
         no_code(&def.name, oid);
     }
     let f: &'static Function = Box::leak(Box::new(def));
-    CACHE.with(|c| c.borrow_mut().insert(oid.to_u32(), f));
+    CACHE.with(|c| c.borrow_mut().insert(oid.to_u32(), (f, now)));
     f
 }
 

@@ -4,9 +4,17 @@ use std::ffi::{CStr, CString};
 
 use pgrx::guc::{GucContext, GucFlags, GucRegistry, GucSetting};
 
-/// Pool slots: background workers, each supervising one executor.
-pub static WORKERS: GucSetting<i32> = GucSetting::<i32>::new(4);
-pub const MAX_WORKERS: i32 = 64;
+/// Pool slots: the most executors that run at once (0 until _PG_init
+/// sizes it for the machine).
+pub static MAX_EXECUTORS_SETTING: GucSetting<i32> = GucSetting::<i32>::new(0);
+pub const MAX_EXECUTORS: i32 = 128;
+/// Obsolete name of the pool size (each slot used to be a worker).
+pub static WORKERS: GucSetting<i32> = GucSetting::<i32>::new(0);
+/// Most executors one principal holds (0 until _PG_init sets it to half
+/// the pool).
+pub static MAX_EXECUTORS_PER_PRINCIPAL: GucSetting<i32> = GucSetting::<i32>::new(0);
+/// How long a bound executor may sit idle before it is retired (ms).
+pub static EXECUTOR_IDLE_TIMEOUT: GucSetting<i32> = GucSetting::<i32>::new(60_000);
 
 /// Wall-clock limit for one rustc run (ms).
 pub static COMPILE_TIMEOUT: GucSetting<i32> = GucSetting::<i32>::new(30_000);
@@ -31,12 +39,22 @@ pub static KIT_DIR: GucSetting<Option<CString>> =
 pub fn define(preloading: bool) {
     if preloading {
         GucRegistry::define_int_guc(
+            c"plrust.max_executors",
+            c"Most plrust executor processes that run at once.",
+            c"Executors start when calls need them and retire when idle (plrust.executor_idle_timeout). 0 sizes the pool for the machine: 16 per CPU, at least 32, at most 128.",
+            &MAX_EXECUTORS_SETTING,
+            0,
+            MAX_EXECUTORS,
+            GucContext::Postmaster,
+            GucFlags::default(),
+        );
+        GucRegistry::define_int_guc(
             c"plrust.workers",
-            c"Number of plrust executor processes (one background worker each).",
-            c"Each executor serves one function owner in one database at a time; calls wait when all are busy.",
+            c"Obsolete: the pool's size is plrust.max_executors.",
+            c"When set and plrust.max_executors is not, it is used as plrust.max_executors. Rename it in postgresql.conf.",
             &WORKERS,
-            1,
-            MAX_WORKERS,
+            0,
+            MAX_EXECUTORS,
             GucContext::Postmaster,
             GucFlags::default(),
         );
@@ -49,6 +67,26 @@ pub fn define(preloading: bool) {
             GucFlags::SUPERUSER_ONLY,
         );
     }
+    GucRegistry::define_int_guc(
+        c"plrust.max_executors_per_principal",
+        c"Most plrust executors that the functions of one owner in one database hold at once.",
+        c"A call whose owner holds that many, all busy, waits for one of them; other owners' calls do not wait for it. The calling session's value counts; a superuser sets it per role with ALTER ROLE ... SET. 0 means half of plrust.max_executors.",
+        &MAX_EXECUTORS_PER_PRINCIPAL,
+        0,
+        MAX_EXECUTORS,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
+        c"plrust.executor_idle_timeout",
+        c"How long a plrust executor bound to a function owner may stay idle before it is retired.",
+        c"",
+        &EXECUTOR_IDLE_TIMEOUT,
+        100,
+        i32::MAX,
+        GucContext::Sighup,
+        GucFlags::UNIT_MS,
+    );
     GucRegistry::define_int_guc(
         c"plrust.compile_timeout",
         c"Longest time rustc may take to compile one plrust function.",
@@ -107,6 +145,81 @@ pub fn define(preloading: bool) {
         GucContext::Suset,
         GucFlags::UNIT_MS,
     );
+}
+
+/// CPUs this process may run on.
+pub fn cpus() -> u32 {
+    std::thread::available_parallelism().map_or(1, |n| n.get() as u32)
+}
+
+/// In the postmaster, after the settings are read: give the pool size and
+/// the per-principal ceiling their machine-sized values where they are 0,
+/// as PostgreSQL does for wal_buffers, so pg_settings shows what is used.
+pub fn resolve_pool_size() {
+    let mut n = MAX_EXECUTORS_SETTING.get();
+    if n == 0 {
+        n = match WORKERS.get() {
+            0 => (16 * cpus() as i32).clamp(32, MAX_EXECUTORS),
+            w => w,
+        };
+        set_dynamic_default(c"plrust.max_executors", n);
+    }
+    if MAX_EXECUTORS_PER_PRINCIPAL.get() == 0 {
+        set_dynamic_default(c"plrust.max_executors_per_principal", (n / 2).max(1));
+    }
+}
+
+fn set_dynamic_default(name: &CStr, value: i32) {
+    let v = CString::new(value.to_string()).expect("a number has no NUL");
+    // SAFETY: setting a GUC we defined, in the postmaster while libraries
+    // are preloaded; both strings are NUL-terminated.  A value set
+    // explicitly to 0 outranks a dynamic default, so it is overridden.
+    unsafe {
+        pgrx::pg_sys::SetConfigOption(
+            name.as_ptr(),
+            v.as_ptr(),
+            pgrx::pg_sys::GucContext::PGC_POSTMASTER,
+            pgrx::pg_sys::GucSource::PGC_S_DYNAMIC_DEFAULT,
+        );
+        if get_int(name) == 0 {
+            pgrx::pg_sys::SetConfigOption(
+                name.as_ptr(),
+                v.as_ptr(),
+                pgrx::pg_sys::GucContext::PGC_POSTMASTER,
+                pgrx::pg_sys::GucSource::PGC_S_OVERRIDE,
+            );
+        }
+    }
+}
+
+fn get_int(name: &CStr) -> i32 {
+    // SAFETY: GetConfigOption returns a NUL-terminated string owned by the
+    // GUC machinery (or NULL when missing_ok and unknown).
+    unsafe {
+        let p = pgrx::pg_sys::GetConfigOption(name.as_ptr(), true, false);
+        if p.is_null() {
+            return 0;
+        }
+        CStr::from_ptr(p)
+            .to_str()
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0)
+    }
+}
+
+/// The pool's size: plrust.max_executors as resolved at start.
+pub fn max_executors() -> usize {
+    MAX_EXECUTORS_SETTING.get().clamp(1, MAX_EXECUTORS) as usize
+}
+
+/// This session's ceiling for one principal.
+pub fn executors_per_principal() -> usize {
+    let n = match MAX_EXECUTORS_PER_PRINCIPAL.get() {
+        0 => max_executors() / 2,
+        n => n as usize,
+    };
+    n.clamp(1, max_executors())
 }
 
 /// plrust.toolchain_dir with $libdir expanded.

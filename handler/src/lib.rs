@@ -2,7 +2,8 @@
 //!
 //! Loaded with `shared_preload_libraries`, `_PG_init` (in the postmaster)
 //! defines the GUCs, creates one channel memfd per pool slot, asks for the
-//! pool's shared state and registers one background worker per slot.  In a
+//! pool's shared state and registers the pool's supervisor, the background
+//! worker that starts and stops executors.  In a
 //! backend, `call::plrust_call_handler` and `validate::plrust_validator`
 //! are the language's handler and validator.  No user code ever runs in
 //! this library: it compiles bodies (with rustc, in a box) and hands calls
@@ -16,18 +17,23 @@ mod call;
 mod catalog;
 mod compile;
 mod conv;
-mod dispatch;
 mod drop;
 mod errors;
+mod exchange;
 mod function;
 mod gucs;
 mod interrupts;
+mod lease;
 mod pool;
+mod prepare;
+mod queue;
+mod request;
 mod spi;
+mod spin;
 mod status;
+mod supervisor;
 mod trigger;
 mod upcall;
-mod worker;
 
 pgrx::pg_module_magic!();
 
@@ -42,8 +48,9 @@ pub extern "C-unwind" fn _PG_init() {
         // plrust_ensure_preloaded reports what to set.
         return;
     }
+    gucs::resolve_pool_size();
     pool::init();
-    worker::register_all();
+    supervisor::register();
     alter::install();
 }
 
@@ -63,7 +70,7 @@ pub unsafe extern "C-unwind" fn plrust_ensure_preloaded(
         errors::raise(
             PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
             "plrust must be loaded via shared_preload_libraries".into(),
-            Some("plrust runs functions in a pool of background workers, which only a preloaded library can start.".into()),
+            Some("plrust runs functions in a pool of executors whose supervisor, a background worker, only a preloaded library can start.".into()),
             Some("Add 'plrust' to shared_preload_libraries in postgresql.conf and restart the server.".into()),
         );
     }

@@ -1,0 +1,140 @@
+//! The turns of one call, from the backend's side: the one owner of the
+//! call protocol.
+//!
+//! ```text
+//!   backend                         executor
+//!   CALL(key, args)          ──>    runs the body
+//!                            <──    UPCALL(request)     (any number of times:
+//!   serve it (SPI, a message,         a message, SPI, rows; SPI may call
+//!   rows), maybe nested calls         plrust again, and a nested call of
+//!   RESUME(answer)           ──>      the same principal comes to this
+//!                            <──    OK(reply)             executor meanwhile)
+//! ```
+//!
+//! `Exchange` holds the lease for the whole call and moves it through
+//! those turns; call.rs only encodes arguments and decodes the reply.  Any
+//! way out other than a complete reply (an ERROR while serving an upcall, a
+//! malformed upcall, a cancel) leaves the lease mid-protocol, and ending it
+//! kills the executor.
+
+use pgrx::prelude::*;
+use plrust_ipc::channel::INLINE;
+use plrust_ipc::message::{op, status};
+use plrust_ipc::wire;
+
+use crate::errors::raise;
+use crate::lease::{self, Lease};
+use crate::pool::Principal;
+use crate::request::{self, executor_failed, failure_message};
+use crate::upcall::CallState;
+
+pub struct Exchange<'f> {
+    lease: Lease,
+    key: u64,
+    fn_name: &'f str,
+    /// The executor's latest reply: (status, length).
+    reply: (u32, usize),
+}
+
+impl<'f> Exchange<'f> {
+    /// Lease an executor for the call (see lease.rs).
+    pub fn begin(
+        principal: Principal,
+        key: u64,
+        fn_name: &'f str,
+        object: Option<&[u8]>,
+    ) -> Exchange<'f> {
+        Exchange {
+            lease: lease::acquire(principal, key, fn_name, object),
+            key,
+            fn_name,
+            reply: (status::OK, 0),
+        }
+    }
+
+    /// Send the call with its encoded arguments and wait for the first
+    /// reply (the result, or an upcall).
+    pub fn send_call(&mut self, args: &[u8]) {
+        self.reply = request::request(&mut self.lease, op::CALL, self.key, args, self.fn_name);
+    }
+
+    /// Serve the body's upcalls until it replies; returns the reply's
+    /// length.  The reply bytes are then read with `reply_bytes`.
+    pub fn serve_upcalls(&mut self, state: &mut CallState) -> usize {
+        let mut upcall = Vec::new();
+        while self.reply.0 == status::UPCALL {
+            self.lease.awaiting_answer();
+            self.check_between_upcalls();
+            self.lease.channel().copy_reply(self.reply.1, &mut upcall);
+            let answer = match state.serve(&upcall) {
+                Ok(a) => wire::encode_to_vec(&a),
+                Err(why) => self.protocol_error(&why),
+            };
+            if answer.len() > plrust_ipc::limits::REQUEST_AREA {
+                raise(
+                    PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+                    format!(
+                        "plrust function \"{}\": an answer to it does not fit the channel",
+                        self.fn_name
+                    ),
+                    Some(format!(
+                        "{} bytes; at most {} fit.",
+                        answer.len(),
+                        plrust_ipc::limits::REQUEST_AREA
+                    )),
+                    Some("Read large results with select (a cursor), or LIMIT them.".into()),
+                );
+            }
+            self.reply =
+                request::request(&mut self.lease, op::RESUME, self.key, &answer, self.fn_name);
+        }
+        if self.reply.0 != status::OK {
+            let msg = failure_message(&self.lease, self.reply.1);
+            self.protocol_error(&msg);
+        }
+        self.reply.1
+    }
+
+    /// Between upcalls: serve interrupts and check the call's CPU budget.
+    /// A body that makes upcalls faster than a wait slice would otherwise
+    /// never reach the checks that the waits make.
+    fn check_between_upcalls(&mut self) {
+        pgrx::check_for_interrupts!();
+        if let Some(limit) = self
+            .lease
+            .budget
+            .as_mut()
+            .and_then(|b| b.due_and_exceeded())
+        {
+            request::cpu_limit_exceeded(&mut self.lease, self.fn_name, limit);
+        }
+    }
+
+    /// The reply of `len` bytes, copied out of shared memory: small ones
+    /// into `inline` without allocating, others into `buf`.
+    pub fn reply_bytes<'b>(
+        &self,
+        len: usize,
+        inline: &'b mut [u8; INLINE],
+        buf: &'b mut Vec<u8>,
+    ) -> &'b [u8] {
+        if len <= INLINE {
+            *inline = self.lease.channel().copy_inline_reply();
+            &inline[..len]
+        } else {
+            self.lease.channel().copy_reply(len, buf);
+            &buf[..]
+        }
+    }
+
+    /// The executor broke the protocol: the call fails and the executor is
+    /// replaced.
+    pub fn protocol_error(&mut self, why: &str) -> ! {
+        executor_failed(&mut self.lease, self.fn_name, why)
+    }
+
+    /// The call is over: give the executor back.
+    pub fn finish(self) {
+        drop(self.lease);
+    }
+}
