@@ -53,7 +53,8 @@ impl Budget {
 pub fn budget(load: Load) -> Budget {
     let cpus = load.cpus.max(1);
     let calls_fit = load.in_flight.saturating_mul(2) <= cpus.max(2);
-    let machine_idle_enough = load.runnable <= cpus;
+    // The sampler itself and its executor may be two of the runnable.
+    let machine_idle_enough = load.runnable <= cpus + 1;
     if calls_fit && machine_idle_enough {
         Budget {
             backend: BACKEND_SPIN,
@@ -105,6 +106,8 @@ mod tests {
     #[test]
     fn more_calls_than_cpu_pairs_do_not_spin() {
         assert_eq!(budget(load(2, 2, 2)).backend, Duration::ZERO);
+        assert_eq!(budget(load(3, 1, 2)).backend, BACKEND_SPIN);
+        assert_eq!(budget(load(4, 1, 2)).backend, Duration::ZERO);
         assert_eq!(budget(load(4, 2, 4)).backend, BACKEND_SPIN);
         assert_eq!(budget(load(4, 3, 4)).backend, Duration::ZERO);
     }
