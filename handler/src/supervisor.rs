@@ -244,6 +244,9 @@ pub extern "C-unwind" fn plrust_pool_supervisor_main(_arg: pg_sys::Datum) {
             );
             pg_sys::ResetLatch(pg_sys::MyLatch);
         }
+        // Connected, the supervisor is one of the processes that DROP
+        // DATABASE and other ProcSignalBarriers wait for: absorb them.
+        pgrx::check_for_interrupts!();
     }
 }
 
