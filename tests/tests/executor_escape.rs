@@ -220,6 +220,34 @@ fn a_function_that_breaks_its_executor_at_load_costs_only_its_own_calls() {
     health.assert_unharmed();
 }
 
+/// A harmless process of the executors' OS user (a `sleep 60`, through
+/// runuser, which is killed on drop) and its pid: something for user code
+/// to aim at.
+struct Target(std::process::Child, i32);
+
+impl Target {
+    fn start() -> Target {
+        let child = std::process::Command::new("runuser")
+            .args(["-u", "postgres", "--", "sleep", "60"])
+            .spawn()
+            .unwrap();
+        // runuser's child is the sleep.
+        let children = format!("/proc/{0}/task/{0}/children", child.id());
+        let pid: i32 = wait_for("runuser to start sleep", Duration::from_secs(2), || {
+            let text = std::fs::read_to_string(&children).unwrap_or_default();
+            text.trim().parse().ok()
+        });
+        Target(child, pid)
+    }
+}
+
+impl Drop for Target {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 #[test]
 fn user_code_cannot_signal_other_processes() {
     // tgkill is allowed only towards the executor itself (abort() raises
@@ -227,16 +255,8 @@ fn user_code_cannot_signal_other_processes() {
     // target is a harmless process of the same OS user, and the signal is
     // 0, so even a failing sandbox would hurt nobody; kill() is not allowed
     // at all.
-    let mut target = std::process::Command::new("runuser")
-        .args(["-u", "postgres", "--", "sleep", "60"])
-        .spawn()
-        .unwrap();
-    // runuser's child is the sleep.
-    let children = format!("/proc/{0}/task/{0}/children", target.id());
-    let pid: i32 = wait_for("runuser to start sleep", Duration::from_secs(2), || {
-        let text = std::fs::read_to_string(&children).unwrap_or_default();
-        text.trim().parse().ok()
-    });
+    let target = Target::start();
+    let pid = target.1;
     assert_call_is_killed(
         "fn_x_tgkill",
         "fn syscall(n: i64, a: i64, b: i64, c: i64) -> i64;",
@@ -247,6 +267,45 @@ fn user_code_cannot_signal_other_processes() {
         "fn kill(pid: i32, sig: i32) -> i32;",
         &format!("kill({pid}, 0)"),
     );
-    let _ = target.kill();
-    let _ = target.wait();
+    drop(target);
+}
+
+/// sched_setaffinity(pid, sizeof(cpu_set_t), every CPU), the call the
+/// executor makes to follow its backend's CPU, here made by user code.
+const SET_AFFINITY: &str = "fn syscall(n: i64, pid: i64, len: i64, mask: *const u8) -> i64;
+                            fn getpid() -> i32;";
+
+fn set_affinity_of(pid: &str) -> String {
+    format!("syscall(203, {pid}, 128, [0xffu8; 128].as_ptr())") // SYS_sched_setaffinity
+}
+
+#[test]
+fn user_code_may_move_its_executor_between_cpus_but_no_other_process() {
+    // The seccomp filter allows sched_setaffinity for pid 0 (the executor
+    // itself) only. Any other pid kills the executor: even its own pid
+    // spelled out, and a harmless process of the same OS user (the mask is
+    // every CPU, so even a failing sandbox would confine nothing).
+    let health = Health::before();
+    let mut c = client();
+    install_unchecked(
+        &mut c,
+        "fn_x_affinity_self",
+        &calling(SET_AFFINITY, &set_affinity_of("0")),
+    );
+    assert_eq!(one::<i64>(&mut c, "SELECT fn_x_affinity_self(1)"), 1);
+    // And its executor goes on serving calls.
+    assert_eq!(one::<i64>(&mut c, "SELECT fn_x_affinity_self(2)"), 2);
+    health.assert_unharmed();
+    let target = Target::start();
+    assert_call_is_killed(
+        "fn_x_affinity_other",
+        SET_AFFINITY,
+        &set_affinity_of(&target.1.to_string()),
+    );
+    assert_call_is_killed(
+        "fn_x_affinity_own_pid",
+        SET_AFFINITY,
+        &set_affinity_of("getpid() as i64"),
+    );
+    drop(target);
 }

@@ -199,3 +199,38 @@ fn drop_extension_takes_its_schema_and_a_database_owner_can_create_it() {
     let e = error_of(&mut owner, "SELECT count(*) FROM plrust.artifacts");
     assert_eq!(e.code().code(), "42501");
 }
+
+#[test]
+fn drop_database_does_not_wait_for_an_idle_pool() {
+    // DROP DATABASE waits until every process attached to shared memory
+    // has absorbed a ProcSignalBarrier; the pool's supervisor is one of
+    // them, and must absorb it while it has nothing else to do (a hang
+    // here shows in the server log as "still waiting for backend with PID
+    // ... to accept ProcSignalBarrier").
+    let name = "plrust_ext_dropdb";
+    let mut c = database_with(name, env!("CARGO_PKG_VERSION"));
+    c.batch_execute(
+        "CREATE FUNCTION ext_dropdb(x int) RETURNS int STRICT LANGUAGE plrust AS $$ Ok(Some(x)) $$",
+    )
+    .unwrap();
+    assert_eq!(one::<i32>(&mut c, "SELECT ext_dropdb(7)"), 7);
+    drop(c);
+    // Let the supervisor settle: nothing for it to start, reap or log.
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let mut admin = client();
+    admin
+        .batch_execute("SET statement_timeout = '30s'")
+        .unwrap();
+    let start = std::time::Instant::now();
+    let dropped = admin.batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"));
+    let took = start.elapsed();
+    assert!(
+        dropped.is_ok(),
+        "DROP DATABASE after {took:?}: {:?}",
+        dropped.unwrap_err().as_db_error()
+    );
+    assert!(
+        took < std::time::Duration::from_secs(10),
+        "DROP DATABASE took {took:?}"
+    );
+}

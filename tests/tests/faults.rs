@@ -232,20 +232,94 @@ fn a_segfault_from_safe_code_costs_one_call_even_past_the_check() {
     assert!(e.detail().unwrap().contains("SIGSEGV"), "{e:?}");
 }
 
+/// `name` (spinning) and `{name}_ok` (returns x), owned by `owner`, a
+/// principal of its own, with definitions new to this run: until one of
+/// them is called, no executor has either loaded.
+fn create_owned_fresh(c: &mut Client, owner: &str, name: &str) {
+    plrust_tests::ensure_role(c, owner);
+    let salt = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    c.batch_execute(&format!(
+        "DROP FUNCTION IF EXISTS {name}(bigint);
+         DROP FUNCTION IF EXISTS {name}_ok(bigint);
+         SET ROLE {owner};
+         CREATE OR REPLACE FUNCTION {name}(x bigint) RETURNS bigint STRICT LANGUAGE plrust
+         AS $$ let _salt = {salt}u128; {SPIN} $$;
+         CREATE OR REPLACE FUNCTION {name}_ok(x bigint) RETURNS bigint STRICT LANGUAGE plrust
+         AS $$ let _salt = {salt}u128; Ok(Some(x)) $$;
+         RESET ROLE;"
+    ))
+    .unwrap();
+}
+
+/// Have an idle executor of `owner` ready with `name` loaded (one prepared
+/// for `{name}_ok` loads all of its owner's functions), so that a session's
+/// first call of `name` takes it without preparing one; returns the idle
+/// executors of `owner`.
+fn warm_up(c: &mut Client, owner: &str, name: &str) -> Vec<i32> {
+    assert_eq!(one::<i64>(c, &format!("SELECT {name}_ok(0)")), 0);
+    c.query(
+        "SELECT executor_pid FROM plrust.workers
+         WHERE function_owner = $1 AND sealed AND busy_backend_pid IS NULL
+         AND executor_pid IS NOT NULL",
+        &[&owner],
+    )
+    .unwrap()
+    .iter()
+    .map(|r| r.get(0))
+    .collect()
+}
+
+/// Kills a spinning executor if the test fails before it is gone: a slot
+/// left held by a dead backend would otherwise spin on a CPU for good.
+struct StopIfFailed(i32);
+
+impl Drop for StopIfFailed {
+    fn drop(&mut self) {
+        if std::thread::panicking() && process_exists(self.0) {
+            // SAFETY: kill(2) of an executor pid read from plrust.workers.
+            unsafe { libc::kill(self.0, libc::SIGKILL) };
+        }
+    }
+}
+
+// A backend that dies mid-call (FATAL skips Rust destructors) gives its
+// slot back however it got it: by preparing an executor for its call
+// (cold), or by taking an idle one that already had the function loaded,
+// as a session's first call does when it can (warm).
+
 #[test]
 fn a_terminated_client_leaves_no_slot_or_executor_stuck() {
     let _turn = spin_alone();
     let health = Health::before();
     let mut c = client();
-    create(&mut c, "fn_f_term", SPIN);
-    let (backend, executor, t) = start_spinning("fn_f_term", "SELECT 1");
-    assert!(one::<bool>(
-        &mut c,
-        &format!("SELECT pg_terminate_backend({backend})")
-    ));
-    let _ = t.join();
-    assert_dies(executor);
-    wait_until_released(&mut c, backend);
+    let owner = "plrust_f_term";
+    create_owned_fresh(&mut c, owner, "fn_f_term");
+    for warm in [false, true] {
+        eprintln!("{}", if warm { "warm" } else { "cold" });
+        let idle = if warm {
+            warm_up(&mut c, owner, "fn_f_term")
+        } else {
+            Vec::new()
+        };
+        let (backend, executor, t) = start_spinning("fn_f_term", "SELECT 1");
+        let _stop = StopIfFailed(executor);
+        if warm {
+            assert!(
+                idle.contains(&executor),
+                "the call ran in {executor}, not in an idle executor that had it loaded ({idle:?})"
+            );
+        }
+        assert!(one::<bool>(
+            &mut c,
+            &format!("SELECT pg_terminate_backend({backend})")
+        ));
+        let _ = t.join();
+        assert_dies(executor);
+        wait_until_released(&mut c, backend);
+    }
     assert_eq!(one::<i64>(&mut c, "SELECT fn_f_term_ok(6)"), 6);
     health.assert_unharmed();
 }
@@ -257,39 +331,55 @@ fn a_client_that_disconnects_mid_call_leaves_no_slot_or_executor_stuck() {
     // (it must be set: PostgreSQL does not look at the socket otherwise).
     let health = Health::before();
     let mut c = client();
-    create(&mut c, "fn_f_disc", SPIN);
+    let owner = "plrust_f_disc";
+    create_owned_fresh(&mut c, owner, "fn_f_disc");
     let host = std::env::var("PLRUST_TEST_HOST").unwrap();
     let port = std::env::var("PLRUST_TEST_PORT").unwrap();
-    let mut psql = std::process::Command::new("psql")
-        .args(["-X", "-q", "-h", &host, "-p", &port, "-U", "postgres"])
-        .args(["-d", plrust_tests::DATABASE, "-c"])
-        .arg("SET client_connection_check_interval = '100ms'; SELECT fn_f_disc(1)")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let (backend, executor) = wait_for("the call to start", Duration::from_secs(20), || {
-        let row = c
-            .query_opt(
-                "SELECT w.busy_backend_pid, w.executor_pid FROM plrust.workers w
-                 JOIN pg_stat_activity a ON a.pid = w.busy_backend_pid
-                 WHERE a.query LIKE '%fn_f_disc(1)%'",
-                &[],
-            )
-            .unwrap()?;
-        let executor: Option<i32> = row.get(1);
-        Some((row.get::<_, i32>(0), executor?)).filter(|&(_, e)| running(e))
-    });
-    psql.kill().unwrap();
-    psql.wait().unwrap();
-    assert_dies(executor);
-    wait_until_released(&mut c, backend);
-    // It releases its slot on the way out, so it may need a moment more.
-    wait_for(
-        "the backend to end with its client",
-        Duration::from_secs(2),
-        || (!process_exists(backend)).then_some(()),
-    );
+    for warm in [false, true] {
+        eprintln!("{}", if warm { "warm" } else { "cold" });
+        let idle = if warm {
+            warm_up(&mut c, owner, "fn_f_disc")
+        } else {
+            Vec::new()
+        };
+        let mut psql = std::process::Command::new("psql")
+            .args(["-X", "-q", "-h", &host, "-p", &port, "-U", "postgres"])
+            .args(["-d", plrust_tests::DATABASE, "-c"])
+            .arg("SET client_connection_check_interval = '100ms'; SELECT fn_f_disc(1)")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let (backend, executor) = wait_for("the call to start", Duration::from_secs(20), || {
+            let row = c
+                .query_opt(
+                    "SELECT w.busy_backend_pid, w.executor_pid FROM plrust.workers w
+                     JOIN pg_stat_activity a ON a.pid = w.busy_backend_pid
+                     WHERE a.query LIKE '%fn_f_disc(1)%'",
+                    &[],
+                )
+                .unwrap()?;
+            let executor: Option<i32> = row.get(1);
+            Some((row.get::<_, i32>(0), executor?)).filter(|&(_, e)| running(e))
+        });
+        let _stop = StopIfFailed(executor);
+        if warm {
+            assert!(
+                idle.contains(&executor),
+                "the call ran in {executor}, not in an idle executor that had it loaded ({idle:?})"
+            );
+        }
+        psql.kill().unwrap();
+        psql.wait().unwrap();
+        assert_dies(executor);
+        wait_until_released(&mut c, backend);
+        // It releases its slot on the way out, so it may need a moment more.
+        wait_for(
+            "the backend to end with its client",
+            Duration::from_secs(2),
+            || (!process_exists(backend)).then_some(()),
+        );
+    }
     assert_eq!(one::<i64>(&mut c, "SELECT fn_f_disc_ok(7)"), 7);
     health.assert_unharmed();
 }

@@ -1,14 +1,16 @@
-//! plrust calling plrust through SPI, and recursion that stops at a
-//! clear limit.  Its own test binary: every nesting level holds one of the
-//! pool's executors, so other tests running beside it would change where
-//! the limit is hit.
+//! plrust calling plrust through SPI, and recursion that goes as deep as
+//! the stack allows: a nested call of the same principal runs in the
+//! executor serving the outer call, so the depth does not depend on the
+//! pool's size (the test cluster has four executors), and endless recursion
+//! ends in PostgreSQL's stack depth error for that call only.  Its own test
+//! binary, so that no other test's calls share the pool while it recurses.
 
 use std::time::{Duration, Instant};
 
 use plrust_tests::{client, error_of, one, Health};
 
 #[test]
-fn plrust_calls_plrust_and_recursion_stops_at_a_clear_limit() {
+fn plrust_calls_plrust_and_recursion_goes_as_deep_as_the_stack_allows() {
     let health = Health::before();
     let mut c = client();
     c.batch_execute(
@@ -21,21 +23,31 @@ fn plrust_calls_plrust_and_recursion_stops_at_a_clear_limit() {
             let below = Spi::get_one_with_args::<i64>(\"SELECT spi_fact($1)\",
                 vec![(PgBuiltInOids::INT8OID.oid(), (n - 1).into_datum())])?;
             Ok(below.map(|b| b * n))
+         $$;
+         CREATE OR REPLACE FUNCTION spi_endless(n bigint) RETURNS bigint STRICT LANGUAGE plrust AS $$
+            Ok(Spi::get_one_with_args::<i64>(\"SELECT spi_endless($1)\",
+                vec![(PgBuiltInOids::INT8OID.oid(), (n + 1).into_datum())])?)
          $$;",
     )
     .unwrap();
     assert_eq!(one::<i32>(&mut c, "SELECT spi_outer(4)"), 50);
-    // Three levels fit in the test cluster's pool of four executors.
     assert_eq!(one::<i64>(&mut c, "SELECT spi_fact(3)"), 6);
-    let start = Instant::now();
-    let e = error_of(&mut c, "SELECT spi_fact(50)");
-    assert_eq!(e.code().code(), "54001", "{}", e.message());
-    assert!(e.message().contains("nested too deeply"), "{}", e.message());
-    assert!(
-        start.elapsed() < Duration::from_secs(5),
-        "took {:?}",
-        start.elapsed()
+    // Twenty levels, five times the pool's four executors.
+    assert_eq!(
+        one::<i64>(&mut c, "SELECT spi_fact(20)"),
+        (1..=20).product::<i64>()
     );
+    // Endless recursion stops at a stack's limit (the backend's
+    // max_stack_depth or the executor's own stack), soon.
+    let start = Instant::now();
+    let e = error_of(&mut c, "SELECT spi_endless(0)");
+    let took = start.elapsed();
+    assert_eq!(e.code().code(), "54001", "{e:?}");
+    assert!(e.message().contains("stack depth"), "{e:?}");
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+    // The session goes on.
+    assert_eq!(one::<i32>(&mut c, "SELECT 1"), 1);
     assert_eq!(one::<i64>(&mut c, "SELECT spi_fact(3)"), 6);
+    assert_eq!(one::<i32>(&mut c, "SELECT spi_outer(1)"), 20);
     health.assert_unharmed();
 }

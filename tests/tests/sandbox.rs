@@ -27,9 +27,23 @@ fn sealed_executors(probe: &str) -> Vec<i32> {
     pids
 }
 
+/// The pool's one supervisor, as pg_stat_activity shows it.
+fn supervisor_pid() -> i32 {
+    let mut c = client();
+    let rows = c
+        .query(
+            "SELECT pid FROM pg_stat_activity WHERE backend_type = 'plrust pool supervisor'",
+            &[],
+        )
+        .unwrap();
+    assert_eq!(rows.len(), 1, "not one pool supervisor");
+    rows[0].get(0)
+}
+
 #[test]
 fn executor_is_sealed_and_not_a_postmaster_child() {
     let postmaster = postmaster_pid();
+    let supervisor = supervisor_pid();
     for pid in sealed_executors("fn_probe_status") {
         assert_eq!(
             proc_status(pid, "Seccomp"),
@@ -42,11 +56,13 @@ fn executor_is_sealed_and_not_a_postmaster_child() {
             parent, postmaster,
             "executor {pid} is a child of the postmaster"
         );
+        // Every executor is a child of the one supervisor.
         let cmdline = std::fs::read_to_string(format!("/proc/{parent}/cmdline")).unwrap();
         assert!(
-            cmdline.contains("plrust pool worker"),
+            cmdline.contains("plrust pool supervisor"),
             "parent of {pid} is {cmdline:?}"
         );
+        assert_eq!(parent, supervisor, "executor {pid}");
         let grandparent: i32 = proc_status(parent, "PPid").parse().unwrap();
         assert_eq!(grandparent, postmaster);
         // It left PostgreSQL's process group, which the postmaster signals
@@ -237,6 +253,10 @@ fn the_kit_sysroot_has_no_std_even_if_the_check_is_bypassed() {
 fn settings_are_visible_in_pg_settings() {
     let mut c = client();
     for (name, context) in [
+        ("plrust.max_executors", "postmaster"),
+        ("plrust.max_executors_per_principal", "superuser"),
+        ("plrust.executor_idle_timeout", "sighup"),
+        // Obsolete, but still accepted.
         ("plrust.workers", "postmaster"),
         ("plrust.compile_timeout", "superuser"),
         ("plrust.compile_memory_limit", "superuser"),
@@ -251,7 +271,14 @@ fn settings_are_visible_in_pg_settings() {
             .get(0);
         assert_eq!(got, context, "{name}");
     }
-    assert_eq!(one::<String>(&mut c, "SHOW plrust.workers"), "4");
+    // As scripts/cluster.sh sets them: the ceiling is half the pool.
+    assert_eq!(one::<String>(&mut c, "SHOW plrust.max_executors"), "4");
+    assert_eq!(
+        one::<String>(&mut c, "SHOW plrust.max_executors_per_principal"),
+        "2"
+    );
+    let slots: i64 = one(&mut c, "SELECT count(*) FROM plrust.workers");
+    assert_eq!(slots, 4, "one row of plrust.workers per slot");
 }
 
 #[test]

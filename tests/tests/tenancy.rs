@@ -1,7 +1,8 @@
 //! Tenancy, pool saturation, per-role ceilings and the executor's system
 //! calls.  These tests need the pool to themselves (they fill it, count its
-//! executors or trace them), so they live in their own test binary, which
-//! cargo runs after the others, and take a lock to run one at a time.
+//! executors or trace its supervisor and the executors it starts), so they
+//! live in their own test binary, which cargo runs after the others, and
+//! take a lock to run one at a time.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -89,24 +90,78 @@ const SPIN: &str = "
     loop { n = n.wrapping_mul(6364136223846793005).wrapping_add(1); if n == 0 { break; } }
     Ok(Some(n))";
 
+/// Cancels the calls of these backends if the test fails while they run,
+/// so that they do not hold the pool for the tests after it.
+struct CancelIfFailed(Vec<i32>);
+
+impl Drop for CancelIfFailed {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let mut c = client();
+            for pid in &self.0 {
+                let _ = c.batch_execute(&format!("SELECT pg_cancel_backend({pid})"));
+            }
+        }
+    }
+}
+
 #[test]
 fn a_full_pool_makes_a_call_wait_then_fail_clearly() {
     let _alone = alone();
     let health = Health::before();
     let mut c = client();
-    c.batch_execute(&format!(
-        "CREATE OR REPLACE FUNCTION fn_t_hold(x bigint) RETURNS bigint STRICT LANGUAGE plrust AS $${SPIN}$$;
-         CREATE OR REPLACE FUNCTION fn_t_quick(x bigint) RETURNS bigint STRICT LANGUAGE plrust AS $$ Ok(Some(x)) $$;"
-    ))
-    .unwrap();
     let slots: i64 = one(&mut c, "SELECT count(*) FROM plrust.workers");
+    let share: i64 = one(
+        &mut c,
+        "SELECT setting::bigint FROM pg_settings WHERE name = 'plrust.max_executors_per_principal'",
+    );
+    assert!(share >= 1 && share < slots, "{share} of {slots}");
+    // Every slot can be had: none is held for good by a backend that is
+    // gone (it gives its slots back as it exits).
+    wait_for(
+        "no slot held by a backend that has exited",
+        Duration::from_secs(5),
+        || {
+            let stuck: i64 = one(
+                &mut c,
+                "SELECT count(*) FROM plrust.workers
+                 WHERE busy_backend_pid > 0
+                 AND busy_backend_pid NOT IN (SELECT pid FROM pg_stat_activity)",
+            );
+            (stuck == 0).then_some(())
+        },
+    );
+    // One principal holds at most its share: enough principals, each at
+    // its share, fill the pool.
+    let fillers: Vec<String> = (0..(slots + share - 1) / share)
+        .map(|k| format!("plrust_filler_{k}"))
+        .collect();
+    for (k, owner) in fillers.iter().enumerate() {
+        ensure_role(&mut c, owner);
+        c.batch_execute(&format!(
+            "DROP FUNCTION IF EXISTS fn_t_fill_{k}(bigint);
+             SET ROLE {owner};
+             CREATE OR REPLACE FUNCTION fn_t_fill_{k}(x bigint) RETURNS bigint STRICT LANGUAGE plrust AS $${SPIN}$$;
+             RESET ROLE;"
+        ))
+        .unwrap();
+    }
+    // The waiting call is of yet another principal, below its own share:
+    // what it waits for is the whole pool.
+    c.batch_execute(
+        "CREATE OR REPLACE FUNCTION fn_t_quick(x bigint) RETURNS bigint STRICT LANGUAGE plrust AS $$ Ok(Some(x)) $$;",
+    )
+    .unwrap();
     let mut holders = Vec::new();
-    let mut pids = Vec::new();
-    for _ in 0..slots {
+    let mut pids = CancelIfFailed(Vec::new());
+    for j in 0..slots {
+        let k = j / share;
         let mut h = client();
-        pids.push(one::<i32>(&mut h, "SELECT pg_backend_pid()"));
+        pids.0.push(one::<i32>(&mut h, "SELECT pg_backend_pid()"));
         holders.push(std::thread::spawn(move || {
-            h.batch_execute("SET statement_timeout = '60s'; SELECT fn_t_hold(1)")
+            h.batch_execute(&format!(
+                "SET statement_timeout = '60s'; SELECT fn_t_fill_{k}(1)"
+            ))
         }));
     }
     wait_for("the pool to fill", Duration::from_secs(30), || {
@@ -123,12 +178,25 @@ fn a_full_pool_makes_a_call_wait_then_fail_clearly() {
     );
     let took = start.elapsed();
     assert_eq!(e.code().code(), "53000", "{e:?}");
-    assert!(e.hint().unwrap().contains("plrust.workers"), "{e:?}");
+    assert!(e.message().contains("\"fn_t_quick\""), "{e:?}");
+    assert!(e.message().contains("plrust.pool_wait_timeout"), "{e:?}");
+    let detail = e.detail().unwrap();
+    assert!(
+        detail.contains(&format!("All {slots} executors"))
+            && detail.contains("plrust.max_executors")
+            && !detail.contains("plrust.max_executors_per_principal"),
+        "{e:?}"
+    );
+    let hint = e.hint().unwrap();
+    assert!(
+        hint.contains("plrust.max_executors") && hint.contains("plrust.pool_wait_timeout"),
+        "{e:?}"
+    );
     assert!(
         took >= Duration::from_millis(500) && took < Duration::from_secs(3),
         "took {took:?}"
     );
-    for pid in &pids {
+    for pid in &pids.0 {
         c.batch_execute(&format!("SELECT pg_cancel_backend({pid})"))
             .unwrap();
     }
@@ -209,51 +277,57 @@ fn the_executors_system_calls_match_the_allowlist_under_strace() {
          $$",
     )
     .unwrap();
-    let executors: Vec<i32> = c
-        .query(
+    // Every executor is a child of the pool's one supervisor: tracing it
+    // with -f traces every executor it starts from then on.
+    let supervisor: i32 = one(
+        &mut c,
+        "SELECT pid FROM pg_stat_activity WHERE backend_type = 'plrust pool supervisor'",
+    );
+    let running = |c: &mut postgres::Client| -> Vec<i32> {
+        c.query(
             "SELECT executor_pid FROM plrust.workers WHERE executor_pid IS NOT NULL",
             &[],
         )
         .unwrap()
         .iter()
         .map(|r| r.get(0))
-        .collect();
-    let workers: Vec<i32> = executors
-        .iter()
-        .map(|p| plrust_tests::proc_status(*p, "PPid").parse().unwrap())
-        .collect();
+        .collect()
+    };
+    let executors = running(&mut c);
+    for e in &executors {
+        let parent: i32 = plrust_tests::proc_status(*e, "PPid").parse().unwrap();
+        assert_eq!(parent, supervisor, "executor {e}");
+    }
     let trace = std::env::temp_dir().join(format!("plrust-strace-{}", std::process::id()));
     let mut strace = std::process::Command::new("strace");
     strace.args(["-f", "-qq", "-o"]).arg(&trace);
-    for w in &workers {
-        strace.arg("-p").arg(w.to_string());
-    }
+    strace.arg("-p").arg(supervisor.to_string());
     let strace = Tracer(strace.spawn().expect("strace (installed by setup.sh)"));
     wait_for("strace to attach", Duration::from_secs(10), || {
-        let attached = workers
-            .iter()
-            .all(|w| plrust_tests::proc_status(*w, "TracerPid") != "0");
-        attached.then_some(())
+        (plrust_tests::proc_status(supervisor, "TracerPid") != "0").then_some(())
     });
-    // Fresh executors, born under the trace.
-    for e in &executors {
+    // Fresh executors, born under the trace: those started before it are
+    // killed, and the supervisor's next ones are its traced children.
+    let untraced = running(&mut c);
+    for e in &untraced {
         // SAFETY: kill(2) of an executor pid read from plrust.workers.
         unsafe { libc::kill(*e, libc::SIGKILL) };
     }
+    // (An executor that exits meanwhile is neither.)
+    let traced = |pid: i32| {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("TracerPid:"))
+            .is_some_and(|v| v.trim() != "0")
+    };
     wait_for(
-        "the executors to be replaced",
+        "only traced executors in plrust.workers",
         Duration::from_secs(20),
         || {
-            let now: Vec<Option<i32>> = c
-                .query("SELECT executor_pid FROM plrust.workers", &[])
-                .unwrap()
-                .iter()
-                .map(|r| r.get(0))
-                .collect();
-            let replaced = now
-                .iter()
-                .all(|p| p.is_some_and(|p| !executors.contains(&p)));
-            replaced.then_some(())
+            let now = running(&mut c);
+            let fresh = !now.iter().any(|p| untraced.contains(p));
+            (fresh && now.iter().all(|&p| traced(p))).then_some(())
         },
     );
     for x in [1, 2, 5, 3, 4, 1] {
