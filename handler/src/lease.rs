@@ -214,6 +214,9 @@ fn verified(index: usize, key: u64, principal: Principal) -> Lease {
 /// `object` is the code for `key` when it is not in plrust.artifacts (a DO
 /// block): an executor prepared for it loads that alone.
 pub fn acquire(principal: Principal, key: u64, fn_name: &str, object: Option<&[u8]>) -> Lease {
+    // Before any slot is taken, on every path: a FATAL skips destructors,
+    // and a slot held by a dead backend would never come back.
+    ensure_exit_hook();
     if let Some((index, generation)) = borrowable(principal, key) {
         return Lease {
             index,
@@ -250,7 +253,6 @@ pub fn acquire(principal: Principal, key: u64, fn_name: &str, object: Option<&[u
             }
         }
     }
-    ensure_exit_hook();
     prepare::remember(key);
     let want = Want {
         principal,
