@@ -39,6 +39,7 @@ pgrx::pg_module_magic!();
 
 #[pg_guard]
 pub extern "C-unwind" fn _PG_init() {
+    errors::no_backtraces_in_reports();
     // SAFETY: reading a postmaster global that is only written before
     // libraries are preloaded.
     let preloading = unsafe { pg_sys::process_shared_preload_libraries_in_progress };

@@ -16,7 +16,7 @@ use std::ffi::{CStr, CString};
 use pgrx::pg_sys::panic::CaughtError;
 use pgrx::prelude::*;
 use pgrx::PgTupleDesc;
-use plrust_ipc::message::{Answer, Column, SpiArg};
+use plrust_ipc::message::{bounded, Answer, Column, SpiArg};
 
 use std::cell::RefCell;
 
@@ -114,11 +114,13 @@ pub fn in_subtransaction<R>(f: impl FnOnce() -> R) -> Result<R, Answer> {
         if !catchable(report.sql_error_code()) {
             e.rethrow();
         }
+        // An ERROR's texts can be longer than the executor accepts (a
+        // message built from data): cut, not a broken protocol.
         Err(Answer::Error {
             sqlstate: sqlstate_of(report.sql_error_code()),
-            message: report.message().to_string(),
-            detail: report.detail().map(str::to_string),
-            hint: report.hint().map(str::to_string),
+            message: bounded(report.message()).to_string(),
+            detail: report.detail().map(|d| bounded(d).to_string()),
+            hint: report.hint().map(|h| bounded(h).to_string()),
         })
     })
     .execute()

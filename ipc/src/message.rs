@@ -49,6 +49,33 @@ pub struct ErrorReport<'a> {
     pub hint: Option<&'a str>,
 }
 
+impl<'a> ErrorReport<'a> {
+    /// The report with each text cut to what the receiver accepts
+    /// (`limits::MAX_MESSAGE`): a long message is the sender's to shorten,
+    /// not a broken protocol.
+    pub fn bounded(self) -> ErrorReport<'a> {
+        ErrorReport {
+            sqlstate: self.sqlstate,
+            message: bounded(self.message),
+            detail: self.detail.map(bounded),
+            hint: self.hint.map(bounded),
+        }
+    }
+}
+
+/// `s` cut to at most `limits::MAX_MESSAGE` bytes, on a character boundary.
+pub fn bounded(s: &str) -> &str {
+    let max = crate::limits::MAX_MESSAGE;
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
 /// The outcome of one call.  Values are in PostgreSQL's binary format for
 /// the function's return type; the backend converts them with the type's
 /// receive function (or a check of its own for the fixed-width types).
@@ -212,3 +239,29 @@ pub struct Host {
 /// `plrust_entry(host, args, args_len, reply, reply_cap) -> reply_len`, the
 /// one symbol of a compiled function (handler/compiler/src/codegen.rs).
 pub type EntryFn = unsafe extern "C" fn(*const Host, *const u8, usize, *mut u8, usize) -> usize;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::limits::MAX_MESSAGE;
+
+    #[test]
+    fn bounded_cuts_long_texts_on_a_character_boundary() {
+        assert_eq!(bounded("short"), "short");
+        // 'é' is two bytes: a cut at MAX_MESSAGE would split one.
+        let long = format!("x{}", "é".repeat(MAX_MESSAGE));
+        let cut = bounded(&long);
+        assert_eq!(cut.len(), MAX_MESSAGE - 1);
+        assert!(long.starts_with(cut));
+        let detail = "d".repeat(MAX_MESSAGE + 10);
+        let r = ErrorReport {
+            sqlstate: None,
+            message: "m",
+            detail: Some(&detail),
+            hint: None,
+        }
+        .bounded();
+        assert_eq!(r.message, "m");
+        assert_eq!(r.detail.map(str::len), Some(MAX_MESSAGE));
+    }
+}

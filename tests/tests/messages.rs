@@ -2,7 +2,9 @@
 //! the body chose (22000 for `Err`, XX000 for a panic or `error!`), and
 //! levels above ERROR are refused without harming the session or cluster.
 
-use plrust_tests::{client, client_with_notices, error_of, one, take_messages, Health};
+use plrust_tests::{
+    client, client_with_notices, error_of, one, postmaster_pid, take_messages, Health,
+};
 
 #[test]
 fn log_macros_reach_the_client_at_their_level() {
@@ -146,5 +148,88 @@ fn levels_above_error_are_refused() {
         // The session is still there.
         assert_eq!(one::<i32>(&mut c, "SELECT 1"), 1);
     }
+    health.assert_unharmed();
+}
+
+/// Whether the server runs with `RUST_BACKTRACE` set (test.sh starts it so).
+fn server_has_rust_backtrace() -> bool {
+    let environ = std::fs::read(format!("/proc/{}/environ", postmaster_pid())).unwrap_or_default();
+    environ
+        .split(|&b| b == 0)
+        .any(|kv| kv.starts_with(b"RUST_BACKTRACE=") && kv != b"RUST_BACKTRACE=0")
+}
+
+#[test]
+fn errors_carry_no_rust_backtrace() {
+    // pgrx captures a backtrace where a PostgreSQL ERROR crosses Rust code
+    // and, with RUST_BACKTRACE set, appends it to the DETAIL: the server's
+    // internals in a tenant's client.
+    assert!(
+        server_has_rust_backtrace(),
+        "the test server must run with RUST_BACKTRACE set, or this test proves nothing"
+    );
+    let mut c = client();
+    c.batch_execute(
+        "DROP DOMAIN IF EXISTS msg_positive CASCADE;
+         CREATE DOMAIN msg_positive AS int CHECK (VALUE > 0);
+         CREATE OR REPLACE FUNCTION msg_domain(n int) RETURNS msg_positive STRICT LANGUAGE plrust AS $$
+            Ok(Some(n))
+         $$;
+         CREATE OR REPLACE FUNCTION msg_domain_nested(n int) RETURNS int STRICT LANGUAGE plrust AS $$
+            Ok(Spi::get_one::<i32>(&format!(\"SELECT msg_domain({n})::int\"))?)
+         $$;",
+    )
+    .unwrap();
+    assert_eq!(one::<i32>(&mut c, "SELECT msg_domain(3)::int"), 3);
+    // The domain's check runs in the backend, under the result's
+    // conversion in Rust; then through a nested call and SPI.
+    for sql in ["SELECT msg_domain(-1)", "SELECT msg_domain_nested(-1)"] {
+        let e = error_of(&mut c, sql);
+        assert_eq!(e.code().code(), "23514", "{sql}: {e:?}");
+        assert!(e.message().contains("msg_positive"), "{sql}: {e:?}");
+        assert_eq!(e.detail(), None, "{sql}");
+    }
+}
+
+#[test]
+fn long_error_texts_are_cut_and_the_call_fails_only_with_them() {
+    // An error's texts can be longer than the channel takes for one (64
+    // KiB): a body's own, or a query's whose message is built from data.
+    // They are cut, and the call fails with its error, not as an executor
+    // that broke the protocol (38000), nested or not.
+    let health = Health::before();
+    let mut c = client();
+    c.batch_execute(
+        "CREATE OR REPLACE FUNCTION msg_long_err(n int) RETURNS int STRICT LANGUAGE plrust AS $$
+            Err(\"e\".repeat(n as usize).into())
+         $$;
+         CREATE OR REPLACE FUNCTION msg_long_sql_err(n int) RETURNS int STRICT LANGUAGE plrust AS $$
+            Spi::run(&format!(\"DO $x$ BEGIN RAISE EXCEPTION '%', repeat('s', {n}) USING DETAIL = repeat('d', {n}); END $x$\"))?;
+            Ok(Some(1))
+         $$;
+         CREATE OR REPLACE FUNCTION msg_long_nested(n int) RETURNS int STRICT LANGUAGE plrust AS $$
+            Ok(Spi::get_one::<i32>(&format!(\"SELECT msg_long_err({n})\"))?)
+         $$;",
+    )
+    .unwrap();
+    const MAX: usize = 64 << 10;
+    let n = 100_000;
+    for (sql, code, ch) in [
+        (format!("SELECT msg_long_err({n})"), "22000", 'e'),
+        (format!("SELECT msg_long_nested({n})"), "22000", 'e'),
+        (format!("SELECT msg_long_sql_err({n})"), "P0001", 's'),
+    ] {
+        let e = error_of(&mut c, &sql);
+        assert_eq!(e.code().code(), code, "{sql}: {}", e.message());
+        assert_eq!(e.message().len(), MAX, "{sql}");
+        assert!(e.message().chars().all(|m| m == ch), "{sql}");
+        if ch == 's' {
+            assert_eq!(e.detail().map(str::len), Some(MAX), "{sql}");
+        }
+    }
+    // Short ones are whole.
+    let e = error_of(&mut c, "SELECT msg_long_nested(10)");
+    assert_eq!(e.message(), "eeeeeeeeee");
+    assert_eq!(one::<i32>(&mut c, "SELECT 1"), 1);
     health.assert_unharmed();
 }

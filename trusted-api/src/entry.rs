@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicPtr, Ordering};
 use std::sync::Once;
 
 use plrust_ipc::args::ArgReader;
-use plrust_ipc::message::{Answer, ErrorReport, Upcall};
+use plrust_ipc::message::{bounded, Answer, ErrorReport, Upcall};
 pub use plrust_ipc::Host;
 use plrust_ipc::{wire, Reply};
 
@@ -187,7 +187,14 @@ fn error_reply(e: &BoxError, out: &mut [u8]) -> usize {
 }
 
 fn encode_reply(reply: &Reply<'_>, out: &mut [u8]) -> usize {
-    match wire::encode_into(reply, out) {
+    // The backend refuses texts longer than it accepts as a broken
+    // protocol: a body's long message is cut here instead.
+    let reply = match reply {
+        Reply::Error(r) => Reply::Error(r.clone().bounded()),
+        Reply::Panic(m) => Reply::Panic(bounded(m)),
+        Reply::Value(v) => Reply::Value(*v),
+    };
+    match wire::encode_into(&reply, out) {
         Ok(n) => n,
         Err(e) => {
             let message = format!("plrust: the function's result cannot be returned: {e}");

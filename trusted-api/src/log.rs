@@ -40,7 +40,8 @@ pub fn emit(level: LogLevel, sqlstate: Option<[u8; 5]>, message: &str, detail: O
             message,
             detail,
             hint: None,
-        },
+        }
+        .bounded(),
     });
 }
 
