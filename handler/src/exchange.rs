@@ -19,14 +19,15 @@
 
 use pgrx::prelude::*;
 use plrust_ipc::channel::INLINE;
-use plrust_ipc::message::{op, status};
+use plrust_ipc::message::{op, status, Answer};
 use plrust_ipc::wire;
 
+use crate::acquire;
 use crate::errors::raise;
-use crate::lease::{self, Lease};
+use crate::lease::{Lease, LeaseState};
 use crate::pool::Principal;
 use crate::request::{self, executor_failed, failure_message};
-use crate::upcall::CallState;
+use crate::upcall::{error_code, CallState};
 
 pub struct Exchange<'f> {
     lease: Lease,
@@ -67,9 +68,13 @@ impl<'f> Exchange<'f> {
             self.check_between_upcalls();
             self.lease.channel().copy_reply(self.reply.1, &mut upcall);
             let answer = match state.serve(&upcall) {
-                Ok(a) => wire::encode_to_vec(&a),
+                Ok(a) => a,
                 Err(why) => self.protocol_error(&why),
             };
+            if self.lease.condemned() {
+                self.nested_call_broke_the_executor(answer);
+            }
+            let answer = wire::encode_to_vec(&answer);
             if answer.len() > plrust_ipc::limits::REQUEST_AREA {
                 raise(
                     PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
@@ -124,6 +129,24 @@ impl<'f> Exchange<'f> {
         } else {
             self.lease.channel().copy_reply(len, buf);
             &buf[..]
+        }
+    }
+
+    /// A call nested in this upcall (the same principal's, so it ran in
+    /// this executor) failed in a way that has the executor killed: this
+    /// call cannot be resumed either.  It fails with the nested call's
+    /// error, which says what happened, as the upcall's answer carried it
+    /// (or, if the query caught that, as an executor that died).
+    fn nested_call_broke_the_executor(&mut self, answer: Answer) -> ! {
+        self.lease.state = LeaseState::Broken;
+        match answer {
+            Answer::Error {
+                sqlstate,
+                message,
+                detail,
+                hint,
+            } => raise(error_code(sqlstate), message, detail, hint),
+            _ => request::executor_died(&mut self.lease, self.fn_name),
         }
     }
 

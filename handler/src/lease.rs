@@ -128,6 +128,15 @@ impl Lease {
         }
     }
 
+    /// The executor is not the one this lease began with any more, or is
+    /// to be killed (a call nested in this one's upcall broke it): nothing
+    /// may be sent to it.
+    pub fn condemned(&self) -> bool {
+        let slot = self.slot();
+        slot.generation.load(Ordering::Acquire) != self.generation
+            || slot.kill_generation.load(Ordering::Acquire) == self.generation
+    }
+
     /// The body is waiting for the answer to an upcall.
     pub fn awaiting_answer(&mut self) {
         self.state = LeaseState::AwaitingAnswer;

@@ -87,6 +87,12 @@ pub fn try_request(
         op::RESUME => {}
         _ => lease.budget = None,
     }
+    // An executor that is to be killed, or already replaced, gets nothing:
+    // a request to the next executor in the slot would be answered by a
+    // process that never saw the call (a RESUME it cannot place).
+    if lease.condemned() {
+        return Err(Failure::Died);
+    }
     lease.state = LeaseState::Requested;
     ch.advise_executor(Advice {
         spin: lease.spin.executor,
@@ -106,6 +112,11 @@ pub fn try_request(
             _ => Ok(()),
         }
     });
+    // The check above and the publication are not atomic: if the executor
+    // was replaced in between, whatever replied is not the one asked.
+    if slot.generation.load(Ordering::Acquire) != generation {
+        return Err(Failure::Died);
+    }
     match outcome {
         Ok(Outcome::Reply { status, len }) => {
             lease.state = LeaseState::Idle;
@@ -156,7 +167,7 @@ pub fn cpu_limit_exceeded(lease: &mut Lease, fn_name: &str, limit: Duration) -> 
     )
 }
 
-fn executor_died(lease: &mut Lease, fn_name: &str) -> ! {
+pub fn executor_died(lease: &mut Lease, fn_name: &str) -> ! {
     let slot = lease.slot();
     // The supervisor records the exit status before it marks the channel
     // dead.

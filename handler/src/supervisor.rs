@@ -267,12 +267,15 @@ fn start(i: usize) -> Option<Running> {
     let cfg = ExecutorConfig {
         program: gucs::kit_dir().join("plrust-executor"),
     };
+    // The new generation before anything of the new executor exists: a
+    // backend that still talks to the previous one and then sees the
+    // generation unchanged knows that the channel was not reset under it
+    // and that no reply came from the new executor.  And before the pid:
+    // a backend that sees the new pid (Acquire) sees the new generation.
+    slot.generation.fetch_add(1, Ordering::AcqRel);
     channel.reset();
     match spawn::spawn(&cfg, pool::channel_fd(i)) {
         Ok(p) => {
-            // Generation first, then pid: a backend that sees the new pid
-            // (Acquire) is sure to see the new generation too.
-            slot.generation.fetch_add(1, Ordering::AcqRel);
             slot.executor_pid.store(p.pid(), Ordering::Release);
             Some(Running {
                 process: p,

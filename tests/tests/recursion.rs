@@ -45,6 +45,19 @@ fn plrust_calls_plrust_and_recursion_goes_as_deep_as_the_stack_allows() {
     assert_eq!(e.code().code(), "54001", "{e:?}");
     assert!(e.message().contains("stack depth"), "{e:?}");
     assert!(took < Duration::from_secs(10), "took {took:?}");
+    assert_eq!(e.detail(), None, "{e:?}");
+    // Wherever in a level the limit strikes (in SQL, in plrust's call
+    // handler, while a result is converted; one level is a few KiB of
+    // stack, so 1 kB steps reach every part of it), the error is the same
+    // and only that call fails.
+    for kb in 2000..2016 {
+        c.batch_execute(&format!("SET max_stack_depth = '{kb}kB'"))
+            .unwrap();
+        let e = error_of(&mut c, "SELECT spi_endless(0)");
+        assert_eq!(e.code().code(), "54001", "at {kb} kB: {e:?}");
+        assert_eq!(e.detail(), None, "at {kb} kB: {e:?}");
+    }
+    c.batch_execute("RESET max_stack_depth").unwrap();
     // The session goes on.
     assert_eq!(one::<i32>(&mut c, "SELECT 1"), 1);
     assert_eq!(one::<i64>(&mut c, "SELECT spi_fact(3)"), 6);
