@@ -38,7 +38,7 @@ pub struct Exchange<'f> {
 }
 
 impl<'f> Exchange<'f> {
-    /// Lease an executor for the call (see lease.rs).
+    /// Lease an executor for the call (see acquire.rs).
     pub fn begin(
         principal: Principal,
         key: u64,
@@ -46,7 +46,7 @@ impl<'f> Exchange<'f> {
         object: Option<&[u8]>,
     ) -> Exchange<'f> {
         Exchange {
-            lease: lease::acquire(principal, key, fn_name, object),
+            lease: acquire::acquire(principal, key, fn_name, object),
             key,
             fn_name,
             reply: (status::OK, 0),

@@ -1,9 +1,7 @@
 //! A backend's hold on an executor for one call.
 //!
 //! A call leases a slot bound to its function's principal with the
-//! function loaded: the slot this backend used last (one compare-and-swap),
-//! any ready one (a scan), or one the queue gives it (queue.rs), which
-//! prepare.rs then readies.  A nested call of the same principal (the body
+//! function loaded (acquire.rs finds it).  A nested call of the same principal (the body
 //! called back through SPI, and the query calls plrust again) borrows the
 //! executor of the outer call, which is waiting for the answer to its
 //! upcall and serves the nested call meanwhile: recursion needs no
@@ -20,14 +18,12 @@ use std::sync::atomic::Ordering;
 
 use pgrx::prelude::*;
 use plrust_bgworker::cpu_budget::CpuBudget;
-use plrust_bgworker::placement::Pick;
 use plrust_bgworker::spin::Budget;
 use plrust_ipc::Channel;
 
 use crate::backend_local::BackendLocal;
 use crate::pool::{self, Principal, Slot};
-use crate::queue::{self, Want};
-use crate::{function, gucs, prepare, spin};
+use crate::{queue, spin};
 
 /// Where the executor is in the protocol, from the lease's side.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,19 +69,6 @@ struct Held {
 
 static HELD: BackendLocal<RefCell<Vec<Held>>> = BackendLocal::new(RefCell::new(Vec::new()));
 
-/// The slot this backend called into last, and what it verified there: an
-/// executor generation is bound to one principal and loaded once, so while
-/// the slot's generation and seal are unchanged the check need not be
-/// repeated.
-#[derive(Clone, Copy)]
-struct Verified {
-    index: usize,
-    generation: u64,
-    key: u64,
-    principal: Principal,
-}
-
-static LAST: BackendLocal<Cell<Option<Verified>>> = BackendLocal::new(Cell::new(None));
 static EXIT_HOOK: BackendLocal<Cell<bool>> = BackendLocal::new(Cell::new(false));
 
 impl Lease {
@@ -172,7 +155,9 @@ unsafe extern "C-unwind" fn release_at_exit(_code: i32, _arg: pg_sys::Datum) {
     queue::leave_at_exit();
 }
 
-fn ensure_exit_hook() {
+/// Before any slot is taken, on every path: a FATAL skips destructors,
+/// and a slot held by a dead backend would never come back.
+pub(crate) fn ensure_exit_hook() {
     if !EXIT_HOOK.get() {
         // SAFETY: registering a plain callback; it runs at backend exit.
         unsafe { pg_sys::on_shmem_exit(Some(release_at_exit), pg_sys::Datum::from(0)) };
@@ -180,127 +165,27 @@ fn ensure_exit_hook() {
     }
 }
 
-fn try_take(i: usize) -> bool {
-    pool::slot(i)
-        .owner
-        .compare_exchange(0, queue::my_pid(), Ordering::AcqRel, Ordering::Relaxed)
-        .is_ok()
-}
-
-fn ready_for(s: &Slot, principal: Principal, key: u64) -> bool {
-    s.is_bound_to(principal) && s.has_loaded(key)
-}
-
-/// A slot this backend holds for an outer call of `principal`, whose
-/// executor has `key` loaded: the nested call runs there.
-fn borrowable(principal: Principal, key: u64) -> Option<(usize, u64)> {
-    HELD.borrow()
+/// A lease of the executor of an outer call of `principal` that this
+/// backend holds, if that executor has `key` loaded: the nested call runs
+/// there (see above).
+pub(crate) fn borrow_outer(principal: Principal, key: u64) -> Option<Lease> {
+    let (index, generation) = HELD
+        .borrow()
         .iter()
         .rev()
         .find(|h| {
             let s = pool::slot(h.index);
             h.principal == principal
                 && s.generation.load(Ordering::Acquire) == h.generation
-                && ready_for(s, principal, key)
+                && s.is_ready_for(principal, key)
         })
-        .map(|h| (h.index, h.generation))
-}
-
-fn verified(index: usize, key: u64, principal: Principal) -> Lease {
-    let generation = pool::slot(index).generation.load(Ordering::Acquire);
-    LAST.set(Some(Verified {
+        .map(|h| (h.index, h.generation))?;
+    Some(Lease {
         index,
         generation,
-        key,
-        principal,
-    }));
-    Lease::own(index, generation, principal)
-}
-
-/// Lease an executor for `principal` that has `key` loaded, preparing one
-/// if needed.  Waits up to plrust.pool_wait_timeout for a slot.
-///
-/// `object` is the code for `key` when it is not in plrust.artifacts (a DO
-/// block): an executor prepared for it loads that alone.
-pub fn acquire(principal: Principal, key: u64, fn_name: &str, object: Option<&[u8]>) -> Lease {
-    // Before any slot is taken, on every path: a FATAL skips destructors,
-    // and a slot held by a dead backend would never come back.
-    ensure_exit_hook();
-    if let Some((index, generation)) = borrowable(principal, key) {
-        return Lease {
-            index,
-            generation,
-            hold: Hold::Borrowed,
-            state: LeaseState::Idle,
-            budget: None,
-            spin: spin::budget(),
-        };
-    }
-    let shared = pool::shared();
-    // Lock-free only while nobody waits: a waiting call comes first.
-    if shared.waiting.load(Ordering::SeqCst) == 0 {
-        // The slot this backend used last, still as verified.
-        if let Some(v) = LAST.get() {
-            if v.key == key && v.principal == principal && try_take(v.index) {
-                let s = pool::slot(v.index);
-                let alive = s.executor_pid.load(Ordering::Acquire) != 0;
-                let g = s.generation.load(Ordering::Acquire);
-                if alive && g == v.generation && s.sealed_generation.load(Ordering::Acquire) == g {
-                    return Lease::own(v.index, g, principal);
-                }
-                queue::release(v.index);
-            }
-        }
-        // Any ready slot.
-        for i in 0..pool::slot_count() {
-            let s = pool::slot(i);
-            if s.owner.load(Ordering::Relaxed) == 0 && ready_for(s, principal, key) && try_take(i) {
-                if ready_for(s, principal, key) {
-                    return verified(i, key, principal);
-                }
-                queue::release(i);
-            }
-        }
-    }
-    prepare::remember(key);
-    let want = Want {
-        principal,
-        key,
-        ceiling: gucs::executors_per_principal(),
-    };
-    // Which code a fresh executor loads is read only when one must be
-    // prepared, and then with no slot held: reading the owner's definitions
-    // can wait on a lock (of a composite type's table), and other calls
-    // must not wait for this one meanwhile.
-    // Read up front unless an executor of the principal already has the
-    // function (then the call most likely waits for one of those): giving a
-    // slot back to read it would lose the call's place in the queue.
-    let likely_ready = (0..pool::slot_count()).any(|i| ready_for(pool::slot(i), principal, key));
-    let mut owners_code: Option<Vec<[u8; 32]>> = match object {
-        Some(_) => Some(Vec::new()),
-        None if likely_ready => None,
-        None => Some(function::code_hashes_of(principal.role)),
-    };
-    let i = loop {
-        let (i, pick) = queue::obtain(&want, fn_name);
-        if pick == Pick::Ready && ready_for(pool::slot(i), principal, key) {
-            return verified(i, key, principal);
-        }
-        if owners_code.is_some() {
-            break i;
-        }
-        queue::release(i);
-        owners_code = Some(function::code_hashes_of(principal.role));
-    };
-    let owners_code = owners_code.unwrap_or_default();
-    let generation = pool::slot(i).generation.load(Ordering::Acquire);
-    let mut lease = Lease::own(i, generation, principal);
-    prepare::prepare(&mut lease, principal, key, fn_name, object, &owners_code);
-    LAST.set(Some(Verified {
-        index: i,
-        generation: lease.generation,
-        key,
-        principal,
-    }));
-    lease
+        hold: Hold::Borrowed,
+        state: LeaseState::Idle,
+        budget: None,
+        spin: spin::budget(),
+    })
 }

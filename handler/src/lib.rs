@@ -11,6 +11,7 @@
 
 use pgrx::prelude::*;
 
+mod acquire;
 mod alter;
 mod backend_local;
 mod call;

@@ -326,6 +326,11 @@ impl Slot {
             .any(|k| k.load(Ordering::Relaxed) == key)
     }
 
+    /// Bound to `principal` with `key` loaded: a call can run here now.
+    pub fn is_ready_for(&self, principal: Principal, key: u64) -> bool {
+        self.is_bound_to(principal) && self.has_loaded(key)
+    }
+
     /// Have executor `generation` killed (the supervisor starts a fresh one
     /// if the slot is wanted).  Unsealed first: until the supervisor has
     /// reaped it, its pid and generation still look alive, and a call sent
