@@ -573,3 +573,57 @@ fn preparing_many_executors_in_one_transaction_keeps_the_backend_small() {
     assert!(top < 8 << 20, "TopTransactionContext holds {top} bytes");
     health.assert_unharmed();
 }
+
+/// The process is asleep (state S): an executor waiting on its channel.
+fn sleeping(pid: i32) -> bool {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    stat.contains(") S ")
+}
+
+#[test]
+fn stopping_and_continuing_a_waiting_executor_does_not_kill_it() {
+    // A stop signal interrupts the executor's futex wait; on SIGCONT the
+    // kernel resumes it through restart_syscall, which the sealed filter
+    // must allow (a debugger detaching or a cgroup freeze does the same).
+    let health = Health::before();
+    let mut c = client();
+    create(
+        &mut c,
+        "fn_f_stop",
+        "Spi::run(\"SELECT pg_sleep(1.5)\")?; Ok(Some(x))",
+    );
+    let backend: i32 = one(&mut c, "SELECT pg_backend_pid()");
+    let t = std::thread::spawn(move || one::<i64>(&mut c, "SELECT fn_f_stop(7)"));
+    let mut observer = client();
+    // The backend sleeps in the upcall's pg_sleep: the executor serving
+    // the call is the slot's now (not one being replaced as the call
+    // prepared its executor), and waits for the answer.
+    let executor = wait_for(
+        "the call to wait for its upcall",
+        Duration::from_secs(20),
+        || {
+            let in_upcall = one::<bool>(
+                &mut observer,
+                &format!(
+                    "SELECT coalesce(wait_event = 'PgSleep', false) FROM pg_stat_activity WHERE pid = {backend}"
+                ),
+            );
+            in_upcall
+                .then(|| executor_of_backend(&mut observer, backend))
+                .flatten()
+                .filter(|&pid| sleeping(pid))
+        },
+    );
+    // SAFETY: kill(2) of an executor pid read from plrust.workers.
+    assert_eq!(unsafe { libc::kill(executor, libc::SIGSTOP) }, 0);
+    std::thread::sleep(Duration::from_millis(100));
+    // SAFETY: as above.
+    assert_eq!(unsafe { libc::kill(executor, libc::SIGCONT) }, 0);
+    assert_eq!(t.join().unwrap(), 7);
+    let state = std::fs::read_to_string(format!("/proc/{executor}/stat")).unwrap_or_default();
+    assert!(
+        process_exists(executor) && !state.contains(") Z "),
+        "executor {executor} died: {state}"
+    );
+    health.assert_unharmed();
+}

@@ -13,6 +13,7 @@
 //! | getrandom | seeding HashMap's RandomState |
 //! | sched_yield | std's spin loops |
 //! | rt_sigreturn | returning from std's stack-overflow handler |
+//! | restart_syscall | the kernel resumes a futex wait that a stop signal interrupted (SIGSTOP/SIGCONT, a debugger detaching, a cgroup freeze): without it, stopping a sealed executor would kill it |
 //! | rt_sigaction, rt_sigprocmask, getpid, gettid | abort() and std's SIGSEGV handler resetting a handler and raising a signal, so that a crash is reported as SIGABRT or SIGSEGV rather than as a forbidden system call |
 //! | tgkill, only to this process | the same raise(); no other process can be signalled |
 //! | exit, exit_group | leaving |
@@ -67,6 +68,7 @@ pub const ALLOWED: &[(&str, i64)] = &[
     ("sched_yield", libc::SYS_sched_yield),
     ("sched_setaffinity", libc::SYS_sched_setaffinity),
     ("rt_sigreturn", libc::SYS_rt_sigreturn),
+    ("restart_syscall", libc::SYS_restart_syscall),
     ("rt_sigaction", libc::SYS_rt_sigaction),
     ("rt_sigprocmask", libc::SYS_rt_sigprocmask),
     ("getpid", libc::SYS_getpid),
