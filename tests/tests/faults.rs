@@ -96,10 +96,27 @@ fn start_spinning(
         (e, Instant::now())
     });
     let mut observer = client();
+    // Running the body: sealed (so past loading), and still on a CPU a
+    // moment later (an executor only spins for its next request for well
+    // under a millisecond).  A process merely running just then could be
+    // one still starting, before the call has even sent its request.
     let executor = wait_for("the call to start", Duration::from_secs(20), || {
-        executor_of_backend(&mut observer, backend).filter(|&pid| running(pid))
+        let pid = sealed_executor_of_backend(&mut observer, backend).filter(|&p| running(p))?;
+        std::thread::sleep(Duration::from_millis(20));
+        (sealed_executor_of_backend(&mut observer, backend) == Some(pid) && running(pid))
+            .then_some(pid)
     });
     (backend, executor, t)
+}
+
+fn sealed_executor_of_backend(observer: &mut Client, backend: i32) -> Option<i32> {
+    observer
+        .query_opt(
+            "SELECT executor_pid FROM plrust.workers WHERE busy_backend_pid = $1 AND sealed",
+            &[&backend],
+        )
+        .unwrap()
+        .and_then(|r| r.get(0))
 }
 
 /// The process is on a CPU or ready for one (state R): an executor with a call.
