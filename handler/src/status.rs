@@ -51,7 +51,9 @@ fn worker_status() -> TableIterator<
             let s = pool::slot(i);
             let g = s.generation.load(Ordering::Acquire);
             let pid = s.executor_pid.load(Ordering::Acquire);
-            let bound = s.is_bound();
+            // A slot whose executor died keeps its binding until the
+            // supervisor starts the next one: it serves nobody meanwhile.
+            let bound = s.is_bound() && pid != 0;
             let owner = s.owner.load(Ordering::Acquire);
             (
                 i as i32,
@@ -65,7 +67,8 @@ fn worker_status() -> TableIterator<
                 } else {
                     0
                 },
-                (owner != 0).then_some(owner),
+                // (RETIRING, -1, is the supervisor's, not a backend's.)
+                (owner > 0).then_some(owner),
                 bound.then(|| s.bound_memory_mb.load(Ordering::Relaxed) as i32),
             )
         })
