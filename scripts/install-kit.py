@@ -4,10 +4,11 @@
   KIT/plrust-executor                the sandboxed executor binary
   KIT/toolchain/bin/rustc            rustc, its librustc_driver and libLLVM
   KIT/toolchain/lib/rustlib/<t>/lib  the real target libraries (std & co)
-  KIT/sysroot/lib/rustlib/<t>/lib    core, alloc and what they need: no std,
-                                     so `extern crate std` cannot resolve
-  KIT/deps/                          plrust-std and the rlibs of plrust-api's
-                                     deps (rustc reads their metadata)
+  KIT/sysroot/lib/rustlib/<t>/lib    core, alloc and what they need, and the
+                                     postgrestd facade as `std`: the real
+                                     std cannot be named
+  KIT/deps/                          the rlibs of plrust-api's deps (rustc
+                                     reads their metadata)
   KIT/deps/libplrust_api.so          plrust-api as a Rust dylib with std and
                                      its deps inside: compiled functions link
                                      it, the executor loads it once
@@ -18,7 +19,7 @@ file systems) to where `postgres` can read it.  Files are replaced by
 rename, never rewritten in place, so a running rustc or executor is safe.
 
 Input: the JSON messages of `cargo build --release --message-format=json`
-on stdin (to find plrust-api's dylib and the exact rlibs it and plrust-std
+on stdin (to find plrust-api's dylib, the facade and the exact rlibs they
 were built from).
 """
 import hashlib, json, os, shutil, subprocess, sys
@@ -125,11 +126,8 @@ def main():
         if crate in SYSROOT_CRATES and (name.endswith(".rlib") or name.endswith(".rmeta")):
             wanted.add(name)
             install(os.path.join(kit_tlib, name), os.path.join(sr, name))
-    for name in os.listdir(sr):
-        if name not in wanted:
-            os.unlink(os.path.join(sr, name))
 
-    # plrust-std, plrust-api and every rlib they were built from.
+    # The facade, plrust-api and every rlib they were built from.
     deps = os.path.join(kit, "deps")
     os.makedirs(deps, exist_ok=True)
     artifacts = {}
@@ -153,8 +151,15 @@ def main():
             api_dylib = api[0] if api else None
         if name == "plrust-executor" and msg.get("executable"):
             executor = msg["executable"]
-    if "plrust_std" not in artifacts or api_dylib is None or executor is None:
-        sys.exit("install-kit: cargo did not report plrust_std, plrust_api's dylib and plrust-executor")
+    if "std" not in artifacts or api_dylib is None or executor is None:
+        sys.exit("install-kit: cargo did not report plrust-std (the facade), plrust_api's dylib and plrust-executor")
+    # The facade, named std, goes where the real std would be: the sysroot.
+    for f in artifacts.pop("std"):
+        install(f, os.path.join(sr, os.path.basename(f)))
+        wanted.add(os.path.basename(f))
+    for name in os.listdir(sr):
+        if name not in wanted:
+            os.unlink(os.path.join(sr, name))
     # Every rlib of that build (the closure of plrust-std, plrust-api and
     # the executor: a handful of small crates), under its own file name:
     # rustc finds indirect dependencies by crate name and hash.

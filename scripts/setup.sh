@@ -75,7 +75,7 @@ done
 [ -z "$need_init" ] || cargo pgrx init "${init[@]}" >/dev/null
 
 # 4. Build.  The kit's crates once, by a cargo run of their own: the kit
-#    gets exactly the rlibs of plrust-std, plrust-api and the executor, not
+#    gets exactly the rlibs of the std facade, plrust-api and the executor, not
 #    pgrx's.  Then the handler once per major (pgrx's pgNN feature and that
 #    major's pg_config); each build keeps its own pgrx in target/, so
 #    rebuilding one major does not rebuild the others.
@@ -115,11 +115,11 @@ for m in $MAJORS; do
   # The kit's identity, part of every compiled function's hash: the
   # compiler and the compile driver (with the source check), and the code
   # compiled functions link with and run in (trusted-api's shared library,
-  # the std facade, the channel, the executor).  Code built
+  # the std facade in the sysroot, the channel, the executor).  Code built
   # against another kit is recompiled at its first call rather than
   # loaded.  It names no major: the same kit serves them all.
   { echo "plrust $(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)"; rustc -vV
-    (cd "$PKGLIB/plrust" && sha256sum deps/libplrust_*.rlib deps/libplrust_api.so plrust-executor plrust-compile); } > "$PKGLIB/plrust/VERSION.tmp"
+    (cd "$PKGLIB/plrust" && sha256sum sysroot/lib/rustlib/*/lib/libstd*.rlib deps/libplrust_*.rlib deps/libplrust_api.so plrust-executor plrust-compile); } > "$PKGLIB/plrust/VERSION.tmp"
   mv -f "$PKGLIB/plrust/VERSION.tmp" "$PKGLIB/plrust/VERSION"
 done
 bash scripts/plproxy.sh $MAJORS   # PL/Proxy, which tests/tests/plproxy.rs runs plrust behind

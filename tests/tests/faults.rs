@@ -419,9 +419,7 @@ fn wait_until_released(c: &mut Client, backend: i32) {
 /// `args`, `args_len`, `out`, `out_cap`, returning a length).
 fn rogue_crate(action: &str) -> String {
     format!(
-        "#![no_std]
-         extern crate plrust_std as std;
-         extern crate plrust_api as pgrx;
+        "extern crate plrust_api as pgrx;
          #[no_mangle]
          pub unsafe extern \"C\" fn plrust_entry(host: *const pgrx::entry::Host, args: *const u8, args_len: usize, out: *mut u8, out_cap: usize) -> usize {{
              let _ = (host, args, args_len, out, out_cap);

@@ -222,6 +222,9 @@ fn os_facilities_are_absent_from_std() {
         ("let _ = std::thread::spawn(|| ());", "thread"),
         ("let _ = std::time::Instant::now();", "time"),
         ("let _ = std::io::stdout();", "io"),
+        ("let _ = std::env::var(\"PATH\");", "env"),
+        ("let _ = std::time::SystemTime::now();", "now"),
+        ("std::panic::set_hook(Box::new(|_| {}));", "set_hook"),
         ("println!(\"hi\");", "println"),
     ] {
         let e = rejected(&format!("{code}\nOk(None)"));
@@ -232,19 +235,81 @@ fn os_facilities_are_absent_from_std() {
 }
 
 #[test]
-fn the_kit_sysroot_has_no_std_even_if_the_check_is_bypassed() {
+fn std_is_there_where_it_is_pure_computation() {
+    // What crates and PL/Rust's documentation name from std, where it
+    // computes in memory: an io::Write into a Vec, a Duration, a Path as
+    // data, a CStr, thread-locals, an address parsed, the parallelism
+    // crates size their caches by (one, in an executor).
+    let mut c = client();
+    c.batch_execute(
+        "CREATE OR REPLACE FUNCTION sb_pure_std(n int) RETURNS text STRICT LANGUAGE plrust AS $$
+            use std::collections::BTreeMap;
+            use std::io::Write;
+            std::thread_local! { static SEEN: std::cell::Cell<i32> = const { std::cell::Cell::new(0) }; }
+            SEEN.with(|s| s.set(s.get() + n));
+            let mut m = BTreeMap::new();
+            m.insert(n, \"x\");
+            let mut out: Vec<u8> = Vec::new();
+            write!(out, \"{:?} {}\", m, std::time::Duration::from_millis(1500).as_secs_f64())?;
+            let ext = std::path::Path::new(\"/a/b.txt\").extension().and_then(|e| e.to_str()).map(str::to_owned);
+            let c = std::ffi::CStr::from_bytes_with_nul(b\"hi\\0\")?;
+            let ip: std::net::IpAddr = \"10.1.2.3\".parse()?;
+            Ok(Some(format!(\"{} {:?} {:?} {ip} {} {}\", String::from_utf8(out)?, ext, c,
+                std::thread::available_parallelism()?, SEEN.with(|s| s.get()))))
+         $$;",
+    )
+    .unwrap();
+    assert_eq!(
+        one::<String>(&mut c, "SELECT sb_pure_std(3)"),
+        "{3: \"x\"} 1.5 Some(\"txt\") \"hi\" 10.1.2.3 1 3"
+    );
+}
+
+#[test]
+fn a_path_that_looks_at_the_file_system_costs_its_call() {
+    // Path is data in the facade; its methods that stat the file system
+    // are system calls the executor's filter refuses.
+    let before = postmaster_pid();
+    let mut c = client();
+    c.batch_execute(
+        "CREATE OR REPLACE FUNCTION sb_path_exists() RETURNS bool LANGUAGE plrust AS $$
+            Ok(Some(std::path::Path::new(\"/etc/passwd\").exists()))
+         $$;",
+    )
+    .unwrap();
+    let e = error_of(&mut c, "SELECT sb_path_exists()");
+    assert_eq!(e.code().code(), "38000", "{e:?}");
+    assert!(e.detail().unwrap().contains("SIGSYS"), "{e:?}");
+    assert_eq!(one::<i32>(&mut c, "SELECT 1"), 1);
+    assert_eq!(postmaster_pid(), before);
+}
+
+#[test]
+fn the_kit_sysroot_has_only_the_facade_even_if_the_check_is_bypassed() {
     // Straight to rustc with the installed kit, as the postgres user would
-    // run it, skipping the source check: `extern crate std` must not resolve.
-    let src = "#![no_std]\nextern crate plrust_std as std;\nextern crate std as real;\npub fn f() { let _ = real::fs::read(\"/etc/passwd\"); }\n";
-    match compile_bypassing_check("sysroot_probe", src, &[]) {
-        Err(CompileError::Rejected { diagnostics }) => {
-            assert!(diagnostics.contains("E0463"), "{diagnostics}");
+    // run it, skipping the source check: whichever way a crate names std,
+    // it gets the facade, which has no file system.
+    for (what, src) in [
+        ("the implicit std", "pub fn f() { let _ = std::fs::read(\"/etc/passwd\"); }\n"),
+        (
+            "extern crate std",
+            "extern crate std as real;\npub fn f() { let _ = real::fs::read(\"/etc/passwd\"); }\n",
+        ),
+        (
+            "a no_std crate's own extern crate std",
+            "#![no_std]\nextern crate std;\npub fn f() { let _ = std::fs::read(\"/etc/passwd\"); }\n",
+        ),
+    ] {
+        match compile_bypassing_check("sysroot_probe", src, &[]) {
+            Err(CompileError::Rejected { diagnostics }) => {
+                assert!(diagnostics.contains("`fs`"), "{what}: {diagnostics}");
+            }
+            Err(e) => panic!("{what}: unexpected failure: {e:?}"),
+            Ok(_) => panic!("{what}: std::fs compiled against the kit's sysroot"),
         }
-        Err(e) => panic!("unexpected failure: {e:?}"),
-        Ok(_) => panic!("extern crate std compiled against the kit's sysroot"),
     }
-    // And the facade alone compiles in the same setup (the test is not vacuous).
-    let ok = "#![no_std]\nextern crate plrust_std as std;\npub fn f() -> usize { std::vec::Vec::<u8>::new().len() }\n";
+    // And the facade compiles in the same setup (the test is not vacuous).
+    let ok = "pub fn f() -> usize { std::vec::Vec::<u8>::new().len() }\n";
     let so = compile_bypassing_check("sysroot_probe_ok", ok, &[]);
     assert!(so.is_ok(), "{so:?}");
 }
@@ -356,7 +421,7 @@ fn rustc_runs_with_an_empty_environment() {
         std::env::var("PATH").is_ok(),
         "the test itself should have PATH"
     );
-    let src = "#![no_std]\nextern crate plrust_std as std;\npub const P: &str = env!(\"PATH\");\n";
+    let src = "pub const P: &str = env!(\"PATH\");\n";
     match compile_bypassing_check("env_probe", src, &[]) {
         Err(CompileError::Rejected { diagnostics }) => {
             assert!(

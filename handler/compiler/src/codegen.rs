@@ -1,7 +1,7 @@
 //! From a checked body and a signature to the source of one crate.
 //!
-//! The crate is `#![no_std]`; its `std` is the postgrestd facade and `pgrx`
-//! is trusted-api, so PL/Rust bodies that say `use pgrx::prelude::*` or
+//! The crate's `std` is the postgrestd facade (the kit's sysroot offers it
+//! as `std`) and `pgrx` is trusted-api, so PL/Rust bodies that say `use pgrx::prelude::*` or
 //! `std::collections::HashMap` compile unchanged.  The body becomes the
 //! block of one function whose signature PL/Rust users know:
 //!
@@ -167,14 +167,8 @@ fn pass(arg: &Arg, strict: bool) -> String {
 pub fn generate(sig: &Signature, body: &str) -> Generated {
     let mut s = String::new();
     s.push_str(
-        "#![no_std]\n\
-         #![deny(unsafe_code)]\n\
-         extern crate plrust_std as std;\n\
+        "#![deny(unsafe_code)]\n\
          extern crate plrust_api as pgrx;\n\
-         #[allow(unused_imports)]\n\
-         use std::prelude::rust_2021::*;\n\
-         #[allow(unused_imports)]\n\
-         use std::{format, vec};\n\
          #[allow(unused_imports)]\n\
          use pgrx::prelude::*;\n\n",
     );

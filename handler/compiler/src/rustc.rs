@@ -59,13 +59,13 @@ pub const EXIT_RESOURCE: i32 = 6;
 pub struct Toolchain {
     /// `bin/rustc` of the kit.
     pub rustc: PathBuf,
-    /// A sysroot holding only core, alloc and what they need: `extern crate
-    /// std` cannot resolve against it.
+    /// A sysroot holding core, alloc and what they need, and, as `std`, the
+    /// postgrestd facade: the real std cannot be named against it.
     pub sysroot: PathBuf,
     /// The real target libraries (std and its dependencies), reachable only
     /// as indirect dependencies of the facade.
     pub std_libs: PathBuf,
-    /// plrust-std, plrust-api's dylib (`API_DYLIB`) and the rlibs of its
+    /// plrust-api's dylib (`API_DYLIB`) and the rlibs of its
     /// dependencies (for their metadata: their code is in the dylib).
     pub deps: PathBuf,
     /// The linker driver.
@@ -154,11 +154,6 @@ pub fn rustc_command(tc: &Toolchain, dir: &Path, crate_name: &str) -> Command {
         .arg(format!("dependency={}", tc.std_libs.display()))
         .arg("-L")
         .arg(format!("dependency={}", tc.deps.display()))
-        .arg("--extern")
-        .arg(format!(
-            "plrust_std={}",
-            tc.deps.join("libplrust_std.rlib").display()
-        ))
         .arg("--extern")
         .arg(format!("plrust_api={}", tc.deps.join(API_DYLIB).display()))
         .arg("--error-format=json")
