@@ -64,3 +64,39 @@ fn plrust_calls_plrust_and_recursion_goes_as_deep_as_the_stack_allows() {
     assert_eq!(one::<i32>(&mut c, "SELECT spi_outer(1)"), 20);
     health.assert_unharmed();
 }
+
+#[test]
+fn a_nested_call_that_breaks_the_shared_executor_fails_the_statement_with_its_error() {
+    // The nested call runs in the outer call's executor and exceeds its
+    // CPU limit: its executor is to be killed, so the outer call, whose
+    // query catches the nested ERROR, must not resume in it (it would wait
+    // for an executor still spinning in the nested body, or for the next
+    // one in the slot, which never saw the call) and fails with the nested
+    // call's error instead.
+    let health = Health::before();
+    let mut c = client();
+    c.batch_execute(
+        "CREATE OR REPLACE FUNCTION rec_spinner(n bigint) RETURNS bigint STRICT LANGUAGE plrust AS $$
+            let mut x = n;
+            loop { x = x.wrapping_mul(6364136223846793005).wrapping_add(1); if x == 0 { break; } }
+            Ok(Some(x))
+         $$;
+         CREATE OR REPLACE FUNCTION rec_calls_spinner(n bigint) RETURNS bigint STRICT LANGUAGE plrust AS $$
+            Ok(Spi::get_one_with_args::<i64>(\"SELECT rec_spinner($1)\",
+                vec![(PgBuiltInOids::INT8OID.oid(), n.into_datum())])?)
+         $$;
+         SET plrust.call_cpu_limit = '300ms';",
+    )
+    .unwrap();
+    let start = Instant::now();
+    let e = error_of(&mut c, "SELECT rec_calls_spinner(1)");
+    assert_eq!(e.code().code(), "54000", "{e:?}");
+    assert!(
+        e.message().contains("rec_spinner") && e.message().contains("CPU time limit"),
+        "{e:?}"
+    );
+    assert!(start.elapsed() < Duration::from_secs(10));
+    c.batch_execute("RESET plrust.call_cpu_limit").unwrap();
+    assert_eq!(one::<i32>(&mut c, "SELECT 1"), 1);
+    health.assert_unharmed();
+}
