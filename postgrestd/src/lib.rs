@@ -193,6 +193,10 @@ pub mod prelude {
                 pub use real::string::{String, ToString};
                 pub use real::vec::Vec;
                 pub use real::{format, vec};
+                // SIMD crates call it unqualified (rand_chacha, through
+                // ppv-lite86), as std's `macro_use` injection allows; a
+                // facade's root re-export does not reach that scope.
+                pub use real::is_x86_feature_detected;
             }
         };
     }
