@@ -1,4 +1,4 @@
--- plrust 0.3.0
+-- plrust 0.4.0
 \echo Use "CREATE EXTENSION plrust" to load this file. \quit
 
 -- The schema belongs to the extension (pg_dump leaves it to CREATE
@@ -38,7 +38,9 @@ CREATE TABLE plrust.artifacts (
     hash     bytea PRIMARY KEY,
     key      bigint NOT NULL,
     object   bytea NOT NULL,
-    built_at timestamptz NOT NULL DEFAULT pg_catalog.now()
+    built_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    -- The crates the code was built with: {"regex": "1.13.2", ...}.
+    dependencies jsonb NOT NULL DEFAULT '{}'
 );
 REVOKE ALL ON plrust.artifacts FROM PUBLIC;
 
@@ -83,7 +85,7 @@ CREATE VIEW plrust.workers AS
 GRANT SELECT ON plrust.workers TO PUBLIC;
 COMMENT ON VIEW plrust.workers IS
     'plrust executor pool: one row per slot serving your functions (all slots for superusers and pg_read_all_stats)';
-COMMENT ON COLUMN plrust.workers.slot IS 'pool slot number, 0 to plrust.workers - 1';
+COMMENT ON COLUMN plrust.workers.slot IS 'pool slot number, 0 to plrust.max_executors - 1';
 COMMENT ON COLUMN plrust.workers.executor_pid IS 'process id of the slot''s sandboxed executor (NULL while none runs)';
 COMMENT ON COLUMN plrust.workers.generation IS 'how many executors the slot has started; a new one is a new generation';
 COMMENT ON COLUMN plrust.workers.database IS 'database of the principal the executor serves (NULL while unbound)';
@@ -97,7 +99,7 @@ COMMENT ON COLUMN plrust.workers.memory_limit_mb IS 'address-space limit the exe
 -- whether its current definition has compiled code, and when it was built.
 CREATE VIEW plrust.functions WITH (security_barrier) AS
     SELECT p.oid AS fn_oid, p.oid::pg_catalog.regprocedure AS function, r.rolname AS owner,
-           a.built_at, pg_catalog.length(a.object) AS object_bytes
+           a.built_at, pg_catalog.length(a.object) AS object_bytes, a.dependencies
     FROM pg_catalog.pg_proc p
     JOIN pg_catalog.pg_language l ON l.oid OPERATOR(pg_catalog.=) p.prolang
         AND l.lanname OPERATOR(pg_catalog.=) 'plrust'
@@ -112,3 +114,15 @@ COMMENT ON COLUMN plrust.functions.function IS 'the function''s signature';
 COMMENT ON COLUMN plrust.functions.owner IS 'the function''s owner, whose executors run it';
 COMMENT ON COLUMN plrust.functions.built_at IS 'when the code of its current definition was compiled; NULL if it has none (see plrust.recompile)';
 COMMENT ON COLUMN plrust.functions.object_bytes IS 'size of its compiled object in bytes, shared with functions of the same owner, body and signature';
+COMMENT ON COLUMN plrust.functions.dependencies IS 'the crates its code was built with and their exact versions, {"name": "version"}';
+
+-- The crates bodies may name in [dependencies], from the allow-list that
+-- plrust.allowed_dependencies names, as PL/Rust's function lists them;
+-- prepared_version is the version the kit compiled for the entry.
+CREATE FUNCTION plrust.allowed_dependencies(
+    OUT name text, OUT version text, OUT features text[], OUT default_features boolean,
+    OUT prepared_version text)
+    RETURNS SETOF record
+    AS 'MODULE_PATHNAME', 'plrust_allowed_dependencies_wrapper' LANGUAGE C STABLE;
+COMMENT ON FUNCTION plrust.allowed_dependencies() IS
+    'crates plrust function bodies may depend on (plrust.allowed_dependencies), with the version prepared for each; NULL prepared_version: not prepared';

@@ -284,7 +284,7 @@ pub unsafe extern "C-unwind" fn plrust_inline_handler(
     let (f, object) = match cached {
         Some(hit) => hit,
         None => {
-            let object = std::rc::Rc::new(compile::compile_function(&def));
+            let object = std::rc::Rc::new(compile::compile_function(&def).object);
             let f: &'static Function = Box::leak(Box::new(def));
             let mut cache = INLINE_CACHE.borrow_mut();
             if cache.len() >= INLINE_CACHE_LEN {

@@ -184,13 +184,20 @@ pub fn has_code_locked(hash: &[u8]) -> bool {
 
 /// Store code named `hash`.  A concurrent compile of the same definition
 /// may have stored it first: the code is the same, so that one stays.
-pub fn store(hash: &[u8], key: u64, object: Vec<u8>) {
+/// `dependencies` is the JSON object of the crates it was built with.
+pub fn store(hash: &[u8], key: u64, object: Vec<u8>, dependencies: &str) {
     check_version();
     as_catalog_owner(|| {
         Spi::run_with_args(
-            "INSERT INTO plrust.artifacts (hash, key, object) VALUES ($1, $2, $3) \
+            "INSERT INTO plrust.artifacts (hash, key, object, dependencies) \
+             VALUES ($1, $2, $3, $4::pg_catalog.jsonb) \
              ON CONFLICT (hash) DO NOTHING",
-            &[hash.to_vec().into(), (key as i64).into(), object.into()],
+            &[
+                hash.to_vec().into(),
+                (key as i64).into(),
+                object.into(),
+                dependencies.into(),
+            ],
         )
     })
     .unwrap_or_else(|e| spi_failed("storing the compiled function", e))
@@ -202,8 +209,9 @@ pub fn copy_code(from: &[u8], to: &[u8]) -> bool {
     check_version();
     as_catalog_owner(|| {
         Spi::get_one_with_args::<bool>(
-            "WITH copied AS (INSERT INTO plrust.artifacts (hash, key, object, built_at) \
-                SELECT $2, key, object, built_at FROM plrust.artifacts \
+            "WITH copied AS (INSERT INTO plrust.artifacts \
+                    (hash, key, object, built_at, dependencies) \
+                SELECT $2, key, object, built_at, dependencies FROM plrust.artifacts \
                 WHERE hash OPERATOR(pg_catalog.=) $1 \
                 ON CONFLICT (hash) DO NOTHING RETURNING 1) \
              SELECT EXISTS (SELECT FROM plrust.artifacts WHERE hash OPERATOR(pg_catalog.=) $2) \

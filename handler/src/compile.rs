@@ -9,7 +9,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use pgrx::prelude::*;
-use plrust_compiler::rustc::{self, CompileError, Limits, Toolchain};
+use plrust_compiler::dependencies::split_sections;
+use plrust_compiler::rustc::{self, CompileError, Compiled, Dependencies, Limits, Toolchain};
 use plrust_compiler::{codegen, diagnostics};
 
 use crate::errors::raise;
@@ -71,8 +72,9 @@ pub fn ensure_compiled(f: &Function) {
     if catalog::has_code_locked(&f.hash) {
         return;
     }
-    let object = compile_function(f);
-    catalog::store(&f.hash, f.key(), object);
+    let compiled = compile_function(f);
+    let dependencies = crate::dependencies::record(&compiled.dependencies);
+    catalog::store(&f.hash, f.key(), compiled.object, &dependencies);
 }
 
 /// ensure_compiled, where a body that does not compile must not fail the
@@ -120,6 +122,13 @@ fn compile_or_warn(f: &Function, again: bool) -> bool {
 #[pg_extern]
 fn plrust_recompile(function: Option<pg_sys::Oid>, force: bool) -> i32 {
     refuse_read_only("plrust functions");
+    // SAFETY: a global the backend sets while it runs an extension script.
+    if unsafe { pg_sys::creating_extension } && !catalog::extension_is_current() {
+        // An older version's update script, run by ALTER EXTENSION UPDATE
+        // on its way to this library's version: the catalog is not yet the
+        // one this library writes, and the last script compiles.
+        return 0;
+    }
     // SAFETY: plain getters of the current user.
     let user = unsafe { pg_sys::GetUserId() };
     // SAFETY: as above.
@@ -200,7 +209,7 @@ fn refuse_read_only(what: &str) {
     }
 }
 
-pub fn compile_function(f: &Function) -> Vec<u8> {
+pub fn compile_function(f: &Function) -> Compiled {
     let name = &f.name;
     // Its code could not be stored: say so before rustc runs.
     refuse_read_only(&format!("plrust function \"{name}\""));
@@ -215,7 +224,22 @@ pub fn compile_function(f: &Function) -> Vec<u8> {
             Some("Split the function into several functions.".into()),
         );
     }
-    let generated = codegen::generate(&f.sig, &f.source);
+    // PL/Rust's `[dependencies]` and `[code]` sections; the code keeps its
+    // lines, so every line number below is the body's as written.
+    let sections = split_sections(&f.source);
+    let allow_list = sections
+        .dependencies
+        .as_ref()
+        .map(|_| crate::dependencies::allow_list_text());
+    let dependencies = sections
+        .dependencies
+        .as_deref()
+        .zip(allow_list.as_deref())
+        .map(|(section, allow_list)| Dependencies {
+            section,
+            allow_list,
+        });
+    let generated = codegen::generate(&f.sig, &sections.code, dependencies.is_some());
     let dir = BuildDir::new(f.oid);
     let timeout = Duration::from_millis(gucs::COMPILE_TIMEOUT.get() as u64);
     let limits = Limits {
@@ -231,8 +255,9 @@ pub fn compile_function(f: &Function) -> Vec<u8> {
         limits,
         &dir.0,
         &crate_name,
-        &f.source,
+        &sections.code,
         &generated.source,
+        dependencies,
         || {
             if interrupts::cancel_pending() {
                 Err(())
@@ -242,7 +267,10 @@ pub fn compile_function(f: &Function) -> Vec<u8> {
         },
     );
     match result {
-        Ok(object) => object,
+        Ok(compiled) => compiled,
+        Err(CompileError::DependenciesRefused(refusal)) => {
+            crate::dependencies::refused(name, refusal)
+        }
         Err(CompileError::BodyRejected(r)) => {
             let syntax = r.construct == "syntax error";
             let (code, message) = if syntax {
@@ -267,7 +295,7 @@ pub fn compile_function(f: &Function) -> Vec<u8> {
             )
         }
         Err(CompileError::Rejected { diagnostics }) => {
-            let body_lines = f.source.lines().count().max(1);
+            let body_lines = sections.code.lines().count().max(1);
             let errors = diagnostics::errors(&diagnostics, generated.body_first_line, body_lines);
             let detail = if errors.is_empty() {
                 diagnostics.lines().take(20).collect::<Vec<_>>().join("\n")

@@ -33,6 +33,11 @@ pub static SHAPED_ARRAYS: GucSetting<bool> = GucSetting::<bool>::new(false);
 pub static KIT_DIR: GucSetting<Option<CString>> =
     GucSetting::<Option<CString>>::new(Some(c"$libdir/plrust"));
 
+/// The allow-list of crates bodies may name in `[dependencies]`: a TOML
+/// file in PL/Rust's format.  Empty: no crate is allowed.
+pub static ALLOWED_DEPENDENCIES: GucSetting<Option<CString>> =
+    GucSetting::<Option<CString>>::new(Some(c"$libdir/plrust/allowed-dependencies.toml"));
+
 /// Define the settings.  PGC_POSTMASTER ones can only be defined while
 /// libraries are preloaded (PostgreSQL raises FATAL otherwise), so a
 /// backend that loads plrust without preloading it skips them.
@@ -67,6 +72,14 @@ pub fn define(preloading: bool) {
             GucFlags::SUPERUSER_ONLY,
         );
     }
+    GucRegistry::define_string_guc(
+        c"plrust.allowed_dependencies",
+        c"File naming the crates plrust function bodies may depend on (PL/Rust's allow-list format).",
+        c"$libdir expands to PostgreSQL's package library directory; empty allows no crates. The crates must also be prepared: bash scripts/setup.sh --allowed-dependencies FILE.",
+        &ALLOWED_DEPENDENCIES,
+        GucContext::Sighup,
+        GucFlags::default(),
+    );
     GucRegistry::define_int_guc(
         c"plrust.max_executors_per_principal",
         c"Most plrust executors that the functions of one owner in one database hold at once.",
@@ -228,11 +241,25 @@ pub fn kit_dir() -> std::path::PathBuf {
         .get()
         .map(|c| c.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let raw = if raw.is_empty() {
-        "$libdir/plrust".to_string()
+    if raw.is_empty() {
+        expand_libdir("$libdir/plrust")
     } else {
-        raw
-    };
+        expand_libdir(&raw)
+    }
+}
+
+/// plrust.allowed_dependencies with $libdir expanded; None when empty.
+pub fn allowed_dependencies_file() -> Option<std::path::PathBuf> {
+    let raw = ALLOWED_DEPENDENCIES
+        .get()
+        .map(|c| c.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    (!raw.trim().is_empty()).then(|| expand_libdir(raw.trim()))
+}
+
+/// A path setting, with a leading `$libdir` as PostgreSQL's package
+/// library directory.
+fn expand_libdir(raw: &str) -> std::path::PathBuf {
     if let Some(rest) = raw.strip_prefix("$libdir") {
         // SAFETY: pkglib_path is a NUL-terminated buffer set at startup.
         let libdir =

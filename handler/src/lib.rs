@@ -18,6 +18,7 @@ mod call;
 mod catalog;
 mod compile;
 mod conv;
+mod dependencies;
 mod drop;
 mod errors;
 mod exchange;

@@ -18,6 +18,8 @@ use std::fmt::Write;
 
 use plrust_ipc::SqlType;
 
+use crate::dependencies;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Arg {
     pub name: String,
@@ -164,14 +166,23 @@ fn pass(arg: &Arg, strict: bool) -> String {
     }
 }
 
-pub fn generate(sig: &Signature, body: &str) -> Generated {
+pub fn generate(sig: &Signature, body: &str, with_dependencies: bool) -> Generated {
     let mut s = String::new();
     s.push_str(
         "#![deny(unsafe_code)]\n\
          extern crate plrust_api as pgrx;\n\
          #[allow(unused_imports)]\n\
-         use pgrx::prelude::*;\n\n",
+         use pgrx::prelude::*;\n",
     );
+    if with_dependencies {
+        // The driver writes one `use ::name;` per crate the body's
+        // [dependencies] resolved to: an explicit import beats the
+        // prelude's glob, so a body's `serde_json` is the one it asked
+        // for, not the one pgrx's prelude re-exports (a different build,
+        // whose traits the body's derives would not implement).
+        let _ = writeln!(s, "include!({:?});", dependencies::IMPORTS_FILE);
+    }
+    s.push('\n');
     let mut params: Vec<String> = sig
         .args
         .iter()
@@ -294,7 +305,7 @@ mod tests {
             strict: false,
             shaped_arrays: false,
         };
-        let g = generate(&sig, "let x = 1;\nOk(None)");
+        let g = generate(&sig, "let x = 1;\nOk(None)", false);
         let lines: Vec<&str> = g.source.lines().collect();
         assert_eq!(lines[g.body_first_line - 1], "let x = 1;");
         assert_eq!(lines[g.body_first_line], "Ok(None)");
@@ -318,7 +329,7 @@ mod tests {
             strict: true,
             shaped_arrays: false,
         };
-        let g = generate(&sig, "Ok(None)");
+        let g = generate(&sig, "Ok(None)", false);
         assert!(g.source.contains(
             "fn plrust_body<'a>(b: &'a [u8]) -> ::core::result::Result<Option<pgrx::SetOfIterator<'a, Option<i64>>>"
         ));
@@ -341,7 +352,7 @@ mod tests {
             strict: true,
             shaped_arrays: false,
         };
-        assert!(generate(&table, "Ok(None)")
+        assert!(generate(&table, "Ok(None)", false)
             .source
             .contains("pgrx::TableIterator<'a, (Option<i32>, Option<String>,)>"));
     }
@@ -354,7 +365,7 @@ mod tests {
             strict: false,
             shaped_arrays: false,
         };
-        let g = generate(&sig, "Ok(trigger.new())");
+        let g = generate(&sig, "Ok(trigger.new())", false);
         assert!(g.source.contains(
             "fn plrust_body<'a>(trigger: &'a pgrx::PgTrigger) -> ::core::result::Result<Option<pgrx::PgHeapTuple>"
         ));

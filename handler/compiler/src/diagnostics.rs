@@ -9,6 +9,13 @@ struct Message {
     code: Option<Code>,
     level: String,
     spans: Vec<Span>,
+    #[serde(default)]
+    children: Vec<Child>,
+}
+
+#[derive(Deserialize)]
+struct Child {
+    message: String,
 }
 
 #[derive(Deserialize)]
@@ -72,9 +79,19 @@ pub fn errors(json_lines: &str, body_first_line: usize, body_lines: usize) -> Ve
                 label = s.label.clone();
             }
         }
+        // A proc-macro's panic (a dependency's derive, at compile time)
+        // says why in a child: "message: ...".
+        let why = m
+            .children
+            .iter()
+            .find_map(|c| c.message.strip_prefix("message: "));
+        let message = match why {
+            Some(why) if m.message == "proc macro panicked" => format!("{}: {why}", m.message),
+            _ => m.message,
+        };
         out.push(Diagnostic {
             code: m.code.map(|c| c.code),
-            message: m.message,
+            message,
             line: l,
             column: c,
             label,
@@ -99,6 +116,15 @@ mod tests {
         assert_eq!(
             d[0].to_string(),
             "error[E0308]: mismatched types (line 3, column 9 of the function body: expected `i32`)"
+        );
+    }
+
+    #[test]
+    fn a_proc_macro_panic_says_why() {
+        let json = r#"{"message":"proc macro panicked","code":null,"level":"error","spans":[{"file_name":"lib.rs","line_start":13,"column_start":5,"is_primary":true,"label":null}],"children":[{"message":"message: cannot read /x: Permission denied (os error 13)","code":null,"level":"help","spans":[],"children":[],"rendered":null}],"rendered":""}"#;
+        assert_eq!(
+            errors(json, 12, 5)[0].to_string(),
+            "error: proc macro panicked: cannot read /x: Permission denied (os error 13) (line 2, column 5 of the function body)"
         );
     }
 }

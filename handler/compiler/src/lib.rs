@@ -4,6 +4,7 @@
 
 pub mod check;
 pub mod codegen;
+pub mod dependencies;
 pub mod diagnostics;
 pub mod landlock;
 pub mod rustc;

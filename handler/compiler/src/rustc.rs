@@ -28,6 +28,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::check::Rejection;
+use crate::dependencies::{self, Refusal, Resolved};
 
 /// Files in the build directory, shared by the backend and the driver.
 pub const BODY_FILE: &str = "body.rs";
@@ -53,6 +54,8 @@ pub const EXIT_SANDBOX: i32 = 4;
 pub const EXIT_USAGE: i32 = 5;
 /// The driver could not get the memory for its parser's stack.
 pub const EXIT_RESOURCE: i32 = 6;
+/// The body's `[dependencies]` were refused (dependencies::REFUSAL_FILE).
+pub const EXIT_REFUSED: i32 = 7;
 
 /// Where the compiler kit lives (laid out by scripts/install-kit.py).
 #[derive(Debug, Clone)]
@@ -74,6 +77,9 @@ pub struct Toolchain {
     pub kit: PathBuf,
     /// The compile driver: check, confine, exec rustc.
     pub driver: PathBuf,
+    /// The crates prepared for the allow-list (scripts/prepare-crates.py):
+    /// their rlibs, proc-macro libraries and `manifest.json`.
+    pub crates: PathBuf,
 }
 
 impl Toolchain {
@@ -87,6 +93,7 @@ impl Toolchain {
             linker: PathBuf::from("/usr/bin/cc"),
             kit: kit.to_path_buf(),
             driver: kit.join("plrust-compile"),
+            crates: kit.join(dependencies::CRATES_DIR),
         }
     }
 }
@@ -98,10 +105,29 @@ pub struct Limits {
     pub cpu_seconds: u64,
 }
 
+/// A body's `[dependencies]` section and the allow-list to resolve it
+/// against (the backend read the file that plrust.allowed_dependencies
+/// names: the driver cannot).
+#[derive(Debug, Clone, Copy)]
+pub struct Dependencies<'a> {
+    pub section: &'a str,
+    pub allow_list: &'a str,
+}
+
+/// A compiled function: its shared object, and the exact crates it was
+/// built with.
+#[derive(Debug)]
+pub struct Compiled {
+    pub object: Vec<u8>,
+    pub dependencies: Vec<Resolved>,
+}
+
 #[derive(Debug)]
 pub enum CompileError<E> {
     /// The source check refused the body.
     BodyRejected(Rejection),
+    /// Its dependencies were refused (not allowed, not prepared, ...).
+    DependenciesRefused(Refusal),
     /// rustc ran and refused the crate: its diagnostics, JSON lines.
     Rejected { diagnostics: String },
     /// rustc was killed after the wall-clock timeout.
@@ -134,8 +160,14 @@ fn set_rlimit(resource: libc::__rlimit_resource_t, value: u64) -> io::Result<()>
     Ok(())
 }
 
-/// The rustc command line for the crate in `dir` (used by the driver).
-pub fn rustc_command(tc: &Toolchain, dir: &Path, crate_name: &str) -> Command {
+/// The rustc command line for the crate in `dir` (used by the driver),
+/// with the prepared crates it depends on.
+pub fn rustc_command(
+    tc: &Toolchain,
+    dir: &Path,
+    crate_name: &str,
+    dependencies: &[Resolved],
+) -> Command {
     let mut cmd = Command::new(&tc.rustc);
     cmd.env_clear()
         .env("TMPDIR", dir)
@@ -155,8 +187,20 @@ pub fn rustc_command(tc: &Toolchain, dir: &Path, crate_name: &str) -> Command {
         .arg("-L")
         .arg(format!("dependency={}", tc.deps.display()))
         .arg("--extern")
-        .arg(format!("plrust_api={}", tc.deps.join(API_DYLIB).display()))
-        .arg("--error-format=json")
+        .arg(format!("plrust_api={}", tc.deps.join(API_DYLIB).display()));
+    if !dependencies.is_empty() {
+        // Their own dependencies are found here by name and hash.
+        cmd.arg("-L")
+            .arg(format!("dependency={}", tc.crates.display()));
+    }
+    for d in dependencies {
+        cmd.arg("--extern").arg(format!(
+            "{}={}",
+            d.lib_name,
+            tc.crates.join(&d.file).display()
+        ));
+    }
+    cmd.arg("--error-format=json")
         .arg("-o")
         .arg(dir.join(OUTPUT_FILE))
         .arg(dir.join(CRATE_FILE));
@@ -165,7 +209,8 @@ pub fn rustc_command(tc: &Toolchain, dir: &Path, crate_name: &str) -> Command {
 
 /// Check `body` and compile `source` (the crate generated from it) as crate
 /// `crate_name` into a shared object, in `dir` (which must exist, be private
-/// to the caller and empty).  Returns the shared object's bytes.
+/// to the caller and empty), with the crates `dependencies` asks for.
+#[allow(clippy::too_many_arguments)]
 pub fn compile<E>(
     tc: &Toolchain,
     limits: Limits,
@@ -173,11 +218,18 @@ pub fn compile<E>(
     crate_name: &str,
     body: &str,
     source: &str,
+    dependencies: Option<Dependencies<'_>>,
     mut check: impl FnMut() -> Result<(), E>,
-) -> Result<Vec<u8>, CompileError<E>> {
+) -> Result<Compiled, CompileError<E>> {
     fs::write(dir.join(BODY_FILE), body).map_err(|e| io_err("writing the body", e))?;
     fs::write(dir.join(CRATE_FILE), source)
         .map_err(|e| io_err("writing the generated crate", e))?;
+    if let Some(d) = dependencies {
+        fs::write(dir.join(dependencies::SECTION_FILE), d.section)
+            .map_err(|e| io_err("writing the dependencies", e))?;
+        fs::write(dir.join(dependencies::ALLOW_LIST_FILE), d.allow_list)
+            .map_err(|e| io_err("writing the allow-list", e))?;
+    }
     let diag = dir.join(DIAGNOSTICS_FILE);
     let diag_file =
         fs::File::create(&diag).map_err(|e| io_err("creating the diagnostics file", e))?;
@@ -243,7 +295,27 @@ pub fn compile<E>(
     let diagnostics = read_bounded(&diag, 1 << 20);
     match status.code() {
         Some(0) => {
-            fs::read(dir.join(OUTPUT_FILE)).map_err(|e| io_err("reading the compiled function", e))
+            let object = fs::read(dir.join(OUTPUT_FILE))
+                .map_err(|e| io_err("reading the compiled function", e))?;
+            let dependencies = match dependencies {
+                None => Vec::new(),
+                Some(_) => {
+                    let text = read_bounded(&dir.join(dependencies::RESOLVED_FILE), 1 << 20);
+                    serde_json::from_str(&text)
+                        .map_err(|e| CompileError::Io(format!("unreadable resolution: {e}")))?
+                }
+            };
+            Ok(Compiled {
+                object,
+                dependencies,
+            })
+        }
+        Some(EXIT_REFUSED) => {
+            let text = read_bounded(&dir.join(dependencies::REFUSAL_FILE), 64 << 10);
+            serde_json::from_str(&text)
+                .map(CompileError::DependenciesRefused)
+                .map_err(|e| CompileError::Io(format!("unreadable refusal: {e}")))
+                .and_then(Err)
         }
         Some(EXIT_REJECTED) => {
             let text = read_bounded(&dir.join(REJECTION_FILE), 64 << 10);
