@@ -6,6 +6,11 @@
 # Quick when everything is already there.  PLRUST_PG="18" (or "15 18")
 # sets up only those majors.
 #
+#   --allowed-dependencies FILE   also prepare the crates of this allow-list
+#                                 (PL/Rust's format; repeatable), for a
+#                                 plrust.allowed_dependencies that names it.
+#                                 Later runs keep preparing it while it exists.
+#
 # What depends on the major: only the handler library (plrust.so), built
 # against each major's headers by pgrx.  Everything else is built once and
 # installed into every major unchanged: the compiler kit, trusted-api,
@@ -13,6 +18,14 @@
 # in PostgreSQL's binary send/receive format, which is the same on every
 # major), so a function compiled on one major runs on another.
 set -euo pipefail
+ALLOW_LISTS=()
+while [ $# -gt 0 ]; do
+  case $1 in
+    --allowed-dependencies) [ $# -ge 2 ] || { echo "setup.sh: --allowed-dependencies needs a FILE" >&2; exit 2; }
+                            ALLOW_LISTS+=(--allow-list "$(realpath "$2")"); shift 2 ;;
+    *) echo "usage: setup.sh [--allowed-dependencies FILE]..." >&2; exit 2 ;;
+  esac
+done
 cd "$(dirname "$0")/.."
 . scripts/majors.sh
 MAJORS=$(selected_majors "$PLRUST_MAJORS")
@@ -122,6 +135,20 @@ for m in $MAJORS; do
     (cd "$PKGLIB/plrust" && sha256sum sysroot/lib/rustlib/*/lib/libstd*.rlib deps/libplrust_*.rlib deps/libplrust_api.so plrust-executor plrust-compile); } > "$PKGLIB/plrust/VERSION.tmp"
   mv -f "$PKGLIB/plrust/VERSION.tmp" "$PKGLIB/plrust/VERSION"
 done
+# 6. The crates bodies may depend on: the default allow-list (installed as
+#    plrust.allowed_dependencies' default) and any --allowed-dependencies,
+#    resolved, vendored and built once against the kit's std facade, then
+#    installed into every major's kit (scripts/prepare-crates.py).
+kits=()
+for m in $MAJORS; do
+  kit=$("$(pg_config_of "$m")" --pkglibdir)/plrust
+  install_file 644 sql/allowed-dependencies.toml "$kit/allowed-dependencies.toml"
+  kits+=(--kit "$kit")
+done
+say "preparing the allowed crates (scripts/prepare-crates.py)"
+python3 scripts/prepare-crates.py "${kits[@]}" --work target/plrust-crates \
+  --allow-list sql/allowed-dependencies.toml "${ALLOW_LISTS[@]}"
+
 bash scripts/plproxy.sh $MAJORS   # PL/Proxy, which tests/tests/plproxy.rs runs plrust behind
 [[ " $MAJORS " != *" 15 "* ]] || bash scripts/citus.sh   # Citus 13.2.2 (15 only), which tests/tests/citus.rs runs plrust on
 say "plrust installed into PostgreSQL $MAJORS"
