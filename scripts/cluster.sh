@@ -5,6 +5,9 @@
 #   cluster.sh init DIR PORT     initdb and configure, if not done yet
 #   cluster.sh stop DIR
 # PLRUST_EXTRA_CONF adds lines to a new cluster's postgresql.conf.
+# PLRUST_NO_NETWORK=1 starts the server in a network namespace of its own,
+# which has no interface but a loopback that is down (clients connect by
+# the Unix socket, as to every cluster here): no route anywhere.
 # PLRUST_PG names the major (default: scripts/majors.sh's default); a
 # cluster that exists keeps the major it was made with.
 set -euo pipefail
@@ -47,7 +50,9 @@ case "$cmd" in
   init) init "$3" ;;
   start)
     init "$3"
-    as_pg "$(pg_bindir "$(major)")/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null
+    netns=()
+    [ -z "${PLRUST_NO_NETWORK:-}" ] || netns=(unshare --net --)
+    "${netns[@]}" runuser -u postgres -- "$(pg_bindir "$(major)")/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null
     ;;
   stop)
     if [ -f "$dir/data/postmaster.pid" ]; then

@@ -16,6 +16,8 @@ pub struct Cluster {
     pub major: String,
     /// Extra lines for postgresql.conf, written before the first start.
     pub conf: String,
+    /// Start the server in a network namespace of its own (no route).
+    pub no_network: bool,
 }
 
 /// The major the per-major suite runs against (PLRUST_TEST_MAJOR).
@@ -59,7 +61,7 @@ pub fn bindir(major: &str) -> PathBuf {
     PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
 }
 
-fn scripts() -> PathBuf {
+pub fn scripts() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts")
 }
 
@@ -92,6 +94,7 @@ impl Cluster {
             port,
             major: major.to_string(),
             conf: String::new(),
+            no_network: false,
         }
     }
 
@@ -103,6 +106,7 @@ impl Cluster {
             .arg(self.port.to_string())
             .env("PLRUST_PG", &self.major)
             .env("PLRUST_EXTRA_CONF", &self.conf)
+            .env("PLRUST_NO_NETWORK", if self.no_network { "1" } else { "" })
             .status()
     }
 

@@ -2,7 +2,8 @@
 //! built-in operator, a native (C) function, SQL and PL/pgSQL, in one run on
 //! one cluster; the same for values that take the generic (send/receive)
 //! path, for SPI and for a set-returning function; and the wall time of
-//! CREATE FUNCTION for a 20-line body.
+//! CREATE FUNCTION for a 20-line body, without and with `[dependencies]`
+//! (regex and serde_json, prepared by set-up).
 //!
 //!     bash scripts/bench.sh        (sets up, starts a cluster, runs this)
 
@@ -84,6 +85,30 @@ const BODY_20_LINES: &str = "
         return Ok(None);
     }
     Ok(Some(summary))
+";
+
+/// A body of the same size that uses two prepared crates.
+const BODY_WITH_DEPENDENCIES: &str = "
+    let re = regex::Regex::new(r\"[A-Za-z]+\")?;
+    let mut words: Vec<&str> = Vec::new();
+    for m in re.find_iter(s) {
+        let w = m.as_str();
+        if w.is_empty() {
+            continue;
+        }
+        words.push(w);
+    }
+    let total: usize = words.iter().map(|w| w.len()).sum();
+    let longest = words.iter().map(|w| w.len()).max().unwrap_or(0);
+    if words.is_empty() {
+        return Ok(None);
+    }
+    let json = serde_json::to_string(&words)?;
+    let value: serde_json::Value = serde_json::from_str(&json)?;
+    if value.as_array().map_or(0, |a| a.len()) != words.len() {
+        return Err(format!(\"{} words, {} letters, longest {}\", words.len(), total, longest).into());
+    }
+    Ok(Some(json))
 ";
 
 fn main() {
@@ -231,19 +256,42 @@ fn main() {
     let rs = isolated(&mut c, "bench_plrust");
     println!("one call per statement (client round trip included): PL/pgSQL {pl:.0} us, plrust {rs:.0} us");
 
-    let mut creates = Vec::new();
-    for i in 0..RUNS {
+    // CREATE FUNCTION, alternating a body without dependencies and one
+    // with regex and serde_json (prepared crates: only the body compiles).
+    let create = |c: &mut postgres::Client, name: &str, head: &str, body: &str, i: usize| {
         let sql = format!(
-            "CREATE OR REPLACE FUNCTION bench_create(s text) RETURNS text STRICT LANGUAGE plrust AS $$ {BODY_20_LINES} // run {i}\n$$"
+            "CREATE OR REPLACE FUNCTION {name}(s text) RETURNS text STRICT LANGUAGE plrust AS $$ {head}{body} // run {i}\n$$"
         );
         let t = Instant::now();
         c.batch_execute(&sql).unwrap();
-        creates.push(t.elapsed());
+        t.elapsed()
+    };
+    let (mut plain, mut with_deps) = (Vec::new(), Vec::new());
+    for i in 0..RUNS {
+        plain.push(create(&mut c, "bench_create", "", BODY_20_LINES, i));
+        with_deps.push(create(
+            &mut c,
+            "bench_create_deps",
+            "\n[dependencies]\nregex = \"1\"\nserde_json = \"1\"\n[code]\n",
+            BODY_WITH_DEPENDENCIES,
+            i,
+        ));
     }
+    let (plain, with_deps) = (median(plain), median(with_deps));
     println!(
         "CREATE FUNCTION, 20-line body: median {:.0} ms over {RUNS} runs",
-        median(creates).as_secs_f64() * 1000.0
+        plain.as_secs_f64() * 1000.0
     );
+    println!(
+        "CREATE FUNCTION with [dependencies] regex and serde_json: median {:.0} ms over {RUNS} runs, {:.2}x the body without (target: at most 1.5x)",
+        with_deps.as_secs_f64() * 1000.0,
+        with_deps.as_secs_f64() / plain.as_secs_f64()
+    );
+    let v: String = c
+        .query_one("SELECT bench_create_deps('Hello brave new world')", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(v, r#"["Hello","brave","new","world"]"#);
 
     let mut fresh = client();
     let t = Instant::now();
