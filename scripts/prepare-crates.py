@@ -18,7 +18,8 @@ runs it here, ahead of time, with network:
    crate go to different scratch crates, as cargo allows one version per
    semver range in a graph), resolves them to exact versions, and vendors
    their sources, with checksums, under DIR.
-3. Builds them offline from the vendored sources against the kit's sysroot,
+3. Builds them offline from the vendored sources (in a network namespace of
+   its own when run as root, as set-up is) against the kit's sysroot,
    whose std is the postgrestd facade, exactly as bodies are compiled
    (--target keeps the sysroot off build scripts and proc-macros, which run
    on the host's std, and later inside the compile sandbox).
@@ -35,6 +36,8 @@ builds everything again.  --local-crate adds a crate from a directory (by
 import argparse, hashlib, json, os, shutil, subprocess, sys, tomllib
 
 TARGET = "x86_64-unknown-linux-gnu"
+# Root (set-up) builds in a network namespace with no interface up.
+OFFLINE = ["unshare", "--net", "--"] if os.geteuid() == 0 else []
 
 
 def say(msg):
@@ -71,7 +74,12 @@ def toml_str(s):
 
 def scratch_manifest(group, local):
     lines = ['[package]', 'name = "plrust-prepared-crates"', 'version = "0.0.0"', 'edition = "2021"',
-             'publish = false', '', '[lib]', 'path = "lib.rs"', '', '[workspace]', '', '[dependencies]']
+             'publish = false', '', '[lib]', 'path = "lib.rs"', '', '[workspace]', '',
+             # opt-level 1, as bodies with dependencies are compiled: below 2,
+             # rustc shares generics, so a body reuses the instances its
+             # crates compiled here (serde_json's Value parser, say) instead
+             # of compiling and optimizing its own copy (rustc.rs).
+             '[profile.release]', 'opt-level = 1', '', '[dependencies]']
     for i, (name, version, features, default) in group:
         spec = f"package = {toml_str(name)}, version = {toml_str(version)}"
         if features:
@@ -224,7 +232,11 @@ def main():
     files, manifest = set(), []
     for d, g in zip(dirs, groups):
         say(f"building {', '.join(e[0] for _, e in g)}")
-        out = run(["cargo", "build", "--release", "--frozen", "--target", TARGET, "--message-format=json-render-diagnostics"],
+        # Offline from the vendored sources, and in a network namespace of
+        # its own: the crates' build scripts and proc-macros, which run
+        # here, reach no network either.
+        out = run(OFFLINE + ["cargo", "build", "--release", "--frozen", "--target", TARGET,
+                             "--message-format=json-render-diagnostics"],
                   d, env=env, capture=True)
         meta = json.loads(run(["cargo", "metadata", "--frozen", "--format-version", "1"], d, env=env, capture=True))
         root_id = meta["resolve"]["root"]
