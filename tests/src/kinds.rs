@@ -1,7 +1,8 @@
 //! Functions of every kind plrust supports, for the suites that take a
 //! database through a path a DBA takes (restore, standby, upgrade): a
 //! scalar, a SETOF, a trigger, an aggregate's state and final functions,
-//! and a procedure (with SPI, which runs in the backend).
+//! a procedure (with SPI, which runs in the backend), and a function with
+//! crate dependencies (its code links them: it needs no crate to run).
 
 /// The SQL that creates them, every name starting with `prefix`_.
 pub fn every_kind(prefix: &str) -> String {
@@ -34,6 +35,14 @@ CREATE FUNCTION {p}_longest_final(best text) RETURNS text LANGUAGE plrust AS $$
     Ok(best.map(|b| format!("<{b}>")))
 $$;
 CREATE AGGREGATE {p}_longest(text) (sfunc = {p}_longest_step, stype = text, finalfunc = {p}_longest_final);
+CREATE FUNCTION {p}_words(t text) RETURNS text STRICT LANGUAGE plrust AS $$
+[dependencies]
+regex = "1"
+serde_json = "1"
+[code]
+let words: Vec<&str> = regex::Regex::new(r"\w+")?.find_iter(t).map(|m| m.as_str()).collect();
+Ok(Some(serde_json::to_string(&words)?))
+$$;
 CREATE PROCEDURE {p}_double(INOUT v int) LANGUAGE plrust AS $$
     let two = Spi::get_one::<i32>("SELECT 2")?.unwrap_or(0);
     Ok(Some((v.map(|v| v * two),)))

@@ -8,7 +8,10 @@ use std::sync::RwLock;
 use std::time::Duration;
 
 use plrust_tests::cluster::{self, Cluster};
-use plrust_tests::{client, datadir, error_of, kit, one, outcome, wait_for, Health};
+use plrust_tests::{
+    client, client_with_notices, datadir, error_of, kit, one, outcome, take_messages, wait_for,
+    Health,
+};
 
 /// Tests that change plrust.allowed_dependencies (server-wide) run alone;
 /// the others share.
@@ -222,6 +225,23 @@ fn plrust_functions_shows_the_exact_versions_a_function_was_built_with() {
         "SELECT dependencies::text FROM plrust.functions WHERE function = 'dep_none(int)'::regprocedure",
     );
     assert_eq!(none, "{}");
+}
+
+#[test]
+fn a_do_block_may_have_dependencies_too() {
+    let _s = shared();
+    let (mut c, notices) = client_with_notices();
+    c.batch_execute(
+        "DO $$\n[dependencies]\nsha2 = \"0.10\"\nhex = \"0.4\"\n[code]\n\
+         use sha2::Digest;\n\
+         notice!(\"{}\", hex::encode(sha2::Sha256::digest(b\"plrust\")));\n\
+         Ok(())\n$$ LANGUAGE plrust",
+    )
+    .unwrap();
+    let said = take_messages(&notices);
+    assert_eq!(said.len(), 1, "{said:?}");
+    assert_eq!(said[0].len(), 64, "{said:?}");
+    assert!(said[0].chars().all(|c| c.is_ascii_hexdigit()), "{said:?}");
 }
 
 #[test]

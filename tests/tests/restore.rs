@@ -120,6 +120,7 @@ fn assert_restored(c: &mut Client, expected_functions: usize, owned: bool, where
             "<plrust>",
         ),
         ("CALL rs_double(21)", "42"),
+        ("SELECT rs_words('two words')", r#"["two","words"]"#),
     ];
     if owned {
         calls.push(("SELECT rs_owned('ab')", "abab"));
@@ -179,7 +180,7 @@ fn pg_restore_of_a_custom_dump_compiles_so_the_first_calls_work_read_only() {
         &[&conn[..], &["-d", "restore_custom_dst", dump]].concat(),
     );
     let mut c = connect("restore_custom_dst");
-    assert_restored(&mut c, 7, true, "pg_restore");
+    assert_restored(&mut c, 8, true, "pg_restore");
 }
 
 #[test]
@@ -220,7 +221,7 @@ fn psql_f_of_a_plain_dump_compiles_so_the_first_calls_work_read_only() {
     );
     assert!(!said.contains("ERROR"), "psql -f: {said}");
     let mut c = connect("restore_plain_dst");
-    assert_restored(&mut c, 7, true, "psql -f");
+    assert_restored(&mut c, 8, true, "psql -f");
 }
 
 #[test]
@@ -292,7 +293,7 @@ fn pg_dumpall_restored_into_a_fresh_cluster_runs_every_function() {
         "psql -f of pg_dumpall's output:\n{said}"
     );
     let mut c = target.connect("dumpall_app");
-    assert_restored(&mut c, 7, true, "pg_dumpall into a fresh cluster");
+    assert_restored(&mut c, 8, true, "pg_dumpall into a fresh cluster");
 }
 
 #[test]
@@ -404,7 +405,7 @@ fn a_database_owner_creates_the_extension_and_restores_her_own_dump() {
         &[&conn[..], &["-d", "restore_alice_copy", dump]].concat(),
     );
     let mut copy = connect_as("restore_alice_copy", "restore_alice");
-    assert_restored(&mut copy, 6, false, "restored by the database owner");
+    assert_restored(&mut copy, 7, false, "restored by the database owner");
 }
 
 fn stored_bytes(c: &mut Client) -> i64 {

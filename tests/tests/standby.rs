@@ -23,7 +23,7 @@ const STANDBY_PORT: u16 = 55451;
 
 /// What can run on a hot standby: everything but the trigger, which only
 /// a write can fire, and a standby refuses every write.
-const READ_ONLY_CALLS: [(&str, &str); 4] = [
+const READ_ONLY_CALLS: [(&str, &str); 5] = [
     ("SELECT sb_scalar(20)", "41"),
     (
         "SELECT string_agg(s, ',') FROM sb_series(3) s",
@@ -34,6 +34,7 @@ const READ_ONLY_CALLS: [(&str, &str); 4] = [
         "<plrust>",
     ),
     ("CALL sb_double(21)", "42"),
+    ("SELECT sb_words('two words')", r#"["two","words"]"#),
 ];
 
 /// What went wrong, gathered rather than asserted one at a time, so that
@@ -291,8 +292,8 @@ fn a_hot_standby_runs_every_replicated_function_without_compiling_and_after_prom
     let mut p_restored = primary.connect("sb_restored");
     let code_app = code_shown(&mut p);
     let code_restored = code_shown(&mut p_restored);
-    assert_eq!(code_app.len(), 8, "{code_app:?}");
-    assert_eq!(code_restored.len(), 6, "{code_restored:?}");
+    assert_eq!(code_app.len(), 9, "{code_app:?}");
+    assert_eq!(code_restored.len(), 7, "{code_restored:?}");
 
     wait_for_replay(&mut p, &mut s);
     let mut after_replace = READ_ONLY_CALLS.to_vec();
