@@ -31,7 +31,8 @@ runs it here, ahead of time, with network:
 The build is keyed by the facade's hash: a crate built against another
 facade would not load (rustc names it by the std it saw), so a new kit
 builds everything again.  --local-crate adds a crate from a directory (by
-[patch.crates-io]), for tests that prepare a crate of their own.
+[patch.crates-io]), for tests that prepare a crate of their own; neither
+it nor a list given with --no-remember is prepared again by later runs.
 """
 import argparse, hashlib, json, os, shutil, subprocess, sys, tomllib
 
@@ -45,7 +46,11 @@ def say(msg):
 
 
 def entries_of(path):
-    """The allow-list's entries: (name, requirement, features, default_features)."""
+    """The allow-list's entries: (name, requirement, features, default_features),
+    read exactly as the compile driver reads them (dependencies.rs: AllowList),
+    so that every entry prepared here is one a body can be resolved to."""
+    def bad(name, why):
+        sys.exit(f"prepare-crates: {path}: {name}: {why}")
     with open(path, "rb") as f:
         table = tomllib.load(f)
     out = []
@@ -53,14 +58,35 @@ def entries_of(path):
         for spec in specs if isinstance(specs, list) else [specs]:
             if isinstance(spec, str):
                 spec = {"version": spec}
-            if not isinstance(spec, dict) or "version" not in spec:
-                sys.exit(f"prepare-crates: {path}: {name}: a version string or a table with a version")
+            if not isinstance(spec, dict) or not isinstance(spec.get("version"), str):
+                bad(name, "a version string, or a table with a version string")
             unknown = set(spec) - {"version", "features", "default-features", "default_features"}
             if unknown:
-                sys.exit(f"prepare-crates: {path}: {name}: unsupported key(s) {sorted(unknown)}")
+                bad(name, f"unsupported key(s) {sorted(unknown)}")
+            if "default-features" in spec and "default_features" in spec:
+                bad(name, "default-features is given twice")
             default = spec.get("default-features", spec.get("default_features", True))
-            out.append((name, spec["version"], tuple(sorted(set(spec.get("features", [])))), bool(default)))
+            if not isinstance(default, bool):
+                bad(name, "default-features must be true or false")
+            features = spec.get("features", [])
+            if not isinstance(features, list) or not all(isinstance(x, str) for x in features):
+                bad(name, "features must be an array of strings")
+            out.append((name, spec["version"], tuple(sorted(set(features))), default))
     return out
+
+
+def trusted(path):
+    """Whether a remembered allow-list may steer a later run, which runs as
+    root and builds what it names: only if root owns it and its directory
+    and neither is writable by anyone else."""
+    for p in (path, os.path.dirname(path)):
+        try:
+            st = os.stat(p)
+        except OSError:
+            return False
+        if st.st_uid != 0 or st.st_mode & 0o022:
+            return False
+    return True
 
 
 def sha256(path):
@@ -69,7 +95,16 @@ def sha256(path):
 
 
 def toml_str(s):
-    return json.dumps(s)  # a JSON string is a TOML basic string
+    """A TOML basic string."""
+    out = []
+    for ch in s:
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\u{ord(ch):04X}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
 
 
 def scratch_manifest(group, local):
@@ -143,6 +178,7 @@ def main():
     ap.add_argument("--work", required=True)
     ap.add_argument("--allow-list", action="append", default=[])
     ap.add_argument("--local-crate", action="append", default=[])
+    ap.add_argument("--no-remember", action="store_true")
     args = ap.parse_args()
     kit = args.kit[0]
     sysroot = os.path.join(kit, "sysroot")
@@ -153,19 +189,30 @@ def main():
     if len(facades) != 1:
         sys.exit(f"prepare-crates: {kit} has no single std facade in its sysroot; install the kit first")
     facade = sha256(facades[0])
+    for k in args.kit[1:]:
+        other = [os.path.join(k, "sysroot", "lib", "rustlib", TARGET, "lib", n)
+                 for n in os.listdir(os.path.join(k, "sysroot", "lib", "rustlib", TARGET, "lib"))
+                 if n.startswith("libstd") and n.endswith(".rlib")]
+        if len(other) != 1 or sha256(other[0]) != facade:
+            sys.exit(f"prepare-crates: {k} has another std facade than {kit}: install the same kit into both")
 
-    # What to prepare: these lists and crates, and the earlier runs' that
-    # still exist.
+    # What to prepare: these lists and crates, and the lists of earlier runs
+    # that still exist and that only root can change.  Local crates are never
+    # remembered (they are for tests), nor are lists given with
+    # --no-remember.
     try:
         with open(os.path.join(kit, "crates", "prepared-from.json")) as f:
-            earlier = json.load(f)
-    except (OSError, ValueError):
-        earlier = {}
-    lists = [os.path.abspath(p) for p in args.allow_list] + earlier.get("allow_lists", [])
-    lists = [p for i, p in enumerate(lists) if p not in lists[:i] and os.path.exists(p)]
-    local_dirs = [os.path.abspath(p) for p in args.local_crate] + earlier.get("local_crates", [])
-    local_dirs = [p for i, p in enumerate(local_dirs)
-                  if p not in local_dirs[:i] and os.path.exists(os.path.join(p, "Cargo.toml"))]
+            earlier = [p for p in json.load(f).get("allow_lists", []) if isinstance(p, str)]
+    except (OSError, ValueError, AttributeError):
+        earlier = []
+    for p in earlier:
+        if os.path.exists(p) and not trusted(p):
+            say(f"not preparing {p} again: it or its directory is not root's alone")
+    earlier = [p for p in earlier if os.path.exists(p) and trusted(p)]
+    given = [os.path.abspath(p) for p in args.allow_list]
+    lists = [p for i, p in enumerate(given + earlier) if p not in (given + earlier)[:i]]
+    remembered = [p for p in lists if p in earlier or (not args.no_remember and trusted(p))]
+    local_dirs = [os.path.abspath(p) for p in args.local_crate]
     local = {}
     for d in local_dirs:
         with open(os.path.join(d, "Cargo.toml"), "rb") as f:
@@ -189,7 +236,7 @@ def main():
     work = os.path.join(root, facade[:16])
     os.makedirs(work, exist_ok=True)
     for name in os.listdir(root):  # builds against earlier facades
-        if name != facade[:16]:
+        if name != facade[:16] and len(name) == 16 and all(c in "0123456789abcdef" for c in name):
             shutil.rmtree(os.path.join(root, name), ignore_errors=True)
     say(f"{len(entries)} allow-list entries from {len(lists)} list(s), {len(groups)} scratch crate(s), in {work}")
 
@@ -266,7 +313,7 @@ def main():
                              "default_features": default, "resolved": version_of[pkg],
                              "lib_name": lib_name, "file": os.path.basename(f)})
             say(f"  {name} {version} -> {version_of[pkg]} ({os.path.basename(f)})")
-    sources = {"allow_lists": lists, "local_crates": local_dirs}
+    sources = {"allow_lists": remembered}
     for k in args.kit:
         install_into(k, sorted(files), {"facade": facade, "crates": manifest}, sources)
     say(f"{len(manifest)} crates ready in {', '.join(os.path.join(k, 'crates') for k in args.kit)}")

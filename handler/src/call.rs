@@ -282,7 +282,12 @@ pub unsafe extern "C-unwind" fn plrust_inline_handler(
         .find(|(f, _)| f.hash == def.hash)
         .map(|(f, o)| (*f, std::rc::Rc::clone(o)));
     let (f, object) = match cached {
-        Some(hit) => hit,
+        // Built earlier in this session: resolved again, like a definition
+        // whose code exists (compile.rs: verify_dependencies).
+        Some(hit) => {
+            compile::verify_dependencies(hit.0);
+            hit
+        }
         None => {
             let object = std::rc::Rc::new(compile::compile_function(&def).object);
             let f: &'static Function = Box::leak(Box::new(def));

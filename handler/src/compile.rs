@@ -70,6 +70,7 @@ impl Drop for BuildDir {
 /// another function of the same owner with the same body and signature.
 pub fn ensure_compiled(f: &Function) {
     if catalog::has_code_locked(&f.hash) {
+        verify_dependencies(f);
         return;
     }
     let compiled = compile_function(f);
@@ -241,37 +242,69 @@ pub fn compile_function(f: &Function) -> Compiled {
         });
     let generated = codegen::generate(&f.sig, &sections.code, dependencies.is_some());
     let dir = BuildDir::new(f.oid);
-    let timeout = Duration::from_millis(gucs::COMPILE_TIMEOUT.get() as u64);
-    let limits = Limits {
-        timeout,
-        memory_bytes: gucs::megabytes(&gucs::COMPILE_MEMORY_LIMIT),
-        cpu_seconds: timeout.as_secs() + 1,
-    };
     let toolchain = Toolchain::in_kit(&gucs::kit_dir());
     // Named by the hash, like the code: nothing in it depends on the oid.
     let crate_name = format!("plrust_fn_{:016x}", f.key());
     let result = rustc::compile(
         &toolchain,
-        limits,
+        limits(),
         &dir.0,
         &crate_name,
         &sections.code,
         &generated.source,
         dependencies,
-        || {
-            if interrupts::cancel_pending() {
-                Err(())
-            } else {
-                Ok(())
-            }
-        },
+        cancel_requested,
     );
-    match result {
-        Ok(compiled) => compiled,
-        Err(CompileError::DependenciesRefused(refusal)) => {
-            crate::dependencies::refused(name, refusal)
-        }
-        Err(CompileError::BodyRejected(r)) => {
+    let body_lines = sections.code.lines().count().max(1);
+    result.unwrap_or_else(|e| failed(name, e, generated.body_first_line, body_lines))
+}
+
+/// The compiler's limits from the settings.
+fn limits() -> Limits {
+    let timeout = Duration::from_millis(gucs::COMPILE_TIMEOUT.get() as u64);
+    Limits {
+        timeout,
+        memory_bytes: gucs::megabytes(&gucs::COMPILE_MEMORY_LIMIT),
+        cpu_seconds: timeout.as_secs() + 1,
+    }
+}
+
+/// The compile's `check`: stop when the query is cancelled.
+fn cancel_requested() -> Result<(), ()> {
+    if interrupts::cancel_pending() {
+        Err(())
+    } else {
+        Ok(())
+    }
+}
+
+/// A definition with `[dependencies]` whose code exists (built earlier for
+/// this owner, body and signature) is resolved again before it is defined
+/// again: the allow-list in force decides, not the one the code was built
+/// under.  A narrowed allow-list so refuses new definitions; functions
+/// that exist keep their code and run.
+pub fn verify_dependencies(f: &Function) {
+    let sections = split_sections(&f.source);
+    let Some(section) = sections.dependencies.as_deref() else {
+        return;
+    };
+    let allow_list = crate::dependencies::allow_list_text();
+    let dir = BuildDir::new(f.oid);
+    let toolchain = Toolchain::in_kit(&gucs::kit_dir());
+    let deps = Dependencies {
+        section,
+        allow_list: &allow_list,
+    };
+    if let Err(e) = rustc::resolve(&toolchain, limits(), &dir.0, deps, cancel_requested) {
+        failed(&f.name, e, 0, 0)
+    }
+}
+
+/// A failed compile (or resolution) as the ERROR the user sees.
+fn failed(name: &str, error: CompileError<()>, body_first_line: usize, body_lines: usize) -> ! {
+    match error {
+        CompileError::DependenciesRefused(refusal) => crate::dependencies::refused(name, refusal),
+        CompileError::BodyRejected(r) => {
             let syntax = r.construct == "syntax error";
             let (code, message) = if syntax {
                 (
@@ -294,9 +327,8 @@ pub fn compile_function(f: &Function) -> Compiled {
                 Some(r.reason),
             )
         }
-        Err(CompileError::Rejected { diagnostics }) => {
-            let body_lines = sections.code.lines().count().max(1);
-            let errors = diagnostics::errors(&diagnostics, generated.body_first_line, body_lines);
+        CompileError::Rejected { diagnostics } => {
+            let errors = diagnostics::errors(&diagnostics, body_first_line, body_lines);
             let detail = if errors.is_empty() {
                 diagnostics.lines().take(20).collect::<Vec<_>>().join("\n")
             } else {
@@ -313,7 +345,7 @@ pub fn compile_function(f: &Function) -> Compiled {
                 None,
             )
         }
-        Err(CompileError::Timeout(d)) => raise(
+        CompileError::Timeout(d) => raise(
             PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
             format!(
                 "compiling plrust function \"{name}\" took longer than {} ms",
@@ -324,10 +356,10 @@ pub fn compile_function(f: &Function) -> Compiled {
                 "Simplify the function, or ask a superuser to raise plrust.compile_timeout.".into(),
             ),
         ),
-        Err(CompileError::Crashed {
+        CompileError::Crashed {
             status,
             diagnostics,
-        }) => {
+        } => {
             // The last lines say why when the loader or the driver failed.
             let said: Vec<&str> = diagnostics.lines().rev().take(3).collect();
             let said: Vec<&str> = said.into_iter().rev().collect();
@@ -346,7 +378,7 @@ pub fn compile_function(f: &Function) -> Compiled {
                 ),
             )
         }
-        Err(CompileError::Cancelled(())) => {
+        CompileError::Cancelled(()) => {
             pgrx::check_for_interrupts!();
             raise(
                 PgSqlErrorCode::ERRCODE_QUERY_CANCELED,
@@ -355,7 +387,7 @@ pub fn compile_function(f: &Function) -> Compiled {
                 None,
             )
         }
-        Err(CompileError::Io(m)) => raise(
+        CompileError::Io(m) => raise(
             PgSqlErrorCode::ERRCODE_SYSTEM_ERROR,
             format!("plrust function \"{name}\" cannot be compiled: {m}"),
             None,

@@ -57,7 +57,9 @@ pub fn refused(function: &str, refusal: Refusal) -> ! {
         Refusal::NotAllowed { .. } | Refusal::NoVersion { .. } | Refusal::Features { .. } => {
             PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE
         }
-        Refusal::NotPrepared { .. } => PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+        Refusal::NotPrepared { .. } | Refusal::OtherKit => {
+            PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE
+        }
         Refusal::Broken { .. } => PgSqlErrorCode::ERRCODE_CONFIG_FILE_ERROR,
     };
     raise(

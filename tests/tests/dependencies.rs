@@ -342,8 +342,8 @@ fn crates_versions_and_features_the_allow_list_lacks_are_refused() {
 fn an_empty_or_another_allow_list_is_what_bodies_get() {
     let _alone = SETTING.write().unwrap_or_else(|e| e.into_inner());
     let mut c = client();
-    // Code built for this owner, body and signature is reused without a
-    // compile (and so without a look at the allow-list): a body of its own.
+    // A body new to this run, and one defined (with code) before the
+    // allow-list narrows.
     let salt = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -352,10 +352,16 @@ fn an_empty_or_another_allow_list_is_what_bodies_get() {
         "[dependencies]\nhex = \"0.4\"\n[code]\nlet _salt = {salt}u128;\nOk(Some(hex::encode(t)))"
     );
     let body = body.as_str();
+    let kept = "[dependencies]\nhex = \"0.4\"\n[code]\nOk(Some(hex::encode(t)))";
+    create(&mut c, "dep_setting_kept", "t text", "text", kept);
     set_allow_list(&mut c, Some(""));
     let e = create_error(&mut c, "dep_setting", body);
     let state = (e.code().code().to_string(), e.hint().map(str::to_string));
     let rows: i64 = one(&mut c, "SELECT count(*) FROM plrust.allowed_dependencies()");
+    // Its code exists, yet defining it again is resolved again, and refused;
+    // the function that exists keeps its code and runs.
+    let again = create_error(&mut c, "dep_setting_kept", kept);
+    let still_runs = outcome(&mut c, "SELECT dep_setting_kept('ab')");
 
     // An allow-list naming a version nobody prepared.
     let dir = cluster::scratch("dep_setting");
@@ -368,13 +374,46 @@ fn an_empty_or_another_allow_list_is_what_bodies_get() {
         &mut c,
         "SELECT format('%s %s %s', name, version, prepared_version IS NULL) FROM plrust.allowed_dependencies()",
     );
-    // A file that is not there.
+    // A file that is not there; bodies without dependencies never read it.
     set_allow_list(&mut c, Some("/nonexistent/allow.toml"));
     let missing = create_error(&mut c, "dep_setting", body);
+    let without = outcome(
+        &mut c,
+        &format!(
+            "CREATE OR REPLACE FUNCTION dep_setting_none(x int) RETURNS int STRICT LANGUAGE plrust
+             AS $$ let _salt = {salt}u128; Ok(Some(x)) $$"
+        ),
+    );
     set_allow_list(&mut c, None);
-    // Bodies without dependencies never read it.
-    create(&mut c, "dep_setting_none", "x int", "int", "Ok(Some(x))");
+    // Crates prepared for another kit (another std facade) are refused
+    // before rustc would fail to load them.
+    let manifest = kit().join("crates/manifest.json");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    let facade = text
+        .split("\"facade\": \"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_string();
+    let other_kit = {
+        let _restore = RestoreFile(manifest.clone(), text.clone());
+        replace_file(&manifest, &text.replace(&facade, &"0".repeat(facade.len())));
+        create_error(&mut c, "dep_setting", body)
+    };
 
+    assert_eq!(other_kit.code().code(), "55000", "{other_kit:?}");
+    assert!(
+        other_kit
+            .message()
+            .ends_with("the prepared crates were built for another plrust compiler kit"),
+        "{other_kit:?}"
+    );
+    assert_eq!(again.code().code(), "42501", "{again:?}");
+    assert_eq!(still_runs, "6162");
+    assert_eq!(
+        without, "no row",
+        "a body without dependencies read the allow-list"
+    );
     assert_eq!(
         state,
         (
@@ -493,6 +532,48 @@ pub fn server_file(input: TokenStream) -> TokenStream {
 }
 "#;
 
+/// Writes a file back as it was, even when the test fails.
+struct RestoreFile(PathBuf, String);
+
+impl Drop for RestoreFile {
+    fn drop(&mut self) {
+        replace_file(&self.0, &self.1);
+    }
+}
+
+/// Replace a kit file by rename, as set-up does: the kits of the majors
+/// share their files by hard links, and only this one's may change.
+fn replace_file(path: &Path, text: &str) {
+    let tmp = path.with_extension("tmp-test");
+    std::fs::write(&tmp, text).unwrap();
+    std::fs::rename(&tmp, path).unwrap();
+}
+
+/// scripts/prepare-crates.py for the kit under test, with `args`.
+fn prepare(args: &[&std::ffi::OsStr]) {
+    let status = std::process::Command::new("python3")
+        .arg(cluster::scripts().join("prepare-crates.py"))
+        .arg("--kit")
+        .arg(kit())
+        .arg("--work")
+        .arg(cluster::scripts().join("../target/plrust-crates"))
+        .args(args)
+        .status()
+        .unwrap();
+    assert!(status.success(), "prepare-crates.py {args:?}");
+}
+
+/// Prepares the kit's crates as set-up left them (its default list and
+/// what it remembers), dropping this test's, even when the test fails.
+struct RestoreKit;
+
+impl Drop for RestoreKit {
+    fn drop(&mut self) {
+        let default = kit().join("allowed-dependencies.toml");
+        prepare(&["--allow-list".as_ref(), default.as_os_str()]);
+    }
+}
+
 fn write_crate(dir: &Path, name: &str, proc_macro: bool, src: &str) -> PathBuf {
     let root = dir.join(name);
     std::fs::create_dir_all(root.join("src")).unwrap();
@@ -524,21 +605,17 @@ fn a_dependency_is_contained_like_a_body() {
     .unwrap();
     cluster::chown_postgres(&dir);
     cluster::chown_postgres(&list);
-    let prepared = std::process::Command::new("python3")
-        .arg(cluster::scripts().join("prepare-crates.py"))
-        .arg("--kit")
-        .arg(kit())
-        .arg("--work")
-        .arg(cluster::scripts().join("../target/plrust-crates"))
-        .arg("--allow-list")
-        .arg(&list)
-        .arg("--local-crate")
-        .arg(&escape)
-        .arg("--local-crate")
-        .arg(&snoop)
-        .status()
-        .unwrap();
-    assert!(prepared.success());
+    // Not remembered, and the kit prepared again without them afterwards.
+    let _restore = RestoreKit;
+    prepare(&[
+        "--no-remember".as_ref(),
+        "--allow-list".as_ref(),
+        list.as_os_str(),
+        "--local-crate".as_ref(),
+        escape.as_os_str(),
+        "--local-crate".as_ref(),
+        snoop.as_os_str(),
+    ]);
     let mut c = client();
     set_allow_list(&mut c, Some(list.to_str().unwrap()));
 

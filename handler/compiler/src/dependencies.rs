@@ -256,7 +256,32 @@ pub struct Prepared {
 /// The kit's `crates/manifest.json`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Manifest {
+    /// SHA-256 of the std facade the crates were built against: rustc
+    /// would not load them against another.
+    #[serde(default)]
+    pub facade: String,
     pub crates: Vec<Prepared>,
+}
+
+/// SHA-256 (hex) of the kit's std facade, as prepare-crates.py computes it.
+pub fn facade_digest(kit: &std::path::Path) -> std::io::Result<String> {
+    use sha2::{Digest, Sha256};
+    let dir = kit.join("sysroot/lib/rustlib/x86_64-unknown-linux-gnu/lib");
+    for entry in std::fs::read_dir(&dir)? {
+        let name = entry?.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with("libstd") && name.ends_with(".rlib") {
+            let bytes = std::fs::read(dir.join(&*name))?;
+            return Ok(Sha256::digest(&bytes)
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect());
+        }
+    }
+    Err(std::io::Error::new(
+        std::io::ErrorKind::NotFound,
+        format!("no std facade in {}", dir.display()),
+    ))
 }
 
 impl Manifest {
@@ -281,7 +306,14 @@ pub fn parse_section(text: &str) -> Result<Vec<Requested>, Refusal> {
     })?;
     let mut requests = Vec::with_capacity(table.len());
     for (name, spec) in table {
+        bounded(&name)?;
         let p = parts(&name, spec)?;
+        if let Some(v) = &p.version {
+            bounded(v)?;
+        }
+        for f in p.features.iter().flatten() {
+            bounded(f)?;
+        }
         let version = p.version.unwrap_or_else(|| "*".into());
         requirement(&name, &version).map_err(|reason| Refusal::Syntax { reason })?;
         requests.push(Requested {
@@ -292,6 +324,19 @@ pub fn parse_section(text: &str) -> Result<Vec<Requested>, Refusal> {
         });
     }
     Ok(requests)
+}
+
+/// A name, version or feature from a section, short enough that every
+/// refusal echoing it stays far below what the backend reads back.
+fn bounded(text: &str) -> Result<(), Refusal> {
+    const MAX: usize = 64;
+    if text.len() > MAX {
+        let cut: String = text.chars().take(20).collect();
+        return Err(Refusal::Syntax {
+            reason: format!("\"{cut}...\" is longer than {MAX} bytes"),
+        });
+    }
+    Ok(())
 }
 
 /// A request resolved to a prepared crate.
@@ -327,6 +372,8 @@ pub enum Refusal {
     },
     /// The allow-list allows it, but the kit has not compiled it.
     NotPrepared { name: String, version: String },
+    /// The crates were prepared for another kit (its std facade changed).
+    OtherKit,
     /// The hyperuser's allow-list or the kit's manifest is unreadable.
     Broken { what: String, reason: String },
 }
@@ -367,6 +414,9 @@ impl Refusal {
             Refusal::NotPrepared { name, version } => {
                 format!("dependency \"{name}\" \"{version}\" is allowed but not prepared")
             }
+            Refusal::OtherKit => {
+                "the prepared crates were built for another plrust compiler kit".into()
+            }
             Refusal::Broken { what, reason } => format!("{what} is unreadable: {reason}"),
         }
     }
@@ -394,6 +444,9 @@ impl Refusal {
             Refusal::NotPrepared { .. } => Some(
                 "A superuser must prepare the allow-list's crates: bash scripts/setup.sh --allowed-dependencies FILE."
                     .into(),
+            ),
+            Refusal::OtherKit => Some(
+                "A superuser must prepare them again for this kit: bash scripts/setup.sh.".into(),
             ),
             Refusal::Broken { .. } => None,
         }
@@ -526,6 +579,7 @@ mod tests {
     /// A manifest that prepared every entry of `allow` as `versions[i]`.
     fn prepared(allow: &AllowList, versions: &[&str]) -> Manifest {
         Manifest {
+            facade: String::new(),
             crates: allow
                 .entries
                 .iter()
@@ -690,6 +744,8 @@ mod tests {
             Err(Refusal::Syntax { .. })
         ));
         assert!(matches!(parse_section("[[["), Err(Refusal::Syntax { .. })));
+        let long = format!("{} = \"1\"", "x".repeat(65));
+        assert!(matches!(parse_section(&long), Err(Refusal::Syntax { .. })));
     }
 
     #[test]

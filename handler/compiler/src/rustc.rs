@@ -47,6 +47,9 @@ pub const REJECTION_FILE: &str = "rejection.json";
 /// (bgworker/src/executor/loader.rs).
 pub const API_DYLIB: &str = "libplrust_api.so";
 
+/// The driver's second argument for a resolution without a compile.
+pub const RESOLVE_ONLY: &str = "--resolve-only";
+
 /// Exit codes of the driver before it execs rustc (rustc itself exits with
 /// 0, 1 or 101).
 pub const EXIT_REJECTED: i32 = 3;
@@ -236,17 +239,99 @@ pub fn compile<E>(
     body: &str,
     source: &str,
     dependencies: Option<Dependencies<'_>>,
-    mut check: impl FnMut() -> Result<(), E>,
+    check: impl FnMut() -> Result<(), E>,
 ) -> Result<Compiled, CompileError<E>> {
     fs::write(dir.join(BODY_FILE), body).map_err(|e| io_err("writing the body", e))?;
     fs::write(dir.join(CRATE_FILE), source)
         .map_err(|e| io_err("writing the generated crate", e))?;
     if let Some(d) = dependencies {
-        fs::write(dir.join(dependencies::SECTION_FILE), d.section)
-            .map_err(|e| io_err("writing the dependencies", e))?;
-        fs::write(dir.join(dependencies::ALLOW_LIST_FILE), d.allow_list)
-            .map_err(|e| io_err("writing the allow-list", e))?;
+        write_dependencies(dir, d)?;
     }
+    let (status, diagnostics) = run_driver(tc, limits, dir, crate_name, check)?;
+    match status.code() {
+        Some(0) => {
+            let object = fs::read(dir.join(OUTPUT_FILE))
+                .map_err(|e| io_err("reading the compiled function", e))?;
+            let dependencies = match dependencies {
+                None => Vec::new(),
+                Some(_) => read_resolved(dir)?,
+            };
+            Ok(Compiled {
+                object,
+                dependencies,
+            })
+        }
+        Some(EXIT_REFUSED) => Err(read_refusal(dir)),
+        Some(EXIT_REJECTED) => {
+            let text = read_bounded(&dir.join(REJECTION_FILE), 64 << 10);
+            serde_json::from_str(&text)
+                .map(CompileError::BodyRejected)
+                .map_err(|e| CompileError::Io(format!("unreadable rejection: {e}")))
+                .and_then(Err)
+        }
+        Some(EXIT_SANDBOX | EXIT_USAGE) => Err(CompileError::Io(diagnostics)),
+        // rustc's verdict: the crate has errors.
+        Some(1) => Err(CompileError::Rejected { diagnostics }),
+        _ => Err(CompileError::Crashed {
+            status,
+            diagnostics,
+        }),
+    }
+}
+
+/// Resolve `dependencies` as a compile would, without compiling: for a
+/// definition whose code exists, so that the allow-list in force, not the
+/// one its code was built under, decides whether it may be defined.
+pub fn resolve<E>(
+    tc: &Toolchain,
+    limits: Limits,
+    dir: &Path,
+    dependencies: Dependencies<'_>,
+    check: impl FnMut() -> Result<(), E>,
+) -> Result<Vec<Resolved>, CompileError<E>> {
+    fs::write(dir.join(BODY_FILE), "").map_err(|e| io_err("writing the body", e))?;
+    write_dependencies(dir, dependencies)?;
+    let (status, diagnostics) = run_driver(tc, limits, dir, RESOLVE_ONLY, check)?;
+    match status.code() {
+        Some(0) => read_resolved(dir),
+        Some(EXIT_REFUSED) => Err(read_refusal(dir)),
+        Some(EXIT_SANDBOX | EXIT_USAGE) => Err(CompileError::Io(diagnostics)),
+        _ => Err(CompileError::Crashed {
+            status,
+            diagnostics,
+        }),
+    }
+}
+
+fn write_dependencies<E>(dir: &Path, d: Dependencies<'_>) -> Result<(), CompileError<E>> {
+    fs::write(dir.join(dependencies::SECTION_FILE), d.section)
+        .map_err(|e| io_err("writing the dependencies", e))?;
+    fs::write(dir.join(dependencies::ALLOW_LIST_FILE), d.allow_list)
+        .map_err(|e| io_err("writing the allow-list", e))
+}
+
+fn read_resolved<E>(dir: &Path) -> Result<Vec<Resolved>, CompileError<E>> {
+    let text = read_bounded(&dir.join(dependencies::RESOLVED_FILE), 1 << 20);
+    serde_json::from_str(&text).map_err(|e| CompileError::Io(format!("unreadable resolution: {e}")))
+}
+
+fn read_refusal<E>(dir: &Path) -> CompileError<E> {
+    let text = read_bounded(&dir.join(dependencies::REFUSAL_FILE), 64 << 10);
+    match serde_json::from_str(&text) {
+        Ok(refusal) => CompileError::DependenciesRefused(refusal),
+        Err(e) => CompileError::Io(format!("unreadable refusal: {e}")),
+    }
+}
+
+/// Start the driver in `dir` (`plrust-compile KIT ARG`), boxed, and wait
+/// for it: its exit status and what it (or rustc) wrote to stderr.
+fn run_driver<E>(
+    tc: &Toolchain,
+    limits: Limits,
+    dir: &Path,
+    arg: &str,
+    mut check: impl FnMut() -> Result<(), E>,
+) -> Result<(std::process::ExitStatus, String), CompileError<E>> {
     let diag = dir.join(DIAGNOSTICS_FILE);
     let diag_file =
         fs::File::create(&diag).map_err(|e| io_err("creating the diagnostics file", e))?;
@@ -258,7 +343,7 @@ pub fn compile<E>(
         .stdout(Stdio::null())
         .stderr(diag_file)
         .arg(&tc.kit)
-        .arg(crate_name);
+        .arg(arg);
     let (mem, cpu) = (limits.memory_bytes, limits.cpu_seconds);
     // SAFETY: the closure runs in the forked child before exec and only
     // makes async-signal-safe syscalls (setrlimit, prctl, setpgid); it
@@ -309,46 +394,7 @@ pub fn compile<E>(
     // The group may still hold a linker that outlived rustc.
     // SAFETY: as above.
     unsafe { libc::kill(-(child.id() as libc::pid_t), libc::SIGKILL) };
-    let diagnostics = read_bounded(&diag, 1 << 20);
-    match status.code() {
-        Some(0) => {
-            let object = fs::read(dir.join(OUTPUT_FILE))
-                .map_err(|e| io_err("reading the compiled function", e))?;
-            let dependencies = match dependencies {
-                None => Vec::new(),
-                Some(_) => {
-                    let text = read_bounded(&dir.join(dependencies::RESOLVED_FILE), 1 << 20);
-                    serde_json::from_str(&text)
-                        .map_err(|e| CompileError::Io(format!("unreadable resolution: {e}")))?
-                }
-            };
-            Ok(Compiled {
-                object,
-                dependencies,
-            })
-        }
-        Some(EXIT_REFUSED) => {
-            let text = read_bounded(&dir.join(dependencies::REFUSAL_FILE), 64 << 10);
-            serde_json::from_str(&text)
-                .map(CompileError::DependenciesRefused)
-                .map_err(|e| CompileError::Io(format!("unreadable refusal: {e}")))
-                .and_then(Err)
-        }
-        Some(EXIT_REJECTED) => {
-            let text = read_bounded(&dir.join(REJECTION_FILE), 64 << 10);
-            serde_json::from_str(&text)
-                .map(CompileError::BodyRejected)
-                .map_err(|e| CompileError::Io(format!("unreadable rejection: {e}")))
-                .and_then(Err)
-        }
-        Some(EXIT_SANDBOX | EXIT_USAGE) => Err(CompileError::Io(diagnostics)),
-        // rustc's verdict: the crate has errors.
-        Some(1) => Err(CompileError::Rejected { diagnostics }),
-        _ => Err(CompileError::Crashed {
-            status,
-            diagnostics,
-        }),
-    }
+    Ok((status, read_bounded(&diag, 1 << 20)))
 }
 
 /// At most `limit` bytes of a file the driver or rustc wrote (lossy UTF-8).

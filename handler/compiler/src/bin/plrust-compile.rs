@@ -1,4 +1,6 @@
 //! plrust-compile KIT CRATE_NAME: the compile driver (see rustc.rs).
+//! plrust-compile KIT --resolve-only: only the resolution of the body's
+//! `[dependencies]`, for a definition whose code exists (rustc.rs: resolve).
 //!
 //! Started by a backend in a private build directory (its cwd) holding
 //! `body.rs` (the function body as written) and `lib.rs` (the crate generated
@@ -46,13 +48,16 @@ fn main() {
     let body = std::fs::read_to_string(dir.join(rustc::BODY_FILE))
         .unwrap_or_else(|e| fail(rustc::EXIT_USAGE, &format!("reading the body: {e}")));
     let section = std::fs::read_to_string(dir.join(dependencies::SECTION_FILE)).ok();
-    let crates = kit.join(dependencies::MANIFEST_FILE);
     let allow_list = dir.join(dependencies::ALLOW_LIST_FILE);
+    let resolve_only = crate_name == rustc::RESOLVE_ONLY;
+    let kit_for_check = kit.clone();
     let checker = std::thread::Builder::new()
         .stack_size(CHECK_STACK)
         .spawn(move || {
-            check::check_body(&body)?;
-            Ok(section.map(|s| resolve(&s, &allow_list, &crates)))
+            if !resolve_only {
+                check::check_body(&body)?;
+            }
+            Ok(section.map(|s| resolve(&kit_for_check, &s, &allow_list)))
         })
         .unwrap_or_else(|e| {
             fail(
@@ -83,6 +88,9 @@ fn main() {
         }
     };
 
+    if resolve_only {
+        exit(0);
+    }
     let toolchain = Toolchain::in_kit(Path::new(&kit));
     let e = rustc::rustc_command(&toolchain, &dir, crate_name, &resolved).exec();
     fail(
@@ -94,7 +102,7 @@ fn main() {
 /// The body's section against the allow-list and the kit's manifest (none
 /// when no crate was ever prepared: then every allowed crate is "not
 /// prepared").
-fn resolve(section: &str, allow_list: &Path, manifest: &Path) -> Result<Vec<Resolved>, Refusal> {
+fn resolve(kit: &Path, section: &str, allow_list: &Path) -> Result<Vec<Resolved>, Refusal> {
     let broken = |what: &str, reason: String| Refusal::Broken {
         what: what.into(),
         reason,
@@ -104,7 +112,7 @@ fn resolve(section: &str, allow_list: &Path, manifest: &Path) -> Result<Vec<Reso
         .map_err(|e| e.to_string())
         .and_then(|t| AllowList::parse(&t))
         .map_err(|e| broken("the allow-list (plrust.allowed_dependencies)", e))?;
-    let manifest = match std::fs::read_to_string(manifest) {
+    let manifest: Manifest = match std::fs::read_to_string(kit.join(dependencies::MANIFEST_FILE)) {
         Ok(text) => serde_json::from_str(&text)
             .map_err(|e| broken("the kit's manifest of prepared crates", e.to_string()))?,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Manifest::default(),
@@ -115,7 +123,13 @@ fn resolve(section: &str, allow_list: &Path, manifest: &Path) -> Result<Vec<Reso
             ))
         }
     };
-    dependencies::resolve(&requests, &allow, &manifest)
+    let resolved = dependencies::resolve(&requests, &allow, &manifest)?;
+    let facade = dependencies::facade_digest(kit)
+        .map_err(|e| broken("the kit's std facade", e.to_string()))?;
+    if !resolved.is_empty() && manifest.facade != facade {
+        return Err(Refusal::OtherKit);
+    }
+    Ok(resolved)
 }
 
 fn refuse(dir: &Path, refusal: &Refusal) -> ! {
