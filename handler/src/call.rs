@@ -319,6 +319,8 @@ unsafe fn call(
     // SAFETY: a plain check of this backend's stack depth; it raises an
     // ERROR when too deep.
     unsafe { pg_sys::check_stack_depth() };
+    // Every error from here on says which function it came from.
+    let _context = crate::errors::CallContext::push(&f.context);
     let key = f.key();
     // SAFETY: fcinfo is this call's.
     let set = unsafe { set_sink(fcinfo, f) };
@@ -413,12 +415,8 @@ unsafe fn call(
             detail,
             hint,
         ),
-        Returned::Panic(m) => raise(
-            PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
-            format!("plrust function \"{}\" panicked: {m}", f.name),
-            None,
-            None,
-        ),
+        // The panic's own words; CONTEXT names the function.
+        Returned::Panic(m) => raise(PgSqlErrorCode::ERRCODE_INTERNAL_ERROR, m, None, None),
     }
 }
 

@@ -50,6 +50,9 @@ pub struct Function {
     pub read_only: bool,
     /// Every argument has a small, fixed-width encoding.
     pub fixed_width_args: bool,
+    /// How an error's CONTEXT names it: its signature, `f(integer)`
+    /// (errors.rs: CallContext).
+    pub context: std::ffi::CString,
 }
 
 impl Function {
@@ -362,8 +365,11 @@ fn try_definition(oid: pg_sys::Oid) -> Result<Function, Refusal> {
     // SAFETY: MyDatabaseId is set once the backend is connected.
     let database = unsafe { pg_sys::MyDatabaseId }.to_u32();
     let fixed_width_args = !trigger && arg_convs.iter().all(Conv::fixed_width);
+    // SAFETY: format_procedure returns a palloc'd string for any oid.
+    let context = unsafe { std::ffi::CStr::from_ptr(pg_sys::format_procedure(oid)) }.to_owned();
     Ok(Function {
         fixed_width_args,
+        context,
         oid,
         name,
         principal: Principal {
@@ -419,6 +425,8 @@ pub fn inline_block(source: String) -> Function {
         output: Output::Value(Conv::new(pg_sys::VOIDOID, SqlType::Void)),
         read_only: false,
         fixed_width_args: true,
+        // PL/pgSQL's name for a DO block.
+        context: c"inline_code_block".to_owned(),
     }
 }
 

@@ -44,8 +44,11 @@ fn panic_is_an_error_with_the_panic_message() {
     .unwrap();
     let e = error_of(&mut c, "SELECT fn_panic(1)");
     assert_eq!(e.code().code(), "XX000");
-    assert!(
-        e.message().contains("fn_panic") && e.message().ends_with("panicked: custom panic 1"),
+    // The panic's own words; CONTEXT names the function, as PL/pgSQL's.
+    assert_eq!(e.message(), "custom panic 1", "{e:?}");
+    assert_eq!(
+        e.where_(),
+        Some("plrust function fn_panic(integer)"),
         "{e:?}"
     );
     let e = error_of(&mut c, "SELECT fn_panic(3)");
@@ -222,4 +225,93 @@ fn a_call_cancelled_while_its_executor_is_prepared_gives_the_slot_back() {
     }
     // And calls still work.
     assert_eq!(one::<i32>(&mut c, "SELECT fn_cancel_prep_3()"), 3);
+}
+
+#[test]
+fn integer_overflow_and_division_by_zero_are_sql_errors() {
+    let mut c = client();
+    c.batch_execute(
+        "CREATE OR REPLACE FUNCTION fn_ovf_i32(a int, b int) RETURNS int STRICT LANGUAGE plrust AS $$ Ok(Some(a + b)) $$;
+         CREATE OR REPLACE FUNCTION fn_ovf_i64(a bigint, b bigint) RETURNS bigint STRICT LANGUAGE plrust AS $$ Ok(Some(a * b)) $$;
+         CREATE OR REPLACE FUNCTION fn_ovf_i16(a smallint, b smallint) RETURNS smallint STRICT LANGUAGE plrust AS $$ Ok(Some(a - b)) $$;
+         CREATE OR REPLACE FUNCTION fn_div(a int, b int) RETURNS int STRICT LANGUAGE plrust AS $$ Ok(Some(a / b)) $$;
+         CREATE OR REPLACE FUNCTION fn_wrap(a int, b int) RETURNS int STRICT LANGUAGE plrust AS $$ Ok(Some(a.wrapping_add(b))) $$;",
+    )
+    .unwrap();
+    let got: Vec<String> = [
+        "SELECT fn_ovf_i32(2147483647, 1)",
+        "SELECT fn_ovf_i64(9223372036854775807, 2)",
+        "SELECT fn_ovf_i16((-32768)::smallint, 1::smallint)",
+        "SELECT fn_div(1, 0)",
+    ]
+    .iter()
+    .map(|sql| {
+        let e = error_of(&mut c, sql);
+        format!(
+            "{} {} | {}",
+            e.code().code(),
+            e.message(),
+            e.where_().unwrap_or("")
+        )
+    })
+    .collect();
+    assert_eq!(
+        got,
+        [
+            "22003 attempt to add with overflow | plrust function fn_ovf_i32(integer,integer)",
+            "22003 attempt to multiply with overflow | plrust function fn_ovf_i64(bigint,bigint)",
+            "22003 attempt to subtract with overflow | plrust function fn_ovf_i16(smallint,smallint)",
+            "22012 attempt to divide by zero | plrust function fn_div(integer,integer)",
+        ]
+    );
+    // The same as SQL's own arithmetic, and wrapping_* when asked for.
+    assert_eq!(
+        error_of(&mut c, "SELECT 2147483647 + 1").code().code(),
+        "22003"
+    );
+    assert_eq!(
+        one::<i32>(&mut c, "SELECT fn_wrap(2147483647, 1)"),
+        i32::MIN
+    );
+}
+
+#[test]
+fn errors_say_which_function_and_where_in_plrust_they_arose() {
+    let mut c = client();
+    c.batch_execute(
+        "CREATE OR REPLACE FUNCTION fn_ctx_err(x int) RETURNS int STRICT LANGUAGE plrust AS $$ Err(format!(\"no {x}\").into()) $$;
+         CREATE TABLE IF NOT EXISTS fn_ctx_t (v int);
+         CREATE OR REPLACE FUNCTION fn_ctx_trigger() RETURNS trigger LANGUAGE plrust AS $$ Err(\"refused by the trigger\".into()) $$;
+         DROP TRIGGER IF EXISTS fn_ctx_trigger ON fn_ctx_t;
+         CREATE TRIGGER fn_ctx_trigger BEFORE INSERT ON fn_ctx_t FOR EACH ROW EXECUTE FUNCTION fn_ctx_trigger();",
+    )
+    .unwrap();
+    let e = error_of(&mut c, "SELECT fn_ctx_err(7)");
+    assert_eq!(
+        (e.code().code(), e.message(), e.where_()),
+        ("22000", "no 7", Some("plrust function fn_ctx_err(integer)"))
+    );
+    // LOCATION is where plrust raised it, not one helper's line.
+    assert_ne!(e.file(), Some("errors.rs"), "{e:?}");
+    let e = error_of(&mut c, "INSERT INTO fn_ctx_t VALUES (1)");
+    assert_eq!(
+        (e.message(), e.where_()),
+        (
+            "refused by the trigger",
+            Some("plrust function fn_ctx_trigger()")
+        )
+    );
+    // A compile error keeps its form.
+    let e = error_of(
+        &mut c,
+        "CREATE OR REPLACE FUNCTION fn_ctx_bad(x int) RETURNS int STRICT LANGUAGE plrust AS $$ Ok(Some(y)) $$",
+    );
+    assert_eq!(e.code().code(), "42P13", "{e:?}");
+    // A call that succeeds leaves no context behind for the next error.
+    assert_eq!(
+        one::<i32>(&mut c, "SELECT coalesce(fn_ctx_err(NULL), 1)"),
+        1
+    );
+    let e = error_of(&mut c, "SELECT 1/0");
+    assert_eq!(e.where_(), None, "{e:?}");
 }

@@ -52,12 +52,37 @@ fn panic_reply(payload: &(dyn std::any::Any + Send)) -> Result<RaisedError, Stri
     if let Some(e) = payload.downcast_ref::<RaisedError>() {
         Ok(e.clone())
     } else if let Some(s) = payload.downcast_ref::<&'static str>() {
-        Err((*s).to_string())
+        arithmetic(s).ok_or_else(|| (*s).to_string())
     } else if let Some(s) = payload.downcast_ref::<String>() {
-        Err(s.clone())
+        arithmetic(s).ok_or_else(|| s.clone())
     } else {
         Err("panic with a non-string payload".to_string())
     }
+}
+
+/// Bodies are compiled with overflow checks (rustc.rs): integer overflow
+/// and division by zero are ERRORs with SQL's SQLSTATEs, as in SQL and
+/// PL/pgSQL, not a silent wrap or an internal error.  The panic messages
+/// are core's own (`attempt to add with overflow`, `attempt to divide by
+/// zero`, ...).
+fn arithmetic(message: &str) -> Option<RaisedError> {
+    let code = if message.starts_with("attempt to ") && message.ends_with(" with overflow") {
+        *b"22003" // numeric_value_out_of_range
+    } else if message == "attempt to divide by zero"
+        || message == "attempt to calculate the remainder with a divisor of zero"
+    {
+        *b"22012" // division_by_zero
+    } else {
+        return None;
+    };
+    Some(RaisedError {
+        sqlstate: Some(code),
+        message: message.to_string(),
+        detail: None,
+        hint: Some(
+            "Use the wrapping_*, checked_* or saturating_* methods for other behaviour.".into(),
+        ),
+    })
 }
 
 /// Send an upcall to the backend and wait for its answer.

@@ -196,6 +196,8 @@ pub fn rustc_command(
         .arg("-C")
         .arg(format!("opt-level={}", opt_level(dependencies)))
         .args(["-C", "panic=unwind"])
+        // Integer overflow is an ERROR (22003), as in SQL, not a wrap.
+        .args(["-C", "overflow-checks=on"])
         .args(["-C", "debuginfo=0", "-C", "strip=symbols"])
         .args(["-C", "codegen-units=1"])
         .arg("-C")
