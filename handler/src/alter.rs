@@ -35,21 +35,26 @@ pub fn install() {
     }
 }
 
-/// Whether an ALTER FUNCTION's actions change strictness.
+/// The strictness an ALTER FUNCTION's actions ask for (`STRICT`,
+/// `RETURNS NULL ON NULL INPUT`: true; `CALLED ON NULL INPUT`: false), if
+/// any; the last one wins, as in PostgreSQL.
 ///
 /// # Safety
 /// `actions` is the statement's list of DefElem nodes.
-unsafe fn changes_strictness(actions: *mut pg_sys::List) -> bool {
+unsafe fn requested_strictness(actions: *mut pg_sys::List) -> Option<bool> {
     if actions.is_null() {
-        return false;
+        return None;
     }
-    // SAFETY: the caller's contract: a List of `length` DefElem pointers.
+    // SAFETY: the caller's contract: a List of `length` DefElem pointers;
+    // the grammar gives "strict" a Boolean argument, which defGetBoolean
+    // reads (raising an ERROR for anything else).
     unsafe {
         let cells = std::slice::from_raw_parts((*actions).elements, (*actions).length as usize);
-        cells.iter().any(|c| {
-            let d = c.ptr_value as *mut pg_sys::DefElem;
-            !d.is_null() && CStr::from_ptr((*d).defname).to_bytes() == b"strict"
-        })
+        cells
+            .iter()
+            .map(|c| c.ptr_value as *mut pg_sys::DefElem)
+            .rfind(|d| !d.is_null() && CStr::from_ptr((**d).defname).to_bytes() == b"strict")
+            .map(|d| pg_sys::defGetBoolean(d))
     }
 }
 
@@ -71,9 +76,10 @@ unsafe extern "C-unwind" fn process_utility(
         let stmt = (*pstmt).utilityStmt;
         if !stmt.is_null() && (*stmt).type_ == pg_sys::NodeTag::T_AlterFunctionStmt {
             let alter = stmt as *mut pg_sys::AlterFunctionStmt;
-            if changes_strictness((*alter).actions) {
+            if let Some(strict) = requested_strictness((*alter).actions) {
                 let func = pg_sys::LookupFuncWithArgs((*alter).objtype, (*alter).func, false);
-                if is_plrust(func) {
+                // Saying again what the function already is changes nothing.
+                if is_plrust(func) && pg_sys::func_strict(func) != strict {
                     raise(
                         PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
                         "plrust functions cannot have their STRICT property altered".into(),
