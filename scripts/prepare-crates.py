@@ -31,8 +31,8 @@ runs it here, ahead of time, with network:
 The build is keyed by the facade's hash: a crate built against another
 facade would not load (rustc names it by the std it saw), so a new kit
 builds everything again.  --local-crate adds a crate from a directory (by
-[patch.crates-io]), for tests that prepare a crate of their own; neither
-it nor a list given with --no-remember is prepared again by later runs.
+[patch.crates-io]), for tests that prepare a crate of their own; it is
+never prepared again by later runs.
 """
 import argparse, hashlib, json, os, shutil, subprocess, sys, tomllib
 
@@ -178,7 +178,6 @@ def main():
     ap.add_argument("--work", required=True)
     ap.add_argument("--allow-list", action="append", default=[])
     ap.add_argument("--local-crate", action="append", default=[])
-    ap.add_argument("--no-remember", action="store_true")
     args = ap.parse_args()
     kit = args.kit[0]
     sysroot = os.path.join(kit, "sysroot")
@@ -198,8 +197,7 @@ def main():
 
     # What to prepare: these lists and crates, and the lists of earlier runs
     # that still exist and that only root can change.  Local crates are never
-    # remembered (they are for tests), nor are lists given with
-    # --no-remember.
+    # remembered (they are for tests).
     try:
         with open(os.path.join(kit, "crates", "prepared-from.json")) as f:
             earlier = [p for p in json.load(f).get("allow_lists", []) if isinstance(p, str)]
@@ -211,7 +209,7 @@ def main():
     earlier = [p for p in earlier if os.path.exists(p) and trusted(p)]
     given = [os.path.abspath(p) for p in args.allow_list]
     lists = [p for i, p in enumerate(given + earlier) if p not in (given + earlier)[:i]]
-    remembered = [p for p in lists if p in earlier or (not args.no_remember and trusted(p))]
+    remembered = [p for p in lists if p in earlier or trusted(p)]
     local_dirs = [os.path.abspath(p) for p in args.local_crate]
     local = {}
     for d in local_dirs:

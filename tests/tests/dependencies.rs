@@ -605,10 +605,9 @@ fn a_dependency_is_contained_like_a_body() {
     .unwrap();
     cluster::chown_postgres(&dir);
     cluster::chown_postgres(&list);
-    // Not remembered, and the kit prepared again without them afterwards.
+    // The kit is prepared again without them afterwards.
     let _restore = RestoreKit;
     prepare(&[
-        "--no-remember".as_ref(),
         "--allow-list".as_ref(),
         list.as_os_str(),
         "--local-crate".as_ref(),
@@ -616,6 +615,9 @@ fn a_dependency_is_contained_like_a_body() {
         "--local-crate".as_ref(),
         snoop.as_os_str(),
     ]);
+    // A list the postgres OS user can rewrite, and local crates, are never
+    // remembered: a later set-up, as root, would build what they name.
+    let remembered = std::fs::read_to_string(kit().join("crates/prepared-from.json")).unwrap();
     let mut c = client();
     set_allow_list(&mut c, Some(list.to_str().unwrap()));
 
@@ -675,6 +677,10 @@ fn a_dependency_is_contained_like_a_body() {
         ]
     );
     assert_eq!(environment, "0");
+    assert!(
+        !remembered.contains("dep_escape") && remembered.contains("allowed-dependencies.toml"),
+        "{remembered}"
+    );
     assert_eq!(snooped.code().code(), "42P13", "{snooped:?}");
     let detail = snooped.detail().unwrap();
     assert!(
