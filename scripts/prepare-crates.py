@@ -34,9 +34,14 @@ builds everything again.  --local-crate adds a crate from a directory (by
 [patch.crates-io]), for tests that prepare a crate of their own; it is
 never prepared again by later runs.
 """
-import argparse, hashlib, json, os, shutil, subprocess, sys, tomllib
+import argparse, hashlib, importlib.util, json, os, shutil, subprocess, sys, tomllib
 
 TARGET = "x86_64-unknown-linux-gnu"
+# The kit's installer: files replaced by rename, hard-linked where possible.
+_spec = importlib.util.spec_from_file_location(
+    "install_kit", os.path.join(os.path.dirname(os.path.abspath(__file__)), "install-kit.py"))
+install_kit = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(install_kit)
 # Root (set-up) builds in a network namespace with no interface up.
 OFFLINE = ["unshare", "--net", "--"] if os.geteuid() == 0 else []
 
@@ -144,21 +149,7 @@ def install_into(kit, files, manifest, sources):
     for f in files:
         name = os.path.basename(f)
         names.add(name)
-        target = os.path.join(dest, name)
-        try:
-            if os.path.samefile(f, target):
-                continue
-        except OSError:
-            pass
-        tmp = target + ".tmp-prepare"
-        if os.path.lexists(tmp):
-            os.unlink(tmp)
-        try:
-            os.link(f, tmp)
-        except OSError:
-            shutil.copy2(f, tmp)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
+        install_kit.install(f, os.path.join(dest, name))
     for name, text in (("manifest.json", json.dumps(manifest, indent=1) + "\n"),
                        ("prepared-from.json", json.dumps(sources, indent=1) + "\n")):
         names.add(name)
