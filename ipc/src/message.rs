@@ -47,9 +47,60 @@ pub struct ErrorReport<'a> {
     pub message: &'a str,
     pub detail: Option<&'a str>,
     pub hint: Option<&'a str>,
+    /// The body's line (1-based) that raised it, 0 when not known: the
+    /// CONTEXT line says it, as PL/pgSQL's says its statement's line.
+    pub line: u32,
+    /// An SPI error the body passed on (`?`): how it was reported where it
+    /// arose, so that the error the body ends with reads as PostgreSQL
+    /// would have reported it had nothing caught it.
+    pub passed_on: Option<PassedOn<'a>>,
+}
+
+/// The parts of an SPI error that say where it arose (see spi.rs in the
+/// handler): the CONTEXT lines of what ran inside the query (nested plrust
+/// calls, `SQL statement "..."`), innermost first, and for an error with a
+/// position in the query (a syntax error), the query and the position.
+#[derive(Debug, Clone, PartialEq, Eq, Encode, BorrowDecode)]
+pub struct PassedOn<'a> {
+    pub context: Option<&'a str>,
+    pub query: Option<&'a str>,
+    /// 1-based character position in `query`; 0 for none.
+    pub position: u32,
+}
+
+/// Where an SPI error arose, as the backend caught it (the owned
+/// [`PassedOn`], in an [`Answer::Error`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Encode, Decode)]
+pub struct ErrorOrigin {
+    pub context: Option<String>,
+    pub query: Option<String>,
+    pub position: u32,
+}
+
+impl ErrorOrigin {
+    /// What a body that passes the error on sends back.
+    pub fn passed_on(&self) -> PassedOn<'_> {
+        PassedOn {
+            context: self.context.as_deref(),
+            query: self.query.as_deref(),
+            position: self.position,
+        }
+    }
 }
 
 impl<'a> ErrorReport<'a> {
+    /// A report of `message` alone.
+    pub fn new(sqlstate: Option<[u8; 5]>, message: &'a str) -> ErrorReport<'a> {
+        ErrorReport {
+            sqlstate,
+            message,
+            detail: None,
+            hint: None,
+            line: 0,
+            passed_on: None,
+        }
+    }
+
     /// The report with each text cut to what the receiver accepts
     /// (`limits::MAX_MESSAGE`): a long message is the sender's to shorten,
     /// not a broken protocol.
@@ -59,6 +110,12 @@ impl<'a> ErrorReport<'a> {
             message: bounded(self.message),
             detail: self.detail.map(bounded),
             hint: self.hint.map(bounded),
+            line: self.line,
+            passed_on: self.passed_on.map(|p| PassedOn {
+                context: p.context.map(bounded),
+                query: p.query.map(bounded),
+                position: p.position,
+            }),
         }
     }
 }
@@ -86,8 +143,9 @@ pub enum Reply<'a> {
     Value(Option<&'a [u8]>),
     /// `Err(e)`, `error!`, `ereport!(ERROR, ...)`.
     Error(ErrorReport<'a>),
-    /// The body panicked; the panic message.
-    Panic(&'a str),
+    /// The body panicked: the panic message, and the body's line where it
+    /// panicked (0 when not known: in a dependency's code, say).
+    Panic { message: &'a str, line: u32 },
 }
 
 /// Message levels a body may use (`notice!` and friends).  Levels at or
@@ -163,6 +221,8 @@ pub enum Answer {
         message: String,
         detail: Option<String>,
         hint: Option<String>,
+        /// Where it arose; a body that passes the error on sends it back.
+        origin: Option<Box<ErrorOrigin>>,
     },
     /// Rows of a query.  `cursor` is set while more rows remain to be fetched.
     Table {
@@ -255,13 +315,20 @@ mod tests {
         assert!(long.starts_with(cut));
         let detail = "d".repeat(MAX_MESSAGE + 10);
         let r = ErrorReport {
-            sqlstate: None,
-            message: "m",
             detail: Some(&detail),
-            hint: None,
+            passed_on: Some(PassedOn {
+                context: Some(&detail),
+                query: None,
+                position: 0,
+            }),
+            ..ErrorReport::new(None, "m")
         }
         .bounded();
         assert_eq!(r.message, "m");
         assert_eq!(r.detail.map(str::len), Some(MAX_MESSAGE));
+        assert_eq!(
+            r.passed_on.and_then(|p| p.context).map(str::len),
+            Some(MAX_MESSAGE)
+        );
     }
 }

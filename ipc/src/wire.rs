@@ -13,6 +13,8 @@ use bincode::error::{AllowedEnumVariants, DecodeError};
 use bincode::{BorrowDecode, Decode, Encode};
 
 use crate::limits::{MAX_MESSAGE, REPLY_AREA};
+#[cfg(test)]
+use crate::message::PassedOn;
 use crate::message::{ErrorReport, LogLevel, Reply, SpiArg, Upcall};
 
 /// Fixed-width integers: arguments are mostly small numbers whose encoding
@@ -95,6 +97,18 @@ fn check_report(r: &ErrorReport<'_>) -> Result<(), WireError> {
     check_message(r.message)?;
     r.detail.map(check_message).transpose()?;
     r.hint.map(check_message).transpose()?;
+    if let Some(p) = &r.passed_on {
+        p.context.map(check_message).transpose()?;
+        p.query.map(check_message).transpose()?;
+        // A position past the query's end would point the client's
+        // caret at nothing.
+        let chars = p.query.map_or(0, |q| q.chars().count());
+        if p.position as usize > chars + 1 {
+            return Err(WireError::Malformed(
+                "position past the end of the query".into(),
+            ));
+        }
+    }
     if let Some(code) = r.sqlstate {
         if !code
             .iter()
@@ -114,7 +128,7 @@ pub fn decode_reply(bytes: &[u8]) -> Result<Reply<'_>, WireError> {
     let reply: Reply<'_> = decode_borrowed(bytes)?;
     match &reply {
         Reply::Error(r) => check_report(r)?,
-        Reply::Panic(m) => check_message(m)?,
+        Reply::Panic { message, .. } => check_message(message)?,
         Reply::Value(_) => {}
     }
     Ok(reply)
@@ -261,12 +275,7 @@ mod tests {
     }
 
     fn error(message: &str, sqlstate: Option<[u8; 5]>) -> Reply<'_> {
-        Reply::Error(ErrorReport {
-            sqlstate,
-            message,
-            detail: None,
-            hint: None,
-        })
+        Reply::Error(ErrorReport::new(sqlstate, message))
     }
 
     #[test]
@@ -278,8 +287,16 @@ mod tests {
         assert!(decode_reply(&bytes).is_err());
         // Invalid UTF-8 in a message.
         let mut buf = [0u8; 64];
-        let n = encode_into(&Reply::Panic("ab"), &mut buf).unwrap();
-        buf[n - 1] = 0xff;
+        let n = encode_into(
+            &Reply::Panic {
+                message: "ab",
+                line: 0,
+            },
+            &mut buf,
+        )
+        .unwrap();
+        // The message's last byte: after it comes the line (a u32).
+        buf[n - 5] = 0xff;
         assert!(matches!(
             decode_reply(&buf[..n]),
             Err(WireError::Malformed(_))
@@ -308,14 +325,30 @@ mod tests {
         let log = Upcall::Log {
             level: LogLevel::Notice,
             report: ErrorReport {
-                sqlstate: None,
-                message: "m",
                 detail: Some(&big),
-                hint: None,
+                ..ErrorReport::new(None, "m")
             },
         };
         let n = encode_into(&log, &mut big_buf).unwrap();
         assert!(decode_upcall(&big_buf[..n]).is_err());
+        // Where an error passed on arose: bounded texts, a position
+        // inside the query.
+        let passed_on = |context, query, position| {
+            Reply::Error(ErrorReport {
+                passed_on: Some(PassedOn {
+                    context,
+                    query,
+                    position,
+                }),
+                ..ErrorReport::new(None, "m")
+            })
+        };
+        let n = encode_into(&passed_on(Some(&big), None, 0), &mut big_buf).unwrap();
+        assert!(decode_reply(&big_buf[..n]).is_err());
+        let n = encode_into(&passed_on(None, Some("selec 1"), 9), &mut buf).unwrap();
+        assert!(decode_reply(&buf[..n]).is_err());
+        let n = encode_into(&passed_on(None, Some("selec 1"), 1), &mut buf).unwrap();
+        assert!(decode_reply(&buf[..n]).is_ok());
     }
 
     /// Every variant and field of Upcall, as the hand-written decoder in
@@ -329,6 +362,8 @@ mod tests {
                     message: "m",
                     detail: Some("d"),
                     hint: None,
+                    line: 3,
+                    passed_on: None,
                 },
             },
             Upcall::Execute {

@@ -67,10 +67,9 @@ fn reply_failed(ch: &Channel, msg: &str) {
 /// call (status OK) that did not run.
 fn reply_error(ch: &Channel, sqlstate: [u8; 5], message: &str, detail: &str, hint: &str) {
     let reply = Reply::Error(ErrorReport {
-        sqlstate: Some(sqlstate),
-        message,
         detail: Some(detail),
         hint: Some(hint),
+        ..ErrorReport::new(Some(sqlstate), message)
     });
     ch.publish_reply(status::OK, &wire::encode_to_vec(&reply));
 }

@@ -180,6 +180,8 @@ fn report(bytes: &[u8]) {
         message: &message,
         detail: detail.as_deref(),
         hint: hint.as_deref(),
+        line: u32::from(kind),
+        passed_on: None,
     };
     let texts_fit = [Some(&message), detail.as_ref(), hint.as_ref()]
         .into_iter()
@@ -205,7 +207,10 @@ fn report(bytes: &[u8]) {
             }
         }
         1 => {
-            let sent = Reply::Panic(&message);
+            let sent = Reply::Panic {
+                message: &message,
+                line: u32::from(m),
+            };
             let buf = wire::encode_to_vec(&sent);
             let got = common::reply(&buf);
             assert_eq!(got.is_some(), message.len() <= MAX_MESSAGE);

@@ -264,9 +264,24 @@ pub trait Untrusted<'a>: Encode + PartialEq + Debug + Sized {
 /// The errors `check_report` may return for `r`.
 pub fn report_refusals(r: &ErrorReport<'_>) -> Vec<WireError> {
     let mut v = Vec::new();
-    for m in [Some(r.message), r.detail, r.hint].into_iter().flatten() {
+    let passed_on = r.passed_on.as_ref();
+    for m in [
+        Some(r.message),
+        r.detail,
+        r.hint,
+        passed_on.and_then(|p| p.context),
+        passed_on.and_then(|p| p.query),
+    ]
+    .into_iter()
+    .flatten()
+    {
         if m.len() > MAX_MESSAGE {
             v.push(WireError::MessageTooLong(m.len()));
+        }
+    }
+    if let Some(p) = passed_on {
+        if p.position as usize > p.query.map_or(0, |q| q.chars().count()) + 1 {
+            v.push(WireError::Malformed(String::new()));
         }
     }
     if let Some(code) = r.sqlstate {
@@ -303,8 +318,10 @@ impl<'a> Untrusted<'a> for Reply<'a> {
         match self {
             Reply::Value(_) => Vec::new(),
             Reply::Error(r) => report_refusals(r),
-            Reply::Panic(m) if m.len() > MAX_MESSAGE => vec![WireError::MessageTooLong(m.len())],
-            Reply::Panic(_) => Vec::new(),
+            Reply::Panic { message, .. } if message.len() > MAX_MESSAGE => {
+                vec![WireError::MessageTooLong(message.len())]
+            }
+            Reply::Panic { .. } => Vec::new(),
         }
     }
     fn heap(&self) -> usize {
