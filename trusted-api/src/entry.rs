@@ -9,11 +9,12 @@
 //! once per executor).  The executor itself only ever sees the C ABI
 //! `plrust_entry(host, args, args_len, reply, reply_cap) -> reply_len`.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicPtr, Ordering};
+use std::panic::{catch_unwind, AssertUnwindSafe, Location};
+use std::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
 use std::sync::Once;
 
 use plrust_ipc::args::ArgReader;
+pub use plrust_ipc::message::ErrorOrigin;
 use plrust_ipc::message::{bounded, Answer, ErrorReport, Upcall};
 pub use plrust_ipc::Host;
 use plrust_ipc::{wire, Reply};
@@ -31,11 +32,59 @@ static QUIET: Once = Once::new();
 /// `__tls_get_addr` call, paid on every call.
 static HOST: AtomicPtr<Host> = AtomicPtr::new(std::ptr::null_mut());
 
+/// The body of the call in progress (null outside a call), to tell a
+/// source location as a line of the body.
+static BODY: AtomicPtr<Body> = AtomicPtr::new(std::ptr::null_mut());
+
+/// The body's line of the last panic (0: not in the body).
+static PANIC_LINE: AtomicU32 = AtomicU32::new(0);
+
+/// Where a function's body is in the source codegen.rs made of it: the
+/// file, and the lines the body's own lines are (the body starts on a
+/// line of its own, so line `first_line` is the body's line 1).
+#[derive(Debug, Clone, Copy)]
+pub struct Body {
+    pub file: &'static str,
+    pub first_line: u32,
+    pub lines: u32,
+}
+
+impl Body {
+    /// `at`'s line in the body, or 0 if it is not in the body.
+    fn line_of(&self, at: &Location<'_>) -> u32 {
+        let line = at.line();
+        if at.file() == self.file && line >= self.first_line && line - self.first_line < self.lines
+        {
+            line - self.first_line + 1
+        } else {
+            0
+        }
+    }
+}
+
+/// The running body's line of `at`, or 0 (not in the body, or no call).
+pub(crate) fn body_line(at: &Location<'_>) -> u32 {
+    let body = BODY.load(Ordering::Relaxed).cast_const();
+    if body.is_null() {
+        return 0;
+    }
+    // SAFETY: BODY points at the `Body` run() was given, which outlives
+    // the call, and is reset when the call ends (CallScope).
+    unsafe { (*body).line_of(at) }
+}
+
 /// The default panic hook prints to stderr, which the executor does not
 /// have (and seccomp would kill it for trying).  The message is taken from
-/// the payload instead.
+/// the payload instead; the hook only notes where in the body the panic
+/// was (an `unwrap`, an index, an overflow, `error!`: all `#[track_caller]`
+/// down to the body's line), for the CONTEXT line.
 fn quiet_panics() {
-    QUIET.call_once(|| std::panic::set_hook(Box::new(|_| {})));
+    QUIET.call_once(|| {
+        std::panic::set_hook(Box::new(|info| {
+            let line = info.location().map_or(0, body_line);
+            PANIC_LINE.store(line, Ordering::Relaxed);
+        }))
+    });
 }
 
 /// An ERROR a body raised on purpose (`error!`, `ereport!`): unwound as a
@@ -46,6 +95,8 @@ pub struct RaisedError {
     pub message: String,
     pub detail: Option<String>,
     pub hint: Option<String>,
+    /// Where it arose, if it is an SPI error raised again (`fn_call`).
+    pub origin: Option<Box<ErrorOrigin>>,
 }
 
 fn panic_reply(payload: &(dyn std::any::Any + Send)) -> Result<RaisedError, String> {
@@ -82,6 +133,7 @@ fn arithmetic(message: &str) -> Option<RaisedError> {
         hint: Some(
             "Use the wrapping_*, checked_* or saturating_* methods for other behaviour.".into(),
         ),
+        origin: None,
     })
 }
 
@@ -187,6 +239,7 @@ fn error_reply(e: &BoxError, out: &mut [u8]) -> usize {
         message,
         detail,
         hint,
+        origin,
     }) = e.downcast_ref::<crate::spi::SpiError>()
     {
         return encode_reply(
@@ -195,20 +248,14 @@ fn error_reply(e: &BoxError, out: &mut [u8]) -> usize {
                 message,
                 detail: detail.as_deref(),
                 hint: hint.as_deref(),
+                line: 0,
+                passed_on: origin.as_deref().map(ErrorOrigin::passed_on),
             }),
             out,
         );
     }
     let message = e.to_string();
-    encode_reply(
-        &Reply::Error(ErrorReport {
-            sqlstate: None,
-            message: &message,
-            detail: None,
-            hint: None,
-        }),
-        out,
-    )
+    encode_reply(&Reply::Error(ErrorReport::new(None, &message)), out)
 }
 
 fn encode_reply(reply: &Reply<'_>, out: &mut [u8]) -> usize {
@@ -216,37 +263,37 @@ fn encode_reply(reply: &Reply<'_>, out: &mut [u8]) -> usize {
     // protocol: a body's long message is cut here instead.
     let reply = match reply {
         Reply::Error(r) => Reply::Error(r.clone().bounded()),
-        Reply::Panic(m) => Reply::Panic(bounded(m)),
+        Reply::Panic { message, line } => Reply::Panic {
+            message: bounded(message),
+            line: *line,
+        },
         Reply::Value(v) => Reply::Value(*v),
     };
     match wire::encode_into(&reply, out) {
         Ok(n) => n,
         Err(e) => {
             let message = format!("plrust: the function's result cannot be returned: {e}");
-            let msg = Reply::Error(ErrorReport {
-                sqlstate: Some(*b"54000"),
-                message: &message,
-                detail: None,
-                hint: None,
-            });
+            let msg = Reply::Error(ErrorReport::new(Some(*b"54000"), &message));
             wire::encode_into(&msg, out).unwrap_or(0)
         }
     }
 }
 
-/// Puts back the Host of the call this one is nested in (null at the top)
-/// when the call ends, however it ends: a call nested in an upcall returns
-/// to a body that goes on calling its own backend.
-struct CallScope(*mut Host);
+/// Puts back the Host and Body of the call this one is nested in (null at
+/// the top) when the call ends, however it ends: a call nested in an
+/// upcall returns to a body that goes on calling its own backend.
+struct CallScope(*mut Host, *mut Body);
 
 impl Drop for CallScope {
     fn drop(&mut self) {
         HOST.store(self.0, Ordering::Relaxed);
+        BODY.store(self.1, Ordering::Relaxed);
     }
 }
 
 /// Run one call.  `body` decodes the arguments, runs the function and
-/// encodes its result (see codegen.rs).
+/// encodes its result (see codegen.rs); `source` says where the body's
+/// lines are in the function's source.
 ///
 /// # Safety
 /// `host` must be valid for the call; `args` must be valid for reads of
@@ -262,10 +309,14 @@ pub unsafe fn run(
     args_len: usize,
     out: *mut u8,
     out_cap: usize,
+    source: &Body,
     body: impl FnOnce(&mut Args<'_>) -> Result<Encoded, BoxError>,
 ) -> usize {
     quiet_panics();
-    let _scope = CallScope(HOST.swap(host.cast_mut(), Ordering::Relaxed));
+    let _scope = CallScope(
+        HOST.swap(host.cast_mut(), Ordering::Relaxed),
+        BODY.swap(std::ptr::from_ref(source).cast_mut(), Ordering::Relaxed),
+    );
     // SAFETY: the caller guarantees `args` is readable for `args_len` bytes.
     let input = unsafe { std::slice::from_raw_parts(args, args_len) };
     let mut decoder = Args {
@@ -279,18 +330,29 @@ pub unsafe fn run(
     match result {
         Ok(Ok(v)) => encode_reply(&Reply::Value(v.as_bytes()), out),
         Ok(Err(e)) => error_reply(&e, out),
-        Err(payload) => match panic_reply(payload.as_ref()) {
-            Ok(raised) => encode_reply(
-                &Reply::Error(ErrorReport {
-                    sqlstate: raised.sqlstate,
-                    message: &raised.message,
-                    detail: raised.detail.as_deref(),
-                    hint: raised.hint.as_deref(),
-                }),
-                out,
-            ),
-            Err(message) => encode_reply(&Reply::Panic(&message), out),
-        },
+        Err(payload) => {
+            let line = PANIC_LINE.swap(0, Ordering::Relaxed);
+            match panic_reply(payload.as_ref()) {
+                Ok(raised) => encode_reply(
+                    &Reply::Error(ErrorReport {
+                        sqlstate: raised.sqlstate,
+                        message: &raised.message,
+                        detail: raised.detail.as_deref(),
+                        hint: raised.hint.as_deref(),
+                        line,
+                        passed_on: raised.origin.as_deref().map(ErrorOrigin::passed_on),
+                    }),
+                    out,
+                ),
+                Err(message) => encode_reply(
+                    &Reply::Panic {
+                        message: &message,
+                        line,
+                    },
+                    out,
+                ),
+            }
+        }
     }
 }
 
@@ -326,8 +388,23 @@ mod tests {
             ctx: std::ptr::null_mut(),
             upcall: no_upcalls,
         };
+        let source = Body {
+            file: file!(),
+            first_line: 1,
+            lines: u32::MAX,
+        };
         // SAFETY: all buffers are live, distinct and large enough.
-        let m = unsafe { run(&host, input.as_ptr(), n, out.as_mut_ptr(), out.len(), body) };
+        let m = unsafe {
+            run(
+                &host,
+                input.as_ptr(),
+                n,
+                out.as_mut_ptr(),
+                out.len(),
+                &source,
+                body,
+            )
+        };
         out.truncate(m);
         out
     }
@@ -349,19 +426,55 @@ mod tests {
         assert!(
             matches!(wire::decode_reply(&r).unwrap(), Reply::Error(e) if e.message == "nope" && e.sqlstate.is_none())
         );
+        let line = line!() + 1;
         let r = call(&[], |_| panic!("boom {}", 7));
-        assert_eq!(wire::decode_reply(&r).unwrap(), Reply::Panic("boom 7"));
+        assert_eq!(
+            wire::decode_reply(&r).unwrap(),
+            Reply::Panic {
+                message: "boom 7",
+                line
+            }
+        );
         let r = call(&[], |_| {
             std::panic::panic_any(RaisedError {
                 sqlstate: Some(*b"P0001"),
                 message: "raised".into(),
                 detail: Some("d".into()),
                 hint: None,
+                origin: None,
             })
         });
         assert!(
             matches!(wire::decode_reply(&r).unwrap(), Reply::Error(e) if e.sqlstate == Some(*b"P0001") && e.detail == Some("d"))
         );
+    }
+
+    #[test]
+    fn a_panic_outside_the_body_has_no_line() {
+        let source = Body {
+            file: "elsewhere.rs",
+            first_line: 1,
+            lines: 10,
+        };
+        let here = Location::caller();
+        assert_eq!(source.line_of(here), 0);
+        let body = Body {
+            file: here.file(),
+            first_line: here.line() - 2,
+            lines: 3,
+        };
+        assert_eq!(body.line_of(here), 3);
+        let before = Body {
+            first_line: here.line() + 1,
+            ..body
+        };
+        assert_eq!(before.line_of(here), 0);
+        let after = Body {
+            first_line: here.line() - 3,
+            lines: 3,
+            ..body
+        };
+        assert_eq!(after.line_of(here), 0);
     }
 
     #[test]

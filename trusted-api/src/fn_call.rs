@@ -107,11 +107,13 @@ pub fn fn_call<R: FromDatum>(
             message,
             detail,
             hint,
+            origin,
         }) => std::panic::panic_any(RaisedError {
             sqlstate: Some(sqlstate),
             message,
             detail,
             hint,
+            origin,
         }),
         Err(other) => panic!("fn_call: {other}"),
     }

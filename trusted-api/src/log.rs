@@ -9,7 +9,7 @@
 
 use plrust_ipc::message::{ErrorReport, LogLevel, Upcall};
 
-use crate::entry::{upcall, RaisedError};
+use crate::entry::{body_line, upcall, RaisedError};
 use crate::errcodes::PgSqlErrorCode;
 
 /// pgrx's log levels, for `ereport!`.
@@ -31,31 +31,38 @@ pub enum PgLogLevel {
     PANIC,
 }
 
-/// Emit a message below ERROR.
+/// Emit a message below ERROR.  Its CONTEXT line says the body's line
+/// of the macro that emitted it (`#[track_caller]` from the macro's call
+/// site).
+#[track_caller]
 pub fn emit(level: LogLevel, sqlstate: Option<[u8; 5]>, message: &str, detail: Option<&str>) {
     upcall(&Upcall::Log {
         level,
         report: ErrorReport {
-            sqlstate,
-            message,
             detail,
-            hint: None,
+            line: body_line(std::panic::Location::caller()),
+            ..ErrorReport::new(sqlstate, message)
         }
         .bounded(),
     });
 }
 
-/// End the call with an ERROR.
+/// End the call with an ERROR.  The panic's location, which the CONTEXT
+/// line tells as a line of the body, is the caller's (the macro's call
+/// site).
+#[track_caller]
 pub fn raise(sqlstate: Option<[u8; 5]>, message: String, detail: Option<String>) -> ! {
     std::panic::panic_any(RaisedError {
         sqlstate,
         message,
         detail,
         hint: None,
+        origin: None,
     })
 }
 
 /// `ereport!`: a message, or an ERROR at ERROR and (refused) above.
+#[track_caller]
 pub fn ereport(level: PgLogLevel, code: PgSqlErrorCode, message: &str, detail: Option<&str>) {
     let sqlstate = Some(code.sqlstate());
     let level = match level {
@@ -74,6 +81,7 @@ pub fn ereport(level: PgLogLevel, code: PgSqlErrorCode, message: &str, detail: O
             message: format!("plrust functions cannot raise {refused:?}: {message}"),
             detail: Some("A plrust function can end its own call with an ERROR, never the session or the server.".into()),
             hint: Some("Use ereport!(PgLogLevel::ERROR, ...) or error!().".into()),
+            origin: None,
         }),
     };
     emit(level, sqlstate, message, detail);

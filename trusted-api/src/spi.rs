@@ -15,6 +15,7 @@ use plrust_ipc::message::{Answer, Column, SpiArg, Upcall};
 
 use crate::datum::{Datum, FromDatum, PgOid, TryFromDatumError};
 use crate::entry::upcall;
+pub use crate::entry::ErrorOrigin;
 
 /// Why an SPI call failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,6 +26,8 @@ pub enum SpiError {
         message: String,
         detail: Option<String>,
         hint: Option<String>,
+        /// Where it arose; sent back if the body passes the error on.
+        origin: Option<Box<ErrorOrigin>>,
     },
     /// A value could not be converted to the Rust type asked for.
     Datum(TryFromDatumError),
@@ -96,11 +99,13 @@ fn sql_error(answer: Answer) -> SpiError {
             message,
             detail,
             hint,
+            origin,
         } => SpiError::Sql {
             sqlstate,
             message,
             detail,
             hint,
+            origin,
         },
         _ => SpiError::Protocol,
     }

@@ -203,6 +203,7 @@ pub fn generate(sig: &Signature, body: &str, with_dependencies: bool) -> Generat
         params.join(", "),
     );
     let body_first_line = s.lines().count() + 1;
+    let body_lines = body.lines().count().max(1);
     s.push_str(body);
     s.push_str("\n}\n\n");
 
@@ -249,7 +250,7 @@ pub fn generate(sig: &Signature, body: &str, with_dependencies: bool) -> Generat
          pub unsafe extern \"C\" fn plrust_entry(host: *const pgrx::entry::Host, args: *const u8, args_len: usize, out: *mut u8, out_cap: usize) -> usize {{\n    \
              // SAFETY: the executor passes its host and private buffers,\n    \
              // which meet run()'s contract.\n    \
-             unsafe {{ pgrx::entry::run(host, args, args_len, out, out_cap, |plrust_args| {{\n        \
+             unsafe {{ pgrx::entry::run(host, args, args_len, out, out_cap, &pgrx::entry::Body {{ file: file!(), first_line: {body_first_line}, lines: {body_lines} }}, |plrust_args| {{\n        \
                  {}\n        \
                  let plrust_ret = plrust_body({})?;\n        \
                  {}\n    \
