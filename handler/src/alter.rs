@@ -16,6 +16,7 @@
 use std::cell::Cell;
 use std::ffi::CStr;
 
+use pgrx::pg_sys::panic::CaughtError;
 use pgrx::prelude::*;
 
 use crate::backend_local::BackendLocal;
@@ -83,8 +84,12 @@ unsafe extern "C-unwind" fn process_utility(
                     raise(
                         PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
                         "plrust functions cannot have their STRICT property altered".into(),
-                        Some("Whether a plrust function is STRICT decides whether its arguments are T or Option<T>: its compiled code depends on it.".into()),
-                        Some("Use CREATE OR REPLACE FUNCTION to change the STRICT-ness of a plrust function.".into()),
+                        // PL/Rust's words (its hooks.rs).  Why: whether a
+                        // plrust function is STRICT decides whether its
+                        // arguments are T or Option<T>, and its compiled
+                        // code depends on it.
+                        Some("Use 'CREATE OR REPLACE FUNCTION' to alter the STRICT-ness of an existing plrust function".into()),
+                        None,
                     );
                 }
             }
@@ -106,28 +111,48 @@ unsafe extern "C-unwind" fn process_utility(
             VALIDATED.set(false);
         }
         let types_change = tag.is_some_and(changes_types);
-        match PREVIOUS {
-            Some(previous) => previous(
-                pstmt,
-                query,
-                read_only_tree,
-                context,
-                params,
-                query_env,
-                dest,
-                qc,
-            ),
-            None => pg_sys::standard_ProcessUtility(
-                pstmt,
-                query,
-                read_only_tree,
-                context,
-                params,
-                query_env,
-                dest,
-                qc,
-            ),
-        }
+        // pgrx turns an ERROR from inside the statement into a Rust panic
+        // that keeps only its message, DETAIL, HINT and LOCATION: without
+        // the note, every utility statement (a PL/pgSQL DO block, CREATE
+        // FUNCTION of a SQL body, CREATE TABLE AS ...) would lose its
+        // CONTEXT lines and positions whenever plrust is loaded.
+        let note = crate::errors::OriginNote::new();
+        let noted = std::panic::AssertUnwindSafe(&note);
+        let for_catch = std::panic::AssertUnwindSafe(&note);
+        PgTryBuilder::new(move || {
+            noted.around(|| match PREVIOUS {
+                Some(previous) => previous(
+                    pstmt,
+                    query,
+                    read_only_tree,
+                    context,
+                    params,
+                    query_env,
+                    dest,
+                    qc,
+                ),
+                None => pg_sys::standard_ProcessUtility(
+                    pstmt,
+                    query,
+                    read_only_tree,
+                    context,
+                    params,
+                    query_env,
+                    dest,
+                    qc,
+                ),
+            })
+        })
+        .catch_others(move |e| {
+            let (CaughtError::PostgresError(r)
+            | CaughtError::ErrorReport(r)
+            | CaughtError::RustPanic { ereport: r, .. }) = &e;
+            if let Some(origin) = for_catch.take(r.sql_error_code(), r.message()) {
+                crate::errors::report_again_with(&origin);
+            }
+            e.rethrow()
+        })
+        .execute();
         keep_code(before);
         // The replaced definition's code, if nothing else names it; only
         // when the statement replaced a plrust function (its validator ran),
