@@ -62,8 +62,20 @@ enum Returned {
         message: String,
         detail: Option<String>,
         hint: Option<String>,
+        line: u32,
+        passed_on: Option<PassedOn>,
     },
-    Panic(String),
+    Panic {
+        message: String,
+        line: u32,
+    },
+}
+
+/// An SPI error the body passed on: where it arose (message.rs).
+struct PassedOn {
+    context: Option<String>,
+    query: Option<String>,
+    position: u32,
 }
 
 fn too_large(f: &Function) -> ! {
@@ -320,7 +332,7 @@ unsafe fn call(
     // ERROR when too deep.
     unsafe { pg_sys::check_stack_depth() };
     // Every error from here on says which function it came from.
-    let _context = crate::errors::CallContext::push(&f.context);
+    let context = crate::errors::CallContext::push(&f.context);
     let key = f.key();
     // SAFETY: fcinfo is this call's.
     let set = unsafe { set_sink(fcinfo, f) };
@@ -328,7 +340,7 @@ unsafe fn call(
         // SAFETY: fcinfo is this call's.
         unsafe { Firing::of(fcinfo, &f.name) }
     });
-    let mut state = CallState::new(f, set, firing.as_ref().map(|t| t.data));
+    let mut state = CallState::new(f, set, firing.as_ref().map(|t| t.data), context.line());
     let mut ex = Exchange::begin(f.principal.in_this_session(), key, &f.name, object);
     // Small arguments (most calls) are encoded on the stack; larger ones in
     // a private buffer as big as the request area.
@@ -392,8 +404,17 @@ unsafe fn call(
             message: e.message.to_string(),
             detail: e.detail.map(str::to_string),
             hint: e.hint.map(str::to_string),
+            line: e.line,
+            passed_on: e.passed_on.map(|p| PassedOn {
+                context: p.context.map(str::to_string),
+                query: p.query.map(str::to_string),
+                position: p.position,
+            }),
         },
-        Ok(Reply::Panic(m)) => Returned::Panic(m.to_string()),
+        Ok(Reply::Panic { message, line }) => Returned::Panic {
+            message: message.to_string(),
+            line,
+        },
         Err(e) => ex.protocol_error(&format!("invalid reply: {e}")),
     };
     ex.finish();
@@ -409,14 +430,27 @@ unsafe fn call(
             message,
             detail,
             hint,
-        } => raise(
-            sqlstate.map_or(PgSqlErrorCode::ERRCODE_DATA_EXCEPTION, error_code),
-            message,
-            detail,
-            hint,
-        ),
-        // The panic's own words; CONTEXT names the function.
-        Returned::Panic(m) => raise(PgSqlErrorCode::ERRCODE_INTERNAL_ERROR, m, None, None),
+            line,
+            passed_on,
+        } => {
+            context.line().at(line);
+            if let Some(p) = passed_on {
+                context
+                    .line()
+                    .passing_on(p.context.as_deref(), p.query.as_deref(), p.position);
+            }
+            raise(
+                sqlstate.map_or(PgSqlErrorCode::ERRCODE_DATA_EXCEPTION, error_code),
+                message,
+                detail,
+                hint,
+            )
+        }
+        // The panic's own words; CONTEXT names the function and the line.
+        Returned::Panic { message, line } => {
+            context.line().at(line);
+            raise(PgSqlErrorCode::ERRCODE_INTERNAL_ERROR, message, None, None)
+        }
     }
 }
 

@@ -302,6 +302,16 @@ pub fn verify_dependencies(f: &Function) {
 
 /// A failed compile (or resolution) as the ERROR the user sees.
 fn failed(name: &str, error: CompileError<()>, body_first_line: usize, body_lines: usize) -> ! {
+    let near = match &error {
+        CompileError::BodyRejected(r) => Some(r.line),
+        CompileError::Rejected { diagnostics } => {
+            diagnostics::errors(diagnostics, body_first_line, body_lines)
+                .iter()
+                .find_map(|e| e.line)
+        }
+        _ => None,
+    };
+    crate::errors::compilation_context(name, near);
     match error {
         CompileError::DependenciesRefused(refusal) => crate::dependencies::refused(name, refusal),
         CompileError::BodyRejected(r) => {

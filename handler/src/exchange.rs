@@ -145,6 +145,7 @@ impl<'f> Exchange<'f> {
                 message,
                 detail,
                 hint,
+                ..
             } => raise(error_code(sqlstate), message, detail, hint),
             _ => request::executor_died(&mut self.lease, self.fn_name),
         }

@@ -103,6 +103,9 @@ impl Refusal {
     }
 }
 
+/// PL/Rust's DETAIL for an argument name that cannot be used.
+const ARG_NAMES_DETAIL: &str = "PL/Rust argument names must also be valid Rust identifiers.  Rust's identifier specification can be found at https://doc.rust-lang.org/reference/identifiers.html";
+
 fn unsupported(name: &str, what: String) -> Refusal {
     Refusal::new(
         PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
@@ -134,7 +137,11 @@ fn owned_hash(code: &[u8; 32], owner: u32) -> [u8; 32] {
 fn resolve(name: &str, what: &str, oid: pg_sys::Oid) -> Result<Conv, Refusal> {
     match conv::resolve(oid) {
         Ok(t) => Ok(Conv::new(oid, t)),
-        Err(why) => Err(unsupported(name, format!("{what}: {why}"))),
+        // The DETAIL is PL/Rust's words for the same refusal.
+        Err(why) => Err(unsupported(name, format!("{what}: {why}")).detail(&format!(
+            "Oid `{}` was not mappable to a Rust type",
+            oid.to_u32()
+        ))),
     }
 }
 
@@ -269,22 +276,27 @@ fn try_definition(oid: pg_sys::Oid) -> Result<Function, Refusal> {
         if matches!(mode, ProArgMode::Out | ProArgMode::Table) {
             continue;
         }
+        // PL/Rust's SQLSTATE, message and DETAIL for the same mistakes
+        // (its pgproc.rs), so that what users searched for still matches;
+        // the HINT says which argument and why.
         let Some(arg_name) = arg_name else {
             return Err(Refusal::new(
-                PgSqlErrorCode::ERRCODE_INVALID_FUNCTION_DEFINITION,
-                format!("plrust function \"{name}\": argument {} has no name", i + 1),
+                PgSqlErrorCode::ERRCODE_INVALID_NAME,
+                "PL/Rust does not support unnamed arguments".into(),
             )
-            .detail("The function body refers to its arguments by name.")
-            .hint(
-                "Give every argument a name that is a Rust identifier, e.g. (a integer, b text).",
-            ));
+            .detail(ARG_NAMES_DETAIL)
+            .hint(&format!(
+                "Argument {} of plrust function \"{name}\" has no name: the body refers to its arguments by name, e.g. (a integer, b text).",
+                i + 1
+            )));
         };
         if let Err(why) = codegen::check_arg_name(&arg_name) {
             return Err(Refusal::new(
-                PgSqlErrorCode::ERRCODE_INVALID_FUNCTION_DEFINITION,
-                format!("plrust function \"{name}\": {why}"),
+                PgSqlErrorCode::ERRCODE_INVALID_NAME,
+                format!("`{arg_name}` is an invalid Rust identifier and cannot be used as an argument name"),
             )
-            .hint("Argument names must be Rust identifiers: ASCII letters, digits and _, not a keyword."));
+            .detail(ARG_NAMES_DETAIL)
+            .hint(&format!("In plrust function \"{name}\", the {why}: use ASCII letters, digits and _, not a keyword.")));
         }
         let c = resolve(&name, &format!("argument \"{arg_name}\""), ty)?;
         if c.sql == SqlType::Void {

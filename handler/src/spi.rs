@@ -16,7 +16,7 @@ use std::ffi::{CStr, CString};
 use pgrx::pg_sys::panic::CaughtError;
 use pgrx::prelude::*;
 use pgrx::PgTupleDesc;
-use plrust_ipc::message::{bounded, Answer, Column, SpiArg};
+use plrust_ipc::message::{bounded, Answer, Column, ErrorOrigin, SpiArg};
 
 use std::cell::RefCell;
 
@@ -87,8 +87,13 @@ pub fn in_subtransaction<R>(f: impl FnOnce() -> R) -> Result<R, Answer> {
     // UnwindSafe, but these are only copied back into globals.
     let saved = std::panic::AssertUnwindSafe((oldcontext, oldowner));
     let saved_for_catch = std::panic::AssertUnwindSafe((oldcontext, oldowner));
+    // Made in the caller's context, which outlives the subtransaction.
+    let note = crate::errors::OriginNote::new();
+    // Read only through `take`, after the try's unwinding is over.
+    let note_for_catch = std::panic::AssertUnwindSafe(&note);
+    let note = std::panic::AssertUnwindSafe(&note);
     PgTryBuilder::new(std::panic::AssertUnwindSafe(move || {
-        let answer = f();
+        let answer = note.around(f);
         // SAFETY: commit the subtransaction begun above and go back to the
         // caller's context and resource owner.
         unsafe {
@@ -111,16 +116,25 @@ pub fn in_subtransaction<R>(f: impl FnOnce() -> R) -> Result<R, Answer> {
             CaughtError::PostgresError(r) | CaughtError::ErrorReport(r) => r,
             CaughtError::RustPanic { ereport, .. } => ereport,
         };
+        let origin = note_for_catch.take(report.sql_error_code(), report.message());
         if !catchable(report.sql_error_code()) {
             e.rethrow();
         }
         // An ERROR's texts can be longer than the executor accepts (a
         // message built from data): cut, not a broken protocol.
+        let cut = |s: String| bounded(&s).to_string();
         Err(Answer::Error {
             sqlstate: sqlstate_of(report.sql_error_code()),
             message: bounded(report.message()).to_string(),
             detail: report.detail().map(|d| bounded(d).to_string()),
             hint: report.hint().map(|h| bounded(h).to_string()),
+            origin: origin.map(|o| {
+                Box::new(ErrorOrigin {
+                    context: o.context.map(cut),
+                    query: o.query.map(cut),
+                    position: o.position,
+                })
+            }),
         })
     })
     .execute()
@@ -337,6 +351,7 @@ impl CallSpi {
                 message: "a query cannot contain a NUL character".into(),
                 detail: None,
                 hint: None,
+                origin: None,
             };
         };
         let result = in_subtransaction(|| {
@@ -511,6 +526,7 @@ fn no_cursor(message: String) -> Answer {
         message,
         detail: None,
         hint: None,
+        origin: None,
     }
 }
 

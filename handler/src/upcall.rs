@@ -15,6 +15,7 @@ use plrust_ipc::wire;
 use plrust_ipc::types::SqlType;
 
 use crate::conv::{self, Conv};
+use crate::errors::ContextLine;
 use crate::function::{Function, Output};
 use crate::spi::in_subtransaction;
 use crate::spi::CallSpi;
@@ -29,6 +30,8 @@ pub struct CallState {
     /// the rest of a small call), before SPI_connect: a child of the
     /// caller's context, not of SPI's, which SPI_finish deletes.
     scratch: Option<PgMemoryContexts>,
+    /// The call's CONTEXT line, which a message gives its body line.
+    context: ContextLine,
 }
 
 /// Where a set-returning function's rows go.
@@ -72,12 +75,14 @@ impl CallState {
         f: &'static Function,
         set: Option<SetSink>,
         trigger: Option<*mut pg_sys::TriggerData>,
+        context: ContextLine,
     ) -> CallState {
         CallState {
             f,
             spi: CallSpi::new(trigger),
             set,
             scratch: None,
+            context,
         }
     }
 
@@ -126,7 +131,9 @@ impl CallState {
                         LogLevel::Notice => PgLogLevel::NOTICE,
                         LogLevel::Warning => PgLogLevel::WARNING,
                     };
+                    self.context.at(report.line);
                     emit(r, level);
+                    self.context.at(0);
                     Ok(Answer::Done)
                 }
                 Upcall::Execute {

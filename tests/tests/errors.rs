@@ -44,15 +44,21 @@ fn panic_is_an_error_with_the_panic_message() {
     .unwrap();
     let e = error_of(&mut c, "SELECT fn_panic(1)");
     assert_eq!(e.code().code(), "XX000");
-    // The panic's own words; CONTEXT names the function, as PL/pgSQL's.
+    // The panic's own words; CONTEXT names the function and the body's
+    // line, as PL/pgSQL's (line 1 is what follows `$$` on its line).
     assert_eq!(e.message(), "custom panic 1", "{e:?}");
     assert_eq!(
         e.where_(),
-        Some("plrust function fn_panic(integer)"),
+        Some("plrust function fn_panic(integer) line 3"),
         "{e:?}"
     );
     let e = error_of(&mut c, "SELECT fn_panic(3)");
     assert!(e.message().contains("index out of bounds"), "{e:?}");
+    assert_eq!(
+        e.where_(),
+        Some("plrust function fn_panic(integer) line 4"),
+        "{e:?}"
+    );
     // A panic is contained inside the executor: the same one serves on.
     c.batch_execute(
         "CREATE OR REPLACE FUNCTION fn_panic_ok() RETURNS int LANGUAGE plrust AS $$ Ok(Some(2)) $$",
@@ -112,29 +118,48 @@ fn stack_overflow_costs_one_call() {
     );
 }
 
+/// PL/Rust's SQLSTATE, message and DETAIL (its pgproc.rs), with a HINT
+/// that says which argument and why.
 #[test]
 fn unnamed_and_non_identifier_arguments_are_refused() {
+    const DETAIL: &str = "PL/Rust argument names must also be valid Rust identifiers.  Rust's identifier specification can be found at https://doc.rust-lang.org/reference/identifiers.html";
     let mut c = client();
     let e = error_of(
         &mut c,
         "CREATE FUNCTION fn_unnamed(int) RETURNS int LANGUAGE plrust AS $$ Ok(None) $$",
     );
-    assert_eq!(e.code().code(), "42P13");
-    assert!(e.message().contains("argument 1 has no name"), "{e:?}");
-    assert!(e.hint().is_some());
-    let e = error_of(
-        &mut c,
-        "CREATE FUNCTION fn_badname(\"a-b\" int) RETURNS int LANGUAGE plrust AS $$ Ok(None) $$",
-    );
+    assert_eq!(e.code().code(), "42602");
+    assert_eq!(e.message(), "PL/Rust does not support unnamed arguments");
+    assert_eq!(e.detail(), Some(DETAIL));
     assert!(
-        e.message().contains("\"a-b\" is not a Rust identifier"),
+        e.hint()
+            .unwrap()
+            .contains("Argument 1 of plrust function \"fn_unnamed\""),
         "{e:?}"
     );
-    let e = error_of(
-        &mut c,
-        "CREATE FUNCTION fn_kw(fn int) RETURNS int LANGUAGE plrust AS $$ Ok(None) $$",
-    );
-    assert!(e.message().contains("is a Rust keyword"), "{e:?}");
+    for (sql, name, why) in [
+        (
+            "CREATE FUNCTION fn_badname(\"a-b\" int) RETURNS int LANGUAGE plrust AS $$ Ok(None) $$",
+            "a-b",
+            "is not a Rust identifier",
+        ),
+        (
+            "CREATE FUNCTION fn_kw(fn int) RETURNS int LANGUAGE plrust AS $$ Ok(None) $$",
+            "fn",
+            "is a Rust keyword",
+        ),
+    ] {
+        let e = error_of(&mut c, sql);
+        assert_eq!(e.code().code(), "42602", "{e:?}");
+        assert_eq!(
+            e.message(),
+            format!(
+                "`{name}` is an invalid Rust identifier and cannot be used as an argument name"
+            )
+        );
+        assert_eq!(e.detail(), Some(DETAIL));
+        assert!(e.hint().unwrap().contains(why), "{e:?}");
+    }
 }
 
 #[test]
@@ -146,6 +171,12 @@ fn unsupported_types_are_refused_clearly() {
     );
     assert_eq!(e.code().code(), "0A000");
     assert!(e.message().contains("type money is not supported"), "{e:?}");
+    // PL/Rust's words for it, and where to look.
+    assert_eq!(
+        e.detail(),
+        Some("Oid `790` was not mappable to a Rust type"),
+        "{e:?}"
+    );
     assert!(e.hint().unwrap().contains("README"), "{e:?}");
 }
 
@@ -258,10 +289,10 @@ fn integer_overflow_and_division_by_zero_are_sql_errors() {
     assert_eq!(
         got,
         [
-            "22003 attempt to add with overflow | plrust function fn_ovf_i32(integer,integer)",
-            "22003 attempt to multiply with overflow | plrust function fn_ovf_i64(bigint,bigint)",
-            "22003 attempt to subtract with overflow | plrust function fn_ovf_i16(smallint,smallint)",
-            "22012 attempt to divide by zero | plrust function fn_div(integer,integer)",
+            "22003 attempt to add with overflow | plrust function fn_ovf_i32(integer,integer) line 1",
+            "22003 attempt to multiply with overflow | plrust function fn_ovf_i64(bigint,bigint) line 1",
+            "22003 attempt to subtract with overflow | plrust function fn_ovf_i16(smallint,smallint) line 1",
+            "22012 attempt to divide by zero | plrust function fn_div(integer,integer) line 1",
         ]
     );
     // The same as SQL's own arithmetic, and wrapping_* when asked for.
@@ -301,12 +332,32 @@ fn errors_say_which_function_and_where_in_plrust_they_arose() {
             Some("plrust function fn_ctx_trigger()")
         )
     );
-    // A compile error keeps its form.
+    // A compile error keeps its form, and CONTEXT says what was being
+    // compiled, as PL/pgSQL's `compilation of PL/pgSQL function "f" near
+    // line 1`.
     let e = error_of(
         &mut c,
-        "CREATE OR REPLACE FUNCTION fn_ctx_bad(x int) RETURNS int STRICT LANGUAGE plrust AS $$ Ok(Some(y)) $$",
+        "CREATE OR REPLACE FUNCTION fn_ctx_bad(x int) RETURNS int STRICT LANGUAGE plrust AS $$
+            let x = 1;
+            Ok(Some(y)) $$",
     );
     assert_eq!(e.code().code(), "42P13", "{e:?}");
+    assert!(
+        e.detail().unwrap().contains("cannot find value `y`"),
+        "{e:?}"
+    );
+    assert_eq!(
+        e.where_(),
+        Some("compilation of plrust function \"fn_ctx_bad\" near line 3"),
+        "{e:?}"
+    );
+    let e = error_of(&mut c, "DO LANGUAGE plrust $$ unsafe { } $$");
+    assert_eq!(e.code().code(), "42501", "{e:?}");
+    assert_eq!(
+        e.where_(),
+        Some("compilation of plrust function \"DO block\" near line 1"),
+        "{e:?}"
+    );
     // A call that succeeds leaves no context behind for the next error.
     assert_eq!(
         one::<i32>(&mut c, "SELECT coalesce(fn_ctx_err(NULL), 1)"),
@@ -314,4 +365,168 @@ fn errors_say_which_function_and_where_in_plrust_they_arose() {
     );
     let e = error_of(&mut c, "SELECT 1/0");
     assert_eq!(e.where_(), None, "{e:?}");
+}
+
+/// CONTEXT, QUERY and position as PostgreSQL gives them for PL/pgSQL:
+/// the body's line where it is known (a panic, `error!`, `ereport!`, a
+/// message), one line per plrust call an error passed through (nested
+/// through SPI, passed on with `?`), with SPI's own `SQL statement` lines
+/// between; an SPI error keeps its SQLSTATE, and a syntax error its query
+/// and position.
+#[test]
+fn errors_through_nested_calls_and_spi_read_like_plpgsql() {
+    let (mut c, notices) = plrust_tests::client_with_notices();
+    c.batch_execute(
+        r#"
+CREATE OR REPLACE FUNCTION fn_nest_g(x int) RETURNS int STRICT LANGUAGE plrust AS $$
+    notice!("g got {x}");
+    if x == 1 {
+        error!("boom in g");
+    }
+    if x == 2 {
+        ereport!(PgLogLevel::ERROR, PgSqlErrorCode::ERRCODE_CHECK_VIOLATION, "g refuses 2", "as it should");
+    }
+    Ok(Some(x))
+$$;
+CREATE OR REPLACE FUNCTION fn_nest_f(x int) RETURNS int STRICT LANGUAGE plrust AS $$
+    Ok(Spi::get_one_with_args::<i32>("SELECT fn_nest_g($1)", vec![(PgBuiltInOids::INT4OID.oid(), x.into_datum())])?)
+$$;
+CREATE OR REPLACE FUNCTION fn_nest_h(x int) RETURNS int STRICT LANGUAGE plrust AS $$
+    Ok(Spi::get_one_with_args::<i32>("SELECT fn_nest_f($1)", vec![(PgBuiltInOids::INT4OID.oid(), x.into_datum())])?)
+$$;
+CREATE OR REPLACE FUNCTION fn_nest_spi(q text) RETURNS int STRICT LANGUAGE plrust AS $$
+    Ok(Spi::get_one::<i32>(q)?)
+$$;
+"#,
+    )
+    .unwrap();
+    // Three plrust calls deep.
+    let e = error_of(&mut c, "SELECT fn_nest_h(1)");
+    assert_eq!((e.code().code(), e.message()), ("XX000", "boom in g"));
+    assert_eq!(
+        e.where_(),
+        Some(
+            "plrust function fn_nest_g(integer) line 4\n\
+             SQL statement \"SELECT fn_nest_g($1)\"\n\
+             plrust function fn_nest_f(integer)\n\
+             SQL statement \"SELECT fn_nest_f($1)\"\n\
+             plrust function fn_nest_h(integer)"
+        ),
+        "{e:?}"
+    );
+    let e = error_of(&mut c, "SELECT fn_nest_h(2)");
+    assert_eq!(
+        (e.code().code(), e.message(), e.detail()),
+        ("23514", "g refuses 2", Some("as it should"))
+    );
+    assert!(
+        e.where_()
+            .unwrap()
+            .starts_with("plrust function fn_nest_g(integer) line 7\n"),
+        "{e:?}"
+    );
+    // A message says its line too (psql shows it with SHOW_CONTEXT always).
+    plrust_tests::take_messages(&notices);
+    assert_eq!(one::<i32>(&mut c, "SELECT fn_nest_g(5)"), 5);
+    let n = notices.lock().unwrap().pop().expect("a notice");
+    assert_eq!(
+        (n.message(), n.where_()),
+        ("g got 5", Some("plrust function fn_nest_g(integer) line 2"))
+    );
+    // A query's error passed on keeps its SQLSTATE and SPI's context line.
+    let e = error_of(&mut c, "SELECT fn_nest_spi('SELECT 1/0')");
+    assert_eq!(
+        (e.code().code(), e.message(), e.where_()),
+        (
+            "22012",
+            "division by zero",
+            Some("SQL statement \"SELECT 1/0\"\nplrust function fn_nest_spi(text)")
+        ),
+        "{e:?}"
+    );
+    // A syntax error keeps its QUERY and position, as PL/pgSQL's EXECUTE.
+    let e = error_of(&mut c, "SELECT fn_nest_spi('SELECT 1 FROM nowhere_at_all')");
+    assert_eq!(e.code().code(), "42P01", "{e:?}");
+    assert_eq!(
+        e.position(),
+        Some(&postgres::error::ErrorPosition::Internal {
+            position: 15,
+            query: "SELECT 1 FROM nowhere_at_all".into()
+        }),
+        "{e:?}"
+    );
+    assert_eq!(
+        e.where_(),
+        Some("plrust function fn_nest_spi(text)"),
+        "{e:?}"
+    );
+    // An error the body makes of its own carries none of it.
+    c.batch_execute(
+        r#"CREATE OR REPLACE FUNCTION fn_nest_own() RETURNS int LANGUAGE plrust AS $$
+    match Spi::get_one::<i32>("SELECT 1/0") {
+        Err(e) => Err(format!("mine: {e}").into()),
+        Ok(v) => Ok(v),
+    }
+$$;"#,
+    )
+    .unwrap();
+    let e = error_of(&mut c, "SELECT fn_nest_own()");
+    assert_eq!(
+        (e.code().code(), e.message(), e.where_()),
+        (
+            "22000",
+            "mine: division by zero",
+            Some("plrust function fn_nest_own()")
+        )
+    );
+}
+
+/// plrust's ProcessUtility hook sees every utility statement, plrust's or
+/// not: an error from inside one keeps its CONTEXT lines and positions,
+/// as without plrust (pgrx alone would drop them when it passes the error
+/// on).  And a compile error caught for a WARNING (bodies unchecked, as in
+/// a restore) leaves nothing behind on the error context stack.
+#[test]
+fn utility_statements_keep_their_context_and_positions() {
+    let mut c = client();
+    let e = error_of(&mut c, "DO $$ BEGIN RAISE EXCEPTION 'from plpgsql'; END $$");
+    assert_eq!(
+        (e.message(), e.where_()),
+        (
+            "from plpgsql",
+            Some("PL/pgSQL function inline_code_block line 1 at RAISE")
+        )
+    );
+    let sql =
+        "CREATE OR REPLACE FUNCTION fn_util_sql() RETURNS int LANGUAGE sql AS $q$ SELEC 1 $q$";
+    let e = error_of(&mut c, sql);
+    assert_eq!(e.code().code(), "42601");
+    assert_eq!(
+        e.position(),
+        Some(&postgres::error::ErrorPosition::Original(
+            sql.find("SELEC").unwrap() as u32 + 1
+        )),
+        "{e:?}"
+    );
+    let e = error_of(
+        &mut c,
+        "DO LANGUAGE plrust $$ panic!(\"from a DO block\"); $$",
+    );
+    assert_eq!(
+        e.where_(),
+        Some("plrust function inline_code_block line 1"),
+        "{e:?}"
+    );
+    c.batch_execute(
+        "SET check_function_bodies = off;
+         CREATE OR REPLACE FUNCTION fn_util_bad() RETURNS int LANGUAGE plrust AS $$ Ok(Some(y)) $$;
+         RESET check_function_bodies;",
+    )
+    .unwrap();
+    let e = error_of(&mut c, "DO $$ BEGIN RAISE EXCEPTION 'after'; END $$");
+    assert_eq!(
+        e.where_(),
+        Some("PL/pgSQL function inline_code_block line 1 at RAISE")
+    );
+    assert_eq!(one::<i32>(&mut c, "SELECT 1"), 1);
 }

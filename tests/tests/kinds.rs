@@ -90,7 +90,11 @@ fn strictness_cannot_be_altered_but_may_be_restated() {
             e.message(),
             "plrust functions cannot have their STRICT property altered"
         );
-        assert!(e.hint().unwrap().contains("CREATE OR REPLACE FUNCTION"));
+        // PL/Rust's words (its hooks.rs).
+        assert_eq!(
+            e.detail(),
+            Some("Use 'CREATE OR REPLACE FUNCTION' to alter the STRICT-ness of an existing plrust function")
+        );
     }
     // Saying again that it is STRICT is no change, and not an error.
     c.batch_execute(

@@ -119,7 +119,11 @@ fn errors_have_the_sqlstate_the_body_chose() {
         "{}",
         e.message()
     );
-    assert_eq!(e.where_(), Some("plrust function msg_panic()"), "{e:?}");
+    assert_eq!(
+        e.where_(),
+        Some("plrust function msg_panic() line 3"),
+        "{e:?}"
+    );
 }
 
 #[test]
