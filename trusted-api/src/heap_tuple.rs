@@ -12,10 +12,11 @@ use std::rc::Rc;
 use plrust_ipc::message::{Answer, Attribute, Upcall};
 
 use crate::datum::oids::{FIRST_NORMAL_OBJECT_ID, RECORDOID};
-use crate::datum::{
-    read_record, write_record, Datum, FromDatum, IntoDatum, TryFromDatumError, TypeOid,
-};
+use crate::datum::{read_record, write_record, Datum, FromDatum, IntoDatum, TypeOid};
 use crate::entry::upcall;
+
+/// Where plrust-trusted-pgrx re-exports it.
+pub use crate::datum::TryFromDatumError;
 
 /// A composite value.
 #[derive(Debug, Clone, PartialEq)]

@@ -26,8 +26,32 @@ pub use spi::{Spi, SpiClient, SpiError, SpiHeapTupleData, SpiHeapTupleDataEntry,
 pub use trigger::{PgTrigger, PgTriggerError, PgTriggerLevel, PgTriggerOperation, PgTriggerWhen};
 
 /// The few `pg_sys` names PL/Rust bodies use.
+/// The paths plrust-trusted-pgrx 1.2.8 gives these names (`pgrx::pg_sys::…`,
+/// `pgrx::trigger_support::…`, `pgrx::heap_tuple::…`): bodies written for
+/// PL/Rust name them so (tests/probe).
 pub mod pg_sys {
-    pub use crate::datum::{ItemPointerData, Oid, Point, BOX};
+    pub use crate::datum::{ItemPointerData, Oid, PgBuiltInOids, Point, BOX};
+    pub use crate::errcodes::PgSqlErrorCode;
+    pub use crate::log::PgLogLevel;
+
+    pub mod oids {
+        pub use crate::datum::{PgBuiltInOids, PgOid};
+    }
+    pub mod elog {
+        pub use crate::log::PgLogLevel;
+    }
+    pub mod errcodes {
+        pub use crate::errcodes::PgSqlErrorCode;
+    }
+    pub mod submodules {
+        pub use super::{elog, errcodes};
+    }
+}
+
+pub mod trigger_support {
+    pub use crate::trigger::{
+        PgTrigger, PgTriggerError, PgTriggerLevel, PgTriggerOperation, PgTriggerWhen,
+    };
 }
 
 #[doc(hidden)]

@@ -1,0 +1,346 @@
+#!/usr/bin/env python3
+"""Generate the inventory of PL/Rust 1.2.8's API surface and the probe that
+names each item with PL/Rust's signature (tests/probe/README.md).
+
+  generate.py PLRUST_JSON PGRX_JSON
+
+PLRUST_JSON and PGRX_JSON are rustdoc's JSON (format 57) of
+plrust-trusted-pgrx 1.2.8 and pgrx 0.11.0, as README.md says how to make.
+Writes surface.txt (one line per item) and probe.rs (a body that names every
+item not listed in gaps.txt) beside this file.
+"""
+import json
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+# Type parameters of generic impls are probed at one concrete type.
+CONCRETE = "i32"
+STD_TRAITS = {
+    "Debug": "std::fmt::Debug", "Display": "std::fmt::Display", "Clone": "Clone", "Copy": "Copy",
+    "PartialEq": "PartialEq", "Eq": "Eq", "PartialOrd": "PartialOrd", "Ord": "Ord",
+    "Hash": "std::hash::Hash", "Default": "Default", "From": "From", "TryFrom": "TryFrom",
+    "FromStr": "std::str::FromStr", "Iterator": "Iterator", "IntoIterator": "IntoIterator",
+    "Add": "std::ops::Add", "Sub": "std::ops::Sub", "Mul": "std::ops::Mul", "Div": "std::ops::Div",
+    "Rem": "std::ops::Rem", "Neg": "std::ops::Neg", "AddAssign": "std::ops::AddAssign",
+    "SubAssign": "std::ops::SubAssign", "MulAssign": "std::ops::MulAssign",
+    "DivAssign": "std::ops::DivAssign", "RemAssign": "std::ops::RemAssign",
+    "Deref": "std::ops::Deref", "DerefMut": "std::ops::DerefMut", "Index": "std::ops::Index",
+    "Error": "std::error::Error", "Sum": "std::iter::Sum", "Product": "std::iter::Product",
+    "ExactSizeIterator": "ExactSizeIterator", "DoubleEndedIterator": "DoubleEndedIterator",
+    "FusedIterator": "std::iter::FusedIterator", "AsRef": "AsRef", "Borrow": "std::borrow::Borrow",
+    "Into": "Into", "ToString": "ToString", "Drop": None,
+    # pgrx's own traits a body can name
+    "FromDatum": "pgrx::FromDatum", "IntoDatum": "pgrx::IntoDatum",
+    "HasExtractableParts": "pgrx::HasExtractableParts", "ToIsoString": "pgrx::ToIsoString",
+    "RangeSubType": "pgrx::RangeSubType", "FnCallArg": "pgrx::FnCallArg",
+}
+# Traits of pgrx's machinery no body names (schema generation, SQL
+# translation, unsafe datum plumbing, serde).
+NOT_SURFACE_TRAITS = {"SqlTranslatable", "UnboxDatum", "BorrowDatum", "Serialize", "Deserialize",
+                      "PostgresType", "ArgAbi", "BoxRet", "WithTypeIds", "WithVarlenaTypeIds",
+                      "WithSizedTypeIds", "WithArrayTypeIds", "PostgresEq", "PostgresOrd",
+                      "PostgresHash", "Drop", "Unpin", "Send", "Sync", "IntoHeapTuple",
+                      "PgBoxWhoAllocated", "Sealed", "StructuralPartialEq", "ToSql", "FromSql", "PgDatum"}
+
+
+def load(p):
+    with open(p) as f:
+        return json.load(f)
+
+
+class Printer:
+    """Renders rustdoc JSON types as Rust source, with Self and the impl's
+    generics replaced by concrete types."""
+
+    def __init__(self, self_ty, subst, static_refs=False):
+        # In a where clause, unlike a fn pointer, a reference needs a lifetime.
+        self.self_ty, self.subst, self.static_refs = self_ty, subst, static_refs
+
+    def lifetime(self, lt):
+        return self.subst.get(lt, "'static") if lt != "'static" else lt
+
+    def args(self, a):
+        if not a:
+            return ""
+        if "angle_bracketed" in a:
+            parts = []
+            for x in a["angle_bracketed"]["args"]:
+                if "lifetime" in x:
+                    parts.append(self.lifetime(x["lifetime"]))
+                elif "type" in x:
+                    parts.append(self.ty(x["type"]))
+                elif "const" in x:
+                    parts.append(str(x["const"].get("expr", "_")))
+            for c in a["angle_bracketed"].get("constraints", []):
+                binding = c.get("binding", {})
+                if "equality" in binding and "type" in binding["equality"]:
+                    parts.append(f"{c['name']} = {self.ty(binding['equality']['type'])}")
+                else:
+                    raise Unprintable("bound constraint")
+            return "<" + ", ".join(parts) + ">" if parts else ""
+        if "parenthesized" in a:
+            p = a["parenthesized"]
+            out = "(" + ", ".join(self.ty(t) for t in p["inputs"]) + ")"
+            return out + (" -> " + self.ty(p["output"]) if p.get("output") else "")
+        raise Unprintable("args")
+
+    def ty(self, t):
+        if t is None:
+            return "()"
+        k, v = next(iter(t.items()))
+        if k == "primitive":
+            return v
+        if k == "generic":
+            if v == "Self":
+                return self.self_ty
+            if v in self.subst:
+                return self.subst[v]
+            raise Unprintable(f"generic {v}")
+        if k == "resolved_path":
+            return qualify(v["path"], v.get("id")) + self.args(v.get("args"))
+        if k == "borrowed_ref":
+            lt = (self.lifetime(v["lifetime"]) + " ") if v.get("lifetime") else (
+                "'static " if self.static_refs else "")
+            return "&" + lt + ("mut " if v["is_mutable"] else "") + self.ty(v["type"])
+        if k == "tuple":
+            inner = ", ".join(self.ty(x) for x in v)
+            return "(" + inner + ("," if len(v) == 1 else "") + ")"
+        if k == "slice":
+            return "[" + self.ty(v) + "]"
+        if k == "array":
+            return "[" + self.ty(v["type"]) + "; " + v["len"] + "]"
+        if k == "raw_pointer":
+            raise Unprintable("raw pointer")
+        raise Unprintable(k)
+
+
+class Unprintable(Exception):
+    pass
+
+
+PRELUDE = {"Option", "Result", "String", "Vec", "Box", "Clone", "Copy", "PartialEq", "Eq",
+           "PartialOrd", "Ord", "Default", "From", "Into", "TryFrom", "TryInto", "Iterator",
+           "IntoIterator", "ExactSizeIterator", "DoubleEndedIterator", "AsRef", "ToString",
+           "Send", "Sync", "Sized", "Fn", "FnMut", "FnOnce"}
+
+
+def qualify(path, id=None):
+    """A path as a body names it: std's names, pgrx's items by the path
+    plrust-trusted-pgrx re-exports them under.  Raises Unprintable for an
+    item a body cannot name."""
+    p = PGRX_PATHS.get(id) if id is not None else None
+    if p is None:
+        raise Unprintable(f"unresolved {path}")
+    crate, full = p
+    if crate in ("std", "core", "alloc"):
+        if full[-1] in PRELUDE:
+            return full[-1]
+        if STD_TRAITS.get(full[-1]):
+            return STD_TRAITS[full[-1]]
+        return "::".join(["std"] + full[1:])
+    body = REEXPORTED.get(tuple(full))
+    if body is None:
+        raise Unprintable(f"{'::'.join(full)} is not re-exported")
+    return body
+
+
+PGRX_PATHS = {}
+REEXPORTED = {}
+
+
+def main():
+    plrust, pgrx = load(sys.argv[1]), load(sys.argv[2])
+    pix = pgrx["index"]
+    by_path = {tuple(p["path"]): int(k) for k, p in pgrx["paths"].items() if p["crate_id"] == 0}
+    crate_names = {int(k): v["name"] for k, v in plrust["external_crates"].items()}
+
+    # 1. What the re-export crate makes nameable, and where.
+    exported = []  # (body path, kind, pgrx id or None)
+    ix = plrust["index"]
+
+    def walk(mid, prefix):
+        for c in ix[str(mid)]["inner"]["module"]["items"]:
+            item = ix[str(c)]
+            kind = next(iter(item["inner"]))
+            if kind == "module":
+                walk(c, prefix + [item["name"]])
+            elif kind == "use":
+                u = item["inner"]["use"]
+                p = plrust["paths"].get(str(u["id"])) if u["id"] is not None else None
+                if p is None or p["crate_id"] == 0 or u["is_glob"]:
+                    continue
+                crate = crate_names.get(p["crate_id"])
+                target = by_path.get(tuple(p["path"])) if crate == "pgrx" else None
+                exported.append(("::".join(prefix + [u["name"]]), p["kind"], crate, target))
+    walk(plrust["root"], ["pgrx"])
+    # The shortest path a body can name each item by.
+    shortest = {}
+    for path, kind, crate, target in exported:
+        key = (kind, path.split("::")[-1])
+        if key not in shortest or len(path) < len(shortest[key][0]):
+            shortest[key] = (path, kind, crate, target)
+    for (kind, name), (path, kind2, crate, target) in shortest.items():
+        pass
+    pgrx_crates = {int(k): v["name"] for k, v in pgrx["external_crates"].items()}
+    pgrx_crates[0] = "pgrx"
+    for k, p in pgrx["paths"].items():
+        PGRX_PATHS[int(k)] = (pgrx_crates.get(p["crate_id"], "?"), p["path"])
+    for path, kind, crate, target in exported:
+        full = None
+        if target is not None:
+            full = tuple(pgrx["paths"][str(target)]["path"])
+        for _, (c, f) in list(PGRX_PATHS.items()):
+            pass
+        if full is not None and (full not in REEXPORTED or len(path) < len(REEXPORTED[full])):
+            REEXPORTED[full] = path
+    # pg_sys items: pgrx's paths name them by their pgrx_pg_sys path.
+    for path, kind, crate, target in exported:
+        if crate == "pgrx_pg_sys":
+            for k, (c, f) in PGRX_PATHS.items():
+                if c == "pgrx_pg_sys" and f[-1] == path.split("::")[-1]:
+                    t = tuple(f)
+                    if t not in REEXPORTED or len(path) < len(REEXPORTED[t]):
+                        REEXPORTED[t] = path
+
+    lines = []  # (inventory line, probe statement or None)
+    for (kind, name), (path, kind, crate, target) in sorted(shortest.items(), key=lambda x: x[1][0]):
+        if kind == "macro":
+            lines.append((f"macro {path}!", None))  # forms: probe/macros.rs
+            continue
+        if kind == "module":
+            continue
+        if target is None or kind == "type_alias":
+            lines.append((f"{kind} {path}", f"{{ #[allow(unused_imports)] use {path}; }}"))
+            continue
+        item = pix[str(target)]
+        if kind == "function":
+            lines.append(function_line(path, item, Printer("", {})))
+            continue
+        lines.append((f"{kind} {path}", f"{{ #[allow(unused_imports)] use {path}; }}"))
+        if kind in ("struct", "enum"):
+            inner = item["inner"][kind]
+            params = inner["generics"]["params"]
+            subst, self_args = {}, []
+            for g in params:
+                if "lifetime" in g["kind"]:
+                    subst[g["name"]] = "'static"
+                    self_args.append("'static")
+                elif "type" in g["kind"]:
+                    d = g["kind"]["type"].get("default")
+                    subst[g["name"]] = CONCRETE if d is None else Printer("", {}).ty(d)
+                    self_args.append(subst[g["name"]])
+            self_ty = path + ("<" + ", ".join(self_args) + ">" if self_args else "")
+            pr = Printer(self_ty, subst)
+            if kind == "enum":
+                for v in inner["variants"]:
+                    vname = pix[str(v)]["name"]
+                    lines.append((f"variant {path}::{vname}",
+                                  f"{{ #[allow(unused_imports)] use {path}::{vname}; }}"
+                                  if False else f"let _ = std::mem::discriminant::<{self_ty}>;"
+                                  if False else None))
+                    lines[-1] = (lines[-1][0], f"{{ #[allow(unused)] fn v(x: {self_ty}) {{ if let {path}::{vname} {{ .. }} = x {{}} }} }}")
+            for i in inner["impls"]:
+                imp = pix[str(i)]["inner"]["impl"]
+                if imp["is_synthetic"] or imp["blanket_impl"] is not None:
+                    continue
+                if imp["trait"] is None:
+                    for m in imp["items"]:
+                        mi = pix[str(m)]
+                        if mi["visibility"] != "public" or "function" not in mi["inner"]:
+                            continue
+                        lines.append(method_line(path, self_ty, mi, pr))
+                else:
+                    tname = imp["trait"]["path"].split("::")[-1]
+                    if tname in NOT_SURFACE_TRAITS or imp["is_negative"]:
+                        continue
+                    try:
+                        sub = impl_subst(imp, subst)
+                        p2 = Printer(Printer(self_ty, sub, True).ty(imp["for"]), sub, True)
+                        trait = qualify(imp["trait"]["path"], imp["trait"].get("id")) + p2.args(imp["trait"].get("args"))
+                        for_ty = p2.self_ty
+                    except Unprintable as e:
+                        lines.append((f"impl {tname} for {path} (generic: {e})", None))
+                        continue
+                    lines.append((f"impl {trait} for {for_ty}",
+                                  f"{{ #[allow(unused)] fn t() where {for_ty}: {trait} {{}} }}"))
+    write(lines)
+
+
+def impl_subst(imp, base):
+    sub = dict(base)
+    for g in imp["generics"]["params"]:
+        if "lifetime" in g["kind"]:
+            sub[g["name"]] = "'static"
+        elif "type" in g["kind"]:
+            sub[g["name"]] = CONCRETE
+    return sub
+
+
+def fn_pointer(item, pr, self_ty=None):
+    f = item["inner"]["function"]
+    if any("type" in g["kind"] and not g["kind"]["type"].get("is_synthetic") is None
+           for g in f["generics"]["params"]):
+        pass
+    for g in f["generics"]["params"]:
+        if "type" in g["kind"]:
+            raise Unprintable("generic method")
+    ins = [pr.ty(t) for _, t in f["sig"]["inputs"]]
+    out = f["sig"]["output"]
+    ret = "" if out is None else " -> " + pr.ty(out)
+    return "fn(" + ", ".join(ins) + ")" + ret
+
+
+def sig_text(item, pr):
+    f = item["inner"]["function"]
+    try:
+        ins = ", ".join(f"{n}: {pr.ty(t)}" for n, t in f["sig"]["inputs"])
+        out = f["sig"]["output"]
+        return f"({ins})" + ("" if out is None else " -> " + pr.ty(out))
+    except Unprintable:
+        return "(...)"
+
+
+def method_line(path, self_ty, item, pr):
+    name = item["name"]
+    inv = f"fn {path}::{name}{sig_text(item, pr)}"
+    try:
+        ptr = fn_pointer(item, pr)
+    except Unprintable as e:
+        return (inv + f"  [named only: {e}]", f"let _ = {self_ty}::{name};" if False else None)
+    return (inv, f"let _: {ptr} = <{self_ty}>::{name};")
+
+
+def function_line(path, item, pr):
+    inv = f"fn {path}{sig_text(item, pr)}"
+    try:
+        ptr = fn_pointer(item, pr)
+    except Unprintable as e:
+        return (inv + f"  [named only: {e}]", f"{{ #[allow(unused_imports)] use {path}; }}")
+    return (inv, f"let _: {ptr} = {path};")
+
+
+def write(lines):
+    gaps_file = os.path.join(HERE, "gaps.txt")
+    gaps = set()
+    if os.path.exists(gaps_file):
+        with open(gaps_file) as f:
+            gaps = {l.split("  #")[0].rstrip("\n") for l in f if l.strip() and not l.startswith("#")}
+    with open(os.path.join(HERE, "surface.txt"), "w") as f:
+        f.write("# PL/Rust 1.2.8's surface (plrust-trusted-pgrx 1.2.8 over pgrx 0.11.0), generated\n"
+                "# by generate.py: one item per line.  Lines in gaps.txt are not probed yet.\n")
+        for inv, _ in lines:
+            f.write(inv + "\n")
+    with open(os.path.join(HERE, "probe.rs"), "w") as f:
+        f.write("// Generated by generate.py from surface.txt: each statement names one item of\n"
+                "// PL/Rust 1.2.8's surface with PL/Rust's signature.  Do not edit.\n"
+                "use pgrx::prelude::*;\n")
+        for inv, stmt in lines:
+            if stmt is None or inv in gaps:
+                continue
+            f.write(f"{stmt} // {inv}\n")
+        f.write("Ok(Some(true))\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,27 @@
+//! The probe of PL/Rust 1.2.8's API surface (tests/probe/README.md): one
+//! body that names every item of plrust-trusted-pgrx 1.2.8 and pgrx 0.11.0
+//! a PL/Rust body can name, each with PL/Rust's signature, except those
+//! gaps.txt lists.  An item that goes missing, or whose signature drifts
+//! from PL/Rust's, fails this test at CREATE FUNCTION.
+
+use plrust_tests::{client, one};
+
+const PROBE: &str = include_str!("../probe/probe.rs");
+
+#[test]
+fn the_probe_of_plrust_1_2_8s_surface_compiles_and_runs() {
+    let mut c = client();
+    let created = c.batch_execute(&format!(
+        "CREATE OR REPLACE FUNCTION surface_probe() RETURNS bool LANGUAGE plrust AS $probe${PROBE}$probe$"
+    ));
+    if let Err(e) = created {
+        let db = e
+            .as_db_error()
+            .map(|d| (d.message().to_owned(), d.detail().map(str::to_owned)));
+        panic!("the probe does not compile: {db:?}");
+    }
+    assert!(one::<bool>(&mut c, "SELECT surface_probe()"));
+    // The probe is what it says: a few hundred items, each on its own line.
+    let items = PROBE.lines().filter(|l| l.contains(" // ")).count();
+    assert!(items > 400, "the probe names only {items} items");
+}
