@@ -400,6 +400,11 @@ $$;
 "#,
     )
     .unwrap();
+    // Three calls deep hold three of the owner's executors at once; the
+    // other tests here run in parallel under the same owner, so wait for
+    // them rather than fail on a busy pool.
+    c.batch_execute("SET plrust.pool_wait_timeout = '60s'")
+        .unwrap();
     // Three plrust calls deep.
     let e = error_of(&mut c, "SELECT fn_nest_h(1)");
     assert_eq!((e.code().code(), e.message()), ("XX000", "boom in g"));
