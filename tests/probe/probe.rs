@@ -21,6 +21,7 @@ use pgrx::prelude::*;
 { #[allow(unused)] fn t() where pgrx::FnCallError: PartialEq {} } // impl PartialEq for pgrx::FnCallError
 { #[allow(unused_imports)] use pgrx::Spi; } // struct pgrx::Spi
 let _: fn(&str) -> Result<(), pgrx::spi::Error> = <pgrx::Spi>::run; // fn pgrx::Spi::run(query: &str) -> Result<(), pgrx::spi::Error>
+let _: fn(i32) -> Result<pgrx::spi::SpiOkCodes, pgrx::spi::Error> = <pgrx::Spi>::check_status; // fn pgrx::Spi::check_status(status_code: i32) -> Result<pgrx::spi::SpiOkCodes, pgrx::spi::Error>
 { #[allow(unused_imports)] use pgrx::datum::AnyNumeric; } // struct pgrx::datum::AnyNumeric
 let _: fn(&pgrx::datum::AnyNumeric) -> bool = <pgrx::datum::AnyNumeric>::is_nan; // fn pgrx::datum::AnyNumeric::is_nan(self: &pgrx::datum::AnyNumeric) -> bool
 let _: fn(&pgrx::datum::AnyNumeric) -> pgrx::datum::AnyNumeric = <pgrx::datum::AnyNumeric>::abs; // fn pgrx::datum::AnyNumeric::abs(self: &pgrx::datum::AnyNumeric) -> pgrx::datum::AnyNumeric
@@ -476,9 +477,52 @@ let _: fn(i32) -> pgrx::iter::TableIterator<'static, i32> = <pgrx::iter::TableIt
 { #[allow(unused_imports)] use pgrx::spi::Error; } // type_alias pgrx::spi::Error
 { #[allow(unused_imports)] use pgrx::spi::Result; } // type_alias pgrx::spi::Result
 { #[allow(unused_imports)] use pgrx::spi::SpiClient; } // struct pgrx::spi::SpiClient
+{ #[allow(unused_imports)] use pgrx::spi::SpiErrorCodes; } // enum pgrx::spi::SpiErrorCodes
+{ #[allow(unused)] fn v(x: pgrx::spi::SpiErrorCodes) { if let pgrx::spi::SpiErrorCodes::Connect { .. } = x {} } } // variant pgrx::spi::SpiErrorCodes::Connect
+{ #[allow(unused)] fn v(x: pgrx::spi::SpiErrorCodes) { if let pgrx::spi::SpiErrorCodes::Copy { .. } = x {} } } // variant pgrx::spi::SpiErrorCodes::Copy
+{ #[allow(unused)] fn v(x: pgrx::spi::SpiErrorCodes) { if let pgrx::spi::SpiErrorCodes::OpUnknown { .. } = x {} } } // variant pgrx::spi::SpiErrorCodes::OpUnknown
+{ #[allow(unused)] fn v(x: pgrx::spi::SpiErrorCodes) { if let pgrx::spi::SpiErrorCodes::Unconnected { .. } = x {} } } // variant pgrx::spi::SpiErrorCodes::Unconnected
+{ #[allow(unused)] fn v(x: pgrx::spi::SpiErrorCodes) { if let pgrx::spi::SpiErrorCodes::Cursor { .. } = x {} } } // variant pgrx::spi::SpiErrorCodes::Cursor
+{ #[allow(unused)] fn v(x: pgrx::spi::SpiErrorCodes) { if let pgrx::spi::SpiErrorCodes::Argument { .. } = x {} } } // variant pgrx::spi::SpiErrorCodes::Argument
+{ #[allow(unused)] fn v(x: pgrx::spi::SpiErrorCodes) { if let pgrx::spi::SpiErrorCodes::Param { .. } = x {} } } // variant pgrx::spi::SpiErrorCodes::Param
+{ #[allow(unused)] fn v(x: pgrx::spi::SpiErrorCodes) { if let pgrx::spi::SpiErrorCodes::Transaction { .. } = x {} } } // variant pgrx::spi::SpiErrorCodes::Transaction
+{ #[allow(unused)] fn v(x: pgrx::spi::SpiErrorCodes) { if let pgrx::spi::SpiErrorCodes::NoAttribute { .. } = x {} } } // variant pgrx::spi::SpiErrorCodes::NoAttribute
+{ #[allow(unused)] fn v(x: pgrx::spi::SpiErrorCodes) { if let pgrx::spi::SpiErrorCodes::NoOutFunc { .. } = x {} } } // variant pgrx::spi::SpiErrorCodes::NoOutFunc
+{ #[allow(unused)] fn v(x: pgrx::spi::SpiErrorCodes) { if let pgrx::spi::SpiErrorCodes::TypUnknown { .. } = x {} } } // variant pgrx::spi::SpiErrorCodes::TypUnknown
+{ #[allow(unused)] fn v(x: pgrx::spi::SpiErrorCodes) { if let pgrx::spi::SpiErrorCodes::RelDuplicate { .. } = x {} } } // variant pgrx::spi::SpiErrorCodes::RelDuplicate
+{ #[allow(unused)] fn v(x: pgrx::spi::SpiErrorCodes) { if let pgrx::spi::SpiErrorCodes::RelNotFound { .. } = x {} } } // variant pgrx::spi::SpiErrorCodes::RelNotFound
+{ #[allow(unused)] fn t() where pgrx::spi::SpiErrorCodes: std::error::Error {} } // impl std::error::Error for pgrx::spi::SpiErrorCodes
+{ #[allow(unused)] fn t() where pgrx::spi::SpiErrorCodes: std::fmt::Debug {} } // impl std::fmt::Debug for pgrx::spi::SpiErrorCodes
+{ #[allow(unused)] fn t() where pgrx::spi::SpiErrorCodes: PartialEq {} } // impl PartialEq for pgrx::spi::SpiErrorCodes
+{ #[allow(unused)] fn t() where pgrx::spi::SpiErrorCodes: std::fmt::Display {} } // impl std::fmt::Display for pgrx::spi::SpiErrorCodes
+{ #[allow(unused)] fn t() where pgrx::spi::SpiErrorCodes: TryFrom<i32> {} } // impl TryFrom<i32> for pgrx::spi::SpiErrorCodes
 { #[allow(unused_imports)] use pgrx::spi::SpiHeapTupleData; } // struct pgrx::spi::SpiHeapTupleData
 { #[allow(unused_imports)] use pgrx::spi::SpiHeapTupleDataEntry; } // struct pgrx::spi::SpiHeapTupleDataEntry
+{ #[allow(unused_imports)] use pgrx::spi::SpiOkCodes; } // enum pgrx::spi::SpiOkCodes
+{ #[allow(unused)] fn v(x: pgrx::spi::SpiOkCodes) { if let pgrx::spi::SpiOkCodes::Connect { .. } = x {} } } // variant pgrx::spi::SpiOkCodes::Connect
+{ #[allow(unused)] fn v(x: pgrx::spi::SpiOkCodes) { if let pgrx::spi::SpiOkCodes::Finish { .. } = x {} } } // variant pgrx::spi::SpiOkCodes::Finish
+{ #[allow(unused)] fn v(x: pgrx::spi::SpiOkCodes) { if let pgrx::spi::SpiOkCodes::Fetch { .. } = x {} } } // variant pgrx::spi::SpiOkCodes::Fetch
+{ #[allow(unused)] fn v(x: pgrx::spi::SpiOkCodes) { if let pgrx::spi::SpiOkCodes::Utility { .. } = x {} } } // variant pgrx::spi::SpiOkCodes::Utility
+{ #[allow(unused)] fn v(x: pgrx::spi::SpiOkCodes) { if let pgrx::spi::SpiOkCodes::Select { .. } = x {} } } // variant pgrx::spi::SpiOkCodes::Select
+{ #[allow(unused)] fn v(x: pgrx::spi::SpiOkCodes) { if let pgrx::spi::SpiOkCodes::SelInto { .. } = x {} } } // variant pgrx::spi::SpiOkCodes::SelInto
+{ #[allow(unused)] fn v(x: pgrx::spi::SpiOkCodes) { if let pgrx::spi::SpiOkCodes::Insert { .. } = x {} } } // variant pgrx::spi::SpiOkCodes::Insert
+{ #[allow(unused)] fn v(x: pgrx::spi::SpiOkCodes) { if let pgrx::spi::SpiOkCodes::Delete { .. } = x {} } } // variant pgrx::spi::SpiOkCodes::Delete
+{ #[allow(unused)] fn v(x: pgrx::spi::SpiOkCodes) { if let pgrx::spi::SpiOkCodes::Update { .. } = x {} } } // variant pgrx::spi::SpiOkCodes::Update
+{ #[allow(unused)] fn v(x: pgrx::spi::SpiOkCodes) { if let pgrx::spi::SpiOkCodes::Cursor { .. } = x {} } } // variant pgrx::spi::SpiOkCodes::Cursor
+{ #[allow(unused)] fn v(x: pgrx::spi::SpiOkCodes) { if let pgrx::spi::SpiOkCodes::InsertReturning { .. } = x {} } } // variant pgrx::spi::SpiOkCodes::InsertReturning
+{ #[allow(unused)] fn v(x: pgrx::spi::SpiOkCodes) { if let pgrx::spi::SpiOkCodes::DeleteReturning { .. } = x {} } } // variant pgrx::spi::SpiOkCodes::DeleteReturning
+{ #[allow(unused)] fn v(x: pgrx::spi::SpiOkCodes) { if let pgrx::spi::SpiOkCodes::UpdateReturning { .. } = x {} } } // variant pgrx::spi::SpiOkCodes::UpdateReturning
+{ #[allow(unused)] fn v(x: pgrx::spi::SpiOkCodes) { if let pgrx::spi::SpiOkCodes::Rewritten { .. } = x {} } } // variant pgrx::spi::SpiOkCodes::Rewritten
+{ #[allow(unused)] fn v(x: pgrx::spi::SpiOkCodes) { if let pgrx::spi::SpiOkCodes::RelRegister { .. } = x {} } } // variant pgrx::spi::SpiOkCodes::RelRegister
+{ #[allow(unused)] fn v(x: pgrx::spi::SpiOkCodes) { if let pgrx::spi::SpiOkCodes::RelUnregister { .. } = x {} } } // variant pgrx::spi::SpiOkCodes::RelUnregister
+{ #[allow(unused)] fn v(x: pgrx::spi::SpiOkCodes) { if let pgrx::spi::SpiOkCodes::TdRegister { .. } = x {} } } // variant pgrx::spi::SpiOkCodes::TdRegister
+{ #[allow(unused)] fn v(x: pgrx::spi::SpiOkCodes) { if let pgrx::spi::SpiOkCodes::Merge { .. } = x {} } } // variant pgrx::spi::SpiOkCodes::Merge
+{ #[allow(unused)] fn t() where pgrx::spi::SpiOkCodes: std::fmt::Debug {} } // impl std::fmt::Debug for pgrx::spi::SpiOkCodes
+{ #[allow(unused)] fn t() where pgrx::spi::SpiOkCodes: PartialEq {} } // impl PartialEq for pgrx::spi::SpiOkCodes
+{ #[allow(unused)] fn t() where pgrx::spi::SpiOkCodes: TryFrom<i32> {} } // impl TryFrom<i32> for pgrx::spi::SpiOkCodes
 { #[allow(unused_imports)] use pgrx::spi::SpiTupleTable; } // struct pgrx::spi::SpiTupleTable
+{ #[allow(unused_imports)] use pgrx::spi::UnknownVariant; } // struct pgrx::spi::UnknownVariant
+{ #[allow(unused)] fn t() where pgrx::spi::UnknownVariant: std::fmt::Debug {} } // impl std::fmt::Debug for pgrx::spi::UnknownVariant
 { #[allow(unused_imports)] use pgrx::trigger_support::PgTrigger; } // struct pgrx::trigger_support::PgTrigger
 { #[allow(unused_imports)] use pgrx::trigger_support::PgTriggerError; } // enum pgrx::trigger_support::PgTriggerError
 { #[allow(unused)] fn v(x: pgrx::trigger_support::PgTriggerError) { if let pgrx::trigger_support::PgTriggerError::InvalidPgTriggerWhen { .. } = x {} } } // variant pgrx::trigger_support::PgTriggerError::InvalidPgTriggerWhen

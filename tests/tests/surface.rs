@@ -25,3 +25,30 @@ fn the_probe_of_plrust_1_2_8s_surface_compiles_and_runs() {
     let items = PROBE.lines().filter(|l| l.contains(" // ")).count();
     assert!(items > 400, "the probe names only {items} items");
 }
+
+#[test]
+fn spi_status_codes_read_as_in_pgrx() {
+    let mut c = client();
+    c.batch_execute(
+        r#"CREATE OR REPLACE FUNCTION surface_spi_status(code int) RETURNS text STRICT LANGUAGE plrust AS $$
+    use pgrx::spi::{SpiErrorCodes, SpiOkCodes};
+    Ok(Some(match Spi::check_status(code) {
+        Ok(SpiOkCodes::Select) => "select".to_string(),
+        Ok(other) => format!("ok {other:?}"),
+        Err(pgrx::spi::Error::SpiError(SpiErrorCodes::Param)) => "param".to_string(),
+        Err(e) => format!("err {e}"),
+    }))
+$$"#,
+    )
+    .unwrap();
+    for (code, want) in [
+        (5, "select"),
+        (18, "ok Merge"),
+        (-7, "param"),
+        (-13, "err SPI error: RelNotFound"),
+        (0, "err plrust: unexpected answer from the backend"),
+    ] {
+        let got: String = one(&mut c, &format!("SELECT surface_spi_status({code})"));
+        assert_eq!(got, want, "check_status({code})");
+    }
+}

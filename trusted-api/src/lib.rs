@@ -14,6 +14,7 @@ pub mod heap_tuple;
 pub mod iter;
 pub mod log;
 pub mod spi;
+pub mod spi_codes;
 pub mod trigger;
 
 pub use datum::*;

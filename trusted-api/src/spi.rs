@@ -16,6 +16,7 @@ use plrust_ipc::message::{Answer, Column, SpiArg, Upcall};
 use crate::datum::{Datum, FromDatum, PgOid, TryFromDatumError};
 use crate::entry::upcall;
 pub use crate::entry::ErrorOrigin;
+pub use crate::spi_codes::{SpiErrorCodes, SpiOkCodes, UnknownVariant};
 
 /// Why an SPI call failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +38,8 @@ pub enum SpiError {
     NoSuchColumn(String),
     /// The backend answered something other than what was asked.
     Protocol,
+    /// An SPI status code that is an error (`Spi::check_status`).
+    SpiError(SpiErrorCodes),
 }
 
 pub type Error = SpiError;
@@ -53,6 +56,7 @@ impl std::fmt::Display for SpiError {
             ),
             SpiError::NoSuchColumn(c) => write!(f, "no such column: {c}"),
             SpiError::Protocol => write!(f, "plrust: unexpected answer from the backend"),
+            SpiError::SpiError(code) => write!(f, "SPI error: {code}"),
         }
     }
 }
@@ -115,6 +119,18 @@ fn sql_error(answer: Answer) -> SpiError {
 pub struct Spi;
 
 impl Spi {
+    /// pgrx's check of an SPI status code: an `SpiOkCodes`, or the
+    /// `SpiErrorCodes` as an error.
+    pub fn check_status(status_code: i32) -> Result<SpiOkCodes> {
+        match SpiOkCodes::try_from(status_code) {
+            Ok(ok) => Ok(ok),
+            Err(_) => {
+                Err(SpiErrorCodes::try_from(status_code)
+                    .map_or(SpiError::Protocol, SpiError::SpiError))
+            }
+        }
+    }
+
     pub fn get_one<A: FromDatum>(query: &str) -> Result<Option<A>> {
         execute(query, &[], true, Some(1))?.first().get_one()
     }
