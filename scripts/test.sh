@@ -49,9 +49,14 @@ run_major() { # major
   clusters+=("$dir/main" "$dir/nopreload")
   mkdir -p "$dir/scratch"; chown postgres:postgres "$dir" "$dir/scratch"
   # (set -e does not reach into a function called with ||: say it.)
+  # The suite runs its tests in parallel, all under one owner, on a small
+  # machine that is also compiling: calls wait for executors longer than
+  # the 10 s a production default allows (tests that check the timeout set
+  # their own).
   # The server's environment as a DBA chasing a bug might leave it: Rust
   # backtraces on (messages.rs checks that none reaches a client).
-  RUST_BACKTRACE=1 PLRUST_PG=$m bash scripts/cluster.sh start "$dir/main" 55440 || return
+  RUST_BACKTRACE=1 PLRUST_PG=$m PLRUST_EXTRA_CONF="plrust.pool_wait_timeout = '60s'" \
+    bash scripts/cluster.sh start "$dir/main" 55440 || return
   PLRUST_PG=$m PLRUST_NO_PRELOAD=1 bash scripts/cluster.sh start "$dir/nopreload" 55441 || return
   "$(pg_bindir "$m")/psql" -X -q -v ON_ERROR_STOP=1 -h "$dir/main" -p 55440 -U postgres -c "CREATE DATABASE plrust_test" \
     -c "\\c plrust_test" -c "CREATE EXTENSION plrust" || return
