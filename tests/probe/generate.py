@@ -180,8 +180,6 @@ def main():
         key = (kind, path.split("::")[-1])
         if key not in shortest or len(path) < len(shortest[key][0]):
             shortest[key] = (path, kind, crate, target)
-    for (kind, name), (path, kind2, crate, target) in shortest.items():
-        pass
     pgrx_crates = {int(k): v["name"] for k, v in pgrx["external_crates"].items()}
     pgrx_crates[0] = "pgrx"
     for k, p in pgrx["paths"].items():
@@ -190,8 +188,6 @@ def main():
         full = None
         if target is not None:
             full = tuple(pgrx["paths"][str(target)]["path"])
-        for _, (c, f) in list(PGRX_PATHS.items()):
-            pass
         if full is not None and (full not in REEXPORTED or len(path) < len(REEXPORTED[full])):
             REEXPORTED[full] = path
     # pg_sys items: pgrx's paths name them by their pgrx_pg_sys path.
@@ -236,10 +232,7 @@ def main():
                 for v in inner["variants"]:
                     vname = pix[str(v)]["name"]
                     lines.append((f"variant {path}::{vname}",
-                                  f"{{ #[allow(unused_imports)] use {path}::{vname}; }}"
-                                  if False else f"let _ = std::mem::discriminant::<{self_ty}>;"
-                                  if False else None))
-                    lines[-1] = (lines[-1][0], f"{{ #[allow(unused)] fn v(x: {self_ty}) {{ if let {path}::{vname} {{ .. }} = x {{}} }} }}")
+                                  f"{{ #[allow(unused)] fn v(x: {self_ty}) {{ if let {path}::{vname} {{ .. }} = x {{}} }} }}"))
             for i in inner["impls"]:
                 imp = pix[str(i)]["inner"]["impl"]
                 if imp["is_synthetic"] or imp["blanket_impl"] is not None:
@@ -279,9 +272,6 @@ def impl_subst(imp, base):
 
 def fn_pointer(item, pr, self_ty=None):
     f = item["inner"]["function"]
-    if any("type" in g["kind"] and not g["kind"]["type"].get("is_synthetic") is None
-           for g in f["generics"]["params"]):
-        pass
     for g in f["generics"]["params"]:
         if "type" in g["kind"]:
             raise Unprintable("generic method")
@@ -307,7 +297,7 @@ def method_line(path, self_ty, item, pr):
     try:
         ptr = fn_pointer(item, pr)
     except Unprintable as e:
-        return (inv + f"  [named only: {e}]", f"let _ = {self_ty}::{name};" if False else None)
+        return (inv + f"  [named only: {e}]", None)
     return (inv, f"let _: {ptr} = <{self_ty}>::{name};")
 
 
