@@ -310,12 +310,18 @@ def function_line(path, item, pr):
     return (inv, f"let _: {ptr} = {path};")
 
 
+def unprobed(name):
+    """The items of gaps.txt or left-out.txt: one per line, `  # why` after it
+    optional."""
+    path = os.path.join(HERE, name)
+    if not os.path.exists(path):
+        return set()
+    with open(path) as f:
+        return {l.split("  #")[0].rstrip("\n") for l in f if l.strip() and not l.startswith("#")}
+
+
 def write(lines):
-    gaps_file = os.path.join(HERE, "gaps.txt")
-    gaps = set()
-    if os.path.exists(gaps_file):
-        with open(gaps_file) as f:
-            gaps = {l.split("  #")[0].rstrip("\n") for l in f if l.strip() and not l.startswith("#")}
+    gaps = unprobed("gaps.txt") | unprobed("left-out.txt")
     with open(os.path.join(HERE, "surface.txt"), "w") as f:
         f.write("# PL/Rust 1.2.8's surface (plrust-trusted-pgrx 1.2.8 over pgrx 0.11.0), generated\n"
                 "# by generate.py: one item per line.  Lines in gaps.txt are not probed yet.\n")
