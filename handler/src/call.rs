@@ -12,6 +12,7 @@ use pgrx::prelude::*;
 use plrust_compiler::codegen::Return;
 use plrust_ipc::args::{ArgReader, ArgWriter};
 use plrust_ipc::channel::INLINE;
+use plrust_ipc::message::ErrorOrigin;
 use plrust_ipc::wire;
 use plrust_ipc::Reply;
 
@@ -63,19 +64,13 @@ enum Returned {
         detail: Option<String>,
         hint: Option<String>,
         line: u32,
-        passed_on: Option<PassedOn>,
+        /// An SPI error the body passed on: where it arose (message.rs).
+        passed_on: Option<Box<ErrorOrigin>>,
     },
     Panic {
         message: String,
         line: u32,
     },
-}
-
-/// An SPI error the body passed on: where it arose (message.rs).
-struct PassedOn {
-    context: Option<String>,
-    query: Option<String>,
-    position: u32,
 }
 
 fn too_large(f: &Function) -> ! {
@@ -405,11 +400,7 @@ unsafe fn call(
             detail: e.detail.map(str::to_string),
             hint: e.hint.map(str::to_string),
             line: e.line,
-            passed_on: e.passed_on.map(|p| PassedOn {
-                context: p.context.map(str::to_string),
-                query: p.query.map(str::to_string),
-                position: p.position,
-            }),
+            passed_on: e.passed_on.as_ref().map(|p| Box::new(ErrorOrigin::from(p))),
         },
         Ok(Reply::Panic { message, line }) => Returned::Panic {
             message: message.to_string(),
@@ -434,12 +425,10 @@ unsafe fn call(
             passed_on,
         } => {
             context.line().at(line);
-            if let Some(p) = passed_on {
-                context
-                    .line()
-                    .passing_on(p.context.as_deref(), p.query.as_deref(), p.position);
+            if let Some(p) = &passed_on {
+                context.line().passing_on(p);
             }
-            raise(
+            context.line().raise(
                 sqlstate.map_or(PgSqlErrorCode::ERRCODE_DATA_EXCEPTION, error_code),
                 message,
                 detail,
@@ -449,7 +438,9 @@ unsafe fn call(
         // The panic's own words; CONTEXT names the function and the line.
         Returned::Panic { message, line } => {
             context.line().at(line);
-            raise(PgSqlErrorCode::ERRCODE_INTERNAL_ERROR, message, None, None)
+            context
+                .line()
+                .raise(PgSqlErrorCode::ERRCODE_INTERNAL_ERROR, message, None, None)
         }
     }
 }

@@ -3,6 +3,7 @@
 
 use pgrx::pg_sys::panic::ErrorReport;
 use pgrx::prelude::*;
+use plrust_ipc::message::ErrorOrigin;
 
 /// LOCATION (VERBOSITY verbose) is the caller's file and line.
 #[track_caller]
@@ -74,7 +75,69 @@ struct Frame {
     passed_context: *const std::ffi::c_char,
     query: *const std::ffi::c_char,
     position: i32,
+    /// Its LOCATION (null: none) and the objects it names.
+    source: Source,
+    objects: Objects,
     memory: pg_sys::MemoryContext,
+}
+
+/// LOCATION as errfinish() takes it: function, file (null for none), line.
+#[derive(Clone, Copy)]
+struct Source(*const std::ffi::c_char, *const std::ffi::c_char, i32);
+
+/// An error's schema, table, column, data type and constraint names (null
+/// for none), as PostgreSQL's diagnostic fields.
+#[derive(Clone, Copy)]
+struct Objects([*const std::ffi::c_char; 5]);
+
+impl Objects {
+    const NONE: Objects = Objects([std::ptr::null(); 5]);
+    /// PG_DIAG_SCHEMA_NAME, _TABLE_NAME, _COLUMN_NAME, _DATATYPE_NAME,
+    /// _CONSTRAINT_NAME (postgres_ext.h), in `ErrorOrigin::objects` order.
+    const FIELDS: [u8; 5] = [b's', b't', b'c', b'd', b'n'];
+
+    /// Palloc'd copies of `names` in `memory`.
+    ///
+    /// # Safety
+    /// `memory` is a live memory context; on the backend's thread.
+    unsafe fn copy(names: &[Option<String>; 5], memory: pg_sys::MemoryContext) -> Objects {
+        let mut o = Objects::NONE;
+        for (to, name) in o.0.iter_mut().zip(names) {
+            // SAFETY: as the caller promises.
+            *to = unsafe { copy_in(name.as_deref(), memory) };
+        }
+        o
+    }
+
+    /// Set them on the error being reported.
+    ///
+    /// # Safety
+    /// Only from an error context callback, while the error is reported;
+    /// the pointers are null or NUL-terminated.
+    unsafe fn set(&self) {
+        for (field, name) in Objects::FIELDS.iter().zip(self.0) {
+            if !name.is_null() {
+                // SAFETY: as the caller promises: the error being reported
+                // is errordata's top entry, which err_generic_string fills.
+                unsafe { err_generic_string(std::ffi::c_int::from(*field), name) };
+            }
+        }
+    }
+}
+
+/// A palloc'd, NUL-terminated copy of `s` in `memory` (null for None; a
+/// text with a NUL in it is cut there, as PostgreSQL's own strings are).
+///
+/// # Safety
+/// `memory` is a live memory context; on the backend's thread.
+unsafe fn copy_in(s: Option<&str>, memory: pg_sys::MemoryContext) -> *const std::ffi::c_char {
+    let Some(s) = s else {
+        return std::ptr::null();
+    };
+    let s = s.split('\0').next().unwrap_or_default();
+    let c = std::ffi::CString::new(s).expect("cut at the first NUL");
+    // SAFETY: as the caller promises.
+    unsafe { pg_sys::MemoryContextStrdup(memory, c.as_ptr()).cast_const() }
 }
 
 extern "C-unwind" {
@@ -85,6 +148,8 @@ extern "C-unwind" {
     fn internalerrquery(query: *const std::ffi::c_char) -> std::ffi::c_int;
     fn internalerrposition(cursorpos: std::ffi::c_int) -> std::ffi::c_int;
     fn errposition(cursorpos: std::ffi::c_int) -> std::ffi::c_int;
+    fn err_generic_string(field: std::ffi::c_int, str_: *const std::ffi::c_char)
+        -> std::ffi::c_int;
 }
 
 /// The callback; `arg` is the call's Frame.
@@ -103,6 +168,7 @@ unsafe extern "C-unwind" fn call_context(arg: *mut std::ffi::c_void) {
             internalerrquery(frame.query);
             internalerrposition(frame.position);
         }
+        frame.objects.set();
         if frame.line > 0 {
             errcontext_msg(
                 c"plrust function %s line %u".as_ptr(),
@@ -134,6 +200,8 @@ impl CallContext {
                 passed_context: std::ptr::null(),
                 query: std::ptr::null(),
                 position: 0,
+                source: Source(std::ptr::null(), std::ptr::null(), 0),
+                objects: Objects::NONE,
                 memory: pg_sys::CurrentMemoryContext,
             });
             pg_sys::error_context_stack = std::ptr::addr_of_mut!((*frame).callback);
@@ -160,27 +228,99 @@ impl ContextLine {
     }
 
     /// The error about to be raised is an SPI error passed on: report it
-    /// with its own CONTEXT lines, and a syntax error's query and position.
-    pub fn passing_on(self, context: Option<&str>, query: Option<&str>, position: u32) {
+    /// with its own CONTEXT lines, a syntax error's query and position, its
+    /// LOCATION and the objects it names.
+    pub fn passing_on(self, origin: &ErrorOrigin) {
         // SAFETY: the frame lives as long as the call; the copies are made
         // in its memory context, which outlives the report, whereas the
         // Rust strings are dropped as the ERROR unwinds to the guard that
         // reports it.
         unsafe {
             let frame = &mut *self.0;
-            let copy = |s: Option<&str>| match s.and_then(|s| std::ffi::CString::new(s).ok()) {
-                Some(c) => pg_sys::MemoryContextStrdup(frame.memory, c.as_ptr()).cast_const(),
-                None => std::ptr::null(),
-            };
-            frame.passed_context = copy(context);
-            frame.query = copy(query);
+            let copy = |s: Option<&str>| copy_in(s, frame.memory);
+            frame.passed_context = copy(origin.context.as_deref());
+            frame.query = copy(origin.query.as_deref());
             frame.position = if frame.query.is_null() {
                 0
             } else {
-                i32::try_from(position).unwrap_or(0)
+                i32::try_from(origin.position).unwrap_or(0)
             };
+            if let Some((function, file, line)) = &origin.source {
+                frame.source = Source(
+                    copy(Some(function)),
+                    copy(Some(file)),
+                    i32::try_from(*line).unwrap_or(0),
+                );
+            }
+            frame.objects = Objects::copy(&origin.objects, frame.memory);
         }
     }
+
+    /// Raise the ERROR that ends the call, with LOCATION where it arose:
+    /// a passed-on error's own (`int4div, int.c:869`, or a nested body's);
+    /// else the body's line, as `f(integer), body.rs:3`, when the body's
+    /// report said it; else plrust's call handler, the caller.
+    #[track_caller]
+    pub fn raise(
+        self,
+        code: PgSqlErrorCode,
+        message: String,
+        detail: Option<String>,
+        hint: Option<String>,
+    ) -> ! {
+        // SAFETY: the frame lives as long as the call.
+        let (signature, line, source) =
+            unsafe { ((*self.0).signature, (*self.0).line, (*self.0).source) };
+        let at = if !source.1.is_null() {
+            source
+        } else if line > 0 {
+            Source(
+                signature,
+                c"body.rs".as_ptr(),
+                i32::try_from(line).unwrap_or(0),
+            )
+        } else {
+            raise(code, message, detail, hint)
+        };
+        raise_at(code, message, detail, hint, at)
+    }
+}
+
+/// `raise` with LOCATION `at`.  pgrx's reports take theirs from a Rust
+/// call site; ThrowErrorData takes any, and pgrx keeps it (with the
+/// SQLSTATE, message, DETAIL and HINT) when the ERROR crosses back into
+/// Rust and is raised again at the call handler's guard, where CONTEXT
+/// is added.
+fn raise_at(
+    code: PgSqlErrorCode,
+    message: String,
+    detail: Option<String>,
+    hint: Option<String>,
+    at: Source,
+) -> ! {
+    // SAFETY: an ErrorData zeroed and filled in the current memory context
+    // (ThrowErrorData copies what it reads), its strings NUL-terminated;
+    // `at`'s strings outlive the report (a function's signature, a static,
+    // or the frame's copies).  ThrowErrorData does not return for an ERROR:
+    // pgrx's guard on it turns the ERROR into a Rust panic.
+    unsafe {
+        let memory = pg_sys::CurrentMemoryContext;
+        let data =
+            pg_sys::palloc0(std::mem::size_of::<pg_sys::ErrorData>()) as *mut pg_sys::ErrorData;
+        let copy = |s: Option<&str>| copy_in(s, memory).cast_mut();
+        (*data).elevel = PgLogLevel::ERROR as std::ffi::c_int;
+        (*data).sqlerrcode = code as std::ffi::c_int;
+        (*data).message = copy(Some(&message));
+        (*data).detail = copy(detail.as_deref());
+        (*data).hint = copy(hint.as_deref());
+        (*data).funcname = at.0;
+        (*data).filename = at.1;
+        (*data).lineno = at.2;
+        (*data).assoc_context = memory;
+        drop((message, detail, hint));
+        pg_sys::ThrowErrorData(data);
+    }
+    unreachable!("ThrowErrorData returned from an ERROR")
 }
 
 impl Drop for CallContext {
@@ -215,9 +355,8 @@ impl Drop for CallContext {
 pub struct Origin {
     sqlerrcode: i32,
     message: Option<String>,
-    pub context: Option<String>,
-    pub query: Option<String>,
-    pub position: u32,
+    /// CONTEXT, internal query and position, LOCATION, object names.
+    pub at: ErrorOrigin,
     /// The position in the statement itself (a syntax error in a
     /// top-level statement), 0 for none.
     cursor: i32,
@@ -251,16 +390,30 @@ unsafe extern "C-unwind" fn note_origin(arg: *mut std::ffi::c_void) {
                 (!p.is_null()).then(|| std::ffi::CStr::from_ptr(p).to_string_lossy().into_owned())
             };
             let query = text(e.internalquery);
+            let file = text(e.filename);
             *note.noted.borrow_mut() = Some(Origin {
                 sqlerrcode: e.sqlerrcode,
                 message: text(e.message),
-                context: text(e.context),
-                position: if query.is_some() {
-                    u32::try_from(e.internalpos).unwrap_or(0)
-                } else {
-                    0
+                at: ErrorOrigin {
+                    context: text(e.context),
+                    position: if query.is_some() {
+                        u32::try_from(e.internalpos).unwrap_or(0)
+                    } else {
+                        0
+                    },
+                    query,
+                    source: file.map(|file| {
+                        let function = text(e.funcname).unwrap_or_default();
+                        (function, file, u32::try_from(e.lineno).unwrap_or(0))
+                    }),
+                    objects: [
+                        text(e.schema_name),
+                        text(e.table_name),
+                        text(e.column_name),
+                        text(e.datatype_name),
+                        text(e.constraint_name),
+                    ],
                 },
-                query,
                 cursor: e.cursorpos,
             });
         }
@@ -378,6 +531,7 @@ pub fn report_again_with(origin: &Origin) {
         query: *const std::ffi::c_char,
         position: i32,
         cursor: i32,
+        objects: Objects,
     }
     unsafe extern "C-unwind" fn again(arg: *mut std::ffi::c_void) {
         // SAFETY: called while the error is reported, on the backend's one
@@ -396,15 +550,14 @@ pub fn report_again_with(origin: &Origin) {
             if a.cursor > 0 {
                 errposition(a.cursor);
             }
+            a.objects.set();
         }
     }
     // SAFETY: palloc'd copies in the current memory context, filled before
     // they are linked, on the backend's only thread.
     unsafe {
-        let copy = |s: Option<&str>| match s.and_then(|s| std::ffi::CString::new(s).ok()) {
-            Some(c) => pg_sys::pstrdup(c.as_ptr()).cast_const(),
-            None => std::ptr::null(),
-        };
+        let memory = pg_sys::CurrentMemoryContext;
+        let copy = |s: Option<&str>| copy_in(s, memory);
         let frame = pg_sys::palloc(std::mem::size_of::<Again>()) as *mut Again;
         frame.write(Again {
             callback: pg_sys::ErrorContextCallback {
@@ -412,10 +565,11 @@ pub fn report_again_with(origin: &Origin) {
                 callback: Some(again),
                 arg: frame.cast(),
             },
-            context: copy(origin.context.as_deref()),
-            query: copy(origin.query.as_deref()),
-            position: i32::try_from(origin.position).unwrap_or(0),
+            context: copy(origin.at.context.as_deref()),
+            query: copy(origin.at.query.as_deref()),
+            position: i32::try_from(origin.at.position).unwrap_or(0),
             cursor: origin.cursor,
+            objects: Objects::copy(&origin.at.objects, memory),
         });
         pg_sys::error_context_stack = std::ptr::addr_of_mut!((*frame).callback);
     }

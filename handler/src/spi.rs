@@ -129,10 +129,15 @@ pub fn in_subtransaction<R>(f: impl FnOnce() -> R) -> Result<R, Answer> {
             detail: report.detail().map(|d| bounded(d).to_string()),
             hint: report.hint().map(|h| bounded(h).to_string()),
             origin: origin.map(|o| {
+                let o = o.at;
                 Box::new(ErrorOrigin {
                     context: o.context.map(cut),
                     query: o.query.map(cut),
                     position: o.position,
+                    source: o
+                        .source
+                        .map(|(function, file, line)| (cut(function), cut(file), line)),
+                    objects: o.objects.map(|n| n.map(cut)),
                 })
             }),
         })

@@ -58,14 +58,87 @@ pub struct ErrorReport<'a> {
 
 /// The parts of an SPI error that say where it arose (see spi.rs in the
 /// handler): the CONTEXT lines of what ran inside the query (nested plrust
-/// calls, `SQL statement "..."`), innermost first, and for an error with a
-/// position in the query (a syntax error), the query and the position.
+/// calls, `SQL statement "..."`), innermost first; for an error with a
+/// position in the query (a syntax error), the query and the position;
+/// where in PostgreSQL (or in a nested plrust body) it was raised, which
+/// LOCATION says; and the objects it names (`\errverbose`'s SCHEMA NAME,
+/// TABLE NAME, ...), which clients read to tell which constraint failed.
 #[derive(Debug, Clone, PartialEq, Eq, Encode, BorrowDecode)]
 pub struct PassedOn<'a> {
     pub context: Option<&'a str>,
     pub query: Option<&'a str>,
     /// 1-based character position in `query`; 0 for none.
     pub position: u32,
+    pub source: Option<SourceLocation<'a>>,
+    pub objects: ObjectNames<'a>,
+}
+
+/// LOCATION: the function, file and line that raised an error.
+#[derive(Debug, Clone, PartialEq, Eq, Encode, BorrowDecode)]
+pub struct SourceLocation<'a> {
+    pub function: &'a str,
+    pub file: &'a str,
+    pub line: u32,
+}
+
+/// The names an error may carry of the objects it concerns (PostgreSQL's
+/// `errtable()`, `errtablecol()`, `errdatatype()`, `errtableconstraint()`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Encode, BorrowDecode)]
+pub struct ObjectNames<'a> {
+    pub schema: Option<&'a str>,
+    pub table: Option<&'a str>,
+    pub column: Option<&'a str>,
+    pub datatype: Option<&'a str>,
+    pub constraint: Option<&'a str>,
+}
+
+impl<'a> ObjectNames<'a> {
+    fn texts(&self) -> [Option<&'a str>; 5] {
+        [
+            self.schema,
+            self.table,
+            self.column,
+            self.datatype,
+            self.constraint,
+        ]
+    }
+}
+
+impl<'a> PassedOn<'a> {
+    /// Every text it carries, for bounding and checking.
+    pub fn texts(&self) -> impl Iterator<Item = &'a str> {
+        let source = self.source.as_ref().map(|s| (s.function, s.file));
+        [
+            self.context,
+            self.query,
+            source.map(|s| s.0),
+            source.map(|s| s.1),
+        ]
+        .into_iter()
+        .chain(self.objects.texts())
+        .flatten()
+    }
+
+    fn bounded(self) -> PassedOn<'a> {
+        let names = self.objects;
+        PassedOn {
+            context: self.context.map(bounded),
+            query: self.query.map(bounded),
+            position: self.position,
+            source: self.source.map(|s| SourceLocation {
+                function: bounded(s.function),
+                file: bounded(s.file),
+                line: s.line,
+            }),
+            objects: ObjectNames {
+                schema: names.schema.map(bounded),
+                table: names.table.map(bounded),
+                column: names.column.map(bounded),
+                datatype: names.datatype.map(bounded),
+                constraint: names.constraint.map(bounded),
+            },
+        }
+    }
 }
 
 /// Where an SPI error arose, as the backend caught it (the owned
@@ -75,15 +148,52 @@ pub struct ErrorOrigin {
     pub context: Option<String>,
     pub query: Option<String>,
     pub position: u32,
+    /// function, file, line.
+    pub source: Option<(String, String, u32)>,
+    /// schema, table, column, data type, constraint.
+    pub objects: [Option<String>; 5],
+}
+
+impl From<&PassedOn<'_>> for ErrorOrigin {
+    fn from(p: &PassedOn<'_>) -> ErrorOrigin {
+        let o = &p.objects;
+        ErrorOrigin {
+            context: p.context.map(str::to_string),
+            query: p.query.map(str::to_string),
+            position: p.position,
+            source: p
+                .source
+                .as_ref()
+                .map(|s| (s.function.to_string(), s.file.to_string(), s.line)),
+            objects: [o.schema, o.table, o.column, o.datatype, o.constraint]
+                .map(|n| n.map(str::to_string)),
+        }
+    }
 }
 
 impl ErrorOrigin {
     /// What a body that passes the error on sends back.
     pub fn passed_on(&self) -> PassedOn<'_> {
+        let name = |i: usize| self.objects[i].as_deref();
         PassedOn {
             context: self.context.as_deref(),
             query: self.query.as_deref(),
             position: self.position,
+            source: self
+                .source
+                .as_ref()
+                .map(|(function, file, line)| SourceLocation {
+                    function,
+                    file,
+                    line: *line,
+                }),
+            objects: ObjectNames {
+                schema: name(0),
+                table: name(1),
+                column: name(2),
+                datatype: name(3),
+                constraint: name(4),
+            },
         }
     }
 }
@@ -111,11 +221,7 @@ impl<'a> ErrorReport<'a> {
             detail: self.detail.map(bounded),
             hint: self.hint.map(bounded),
             line: self.line,
-            passed_on: self.passed_on.map(|p| PassedOn {
-                context: p.context.map(bounded),
-                query: p.query.map(bounded),
-                position: p.position,
-            }),
+            passed_on: self.passed_on.map(PassedOn::bounded),
         }
     }
 }
@@ -136,6 +242,10 @@ pub fn bounded(s: &str) -> &str {
 /// The outcome of one call.  Values are in PostgreSQL's binary format for
 /// the function's return type; the backend converts them with the type's
 /// receive function (or a check of its own for the fixed-width types).
+// An error's report is the large variant (~230 bytes of borrowed texts);
+// a Reply lives on the stack for the moment it is decoded, once per call,
+// so boxing it would only add an allocation to every error.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Encode, BorrowDecode)]
 pub enum Reply<'a> {
     /// `Ok(Some(v))`, or `Ok(None)` (SQL NULL).  For a set-returning
@@ -320,15 +430,24 @@ mod tests {
                 context: Some(&detail),
                 query: None,
                 position: 0,
+                source: Some(SourceLocation {
+                    function: "f",
+                    file: &detail,
+                    line: 1,
+                }),
+                objects: ObjectNames {
+                    table: Some(&detail),
+                    ..ObjectNames::default()
+                },
             }),
             ..ErrorReport::new(None, "m")
         }
         .bounded();
         assert_eq!(r.message, "m");
         assert_eq!(r.detail.map(str::len), Some(MAX_MESSAGE));
-        assert_eq!(
-            r.passed_on.and_then(|p| p.context).map(str::len),
-            Some(MAX_MESSAGE)
-        );
+        let p = r.passed_on.unwrap();
+        assert_eq!(p.context.map(str::len), Some(MAX_MESSAGE));
+        assert_eq!(p.source.map(|s| s.file.len()), Some(MAX_MESSAGE));
+        assert_eq!(p.objects.table.map(str::len), Some(MAX_MESSAGE));
     }
 }

@@ -13,9 +13,9 @@ use bincode::error::{AllowedEnumVariants, DecodeError};
 use bincode::{BorrowDecode, Decode, Encode};
 
 use crate::limits::{MAX_MESSAGE, REPLY_AREA};
-#[cfg(test)]
-use crate::message::PassedOn;
 use crate::message::{ErrorReport, LogLevel, Reply, SpiArg, Upcall};
+#[cfg(test)]
+use crate::message::{ObjectNames, PassedOn, SourceLocation};
 
 /// Fixed-width integers: arguments are mostly small numbers whose encoding
 /// cost matters more than their size, and fixed width is simpler to bound.
@@ -98,8 +98,7 @@ fn check_report(r: &ErrorReport<'_>) -> Result<(), WireError> {
     r.detail.map(check_message).transpose()?;
     r.hint.map(check_message).transpose()?;
     if let Some(p) = &r.passed_on {
-        p.context.map(check_message).transpose()?;
-        p.query.map(check_message).transpose()?;
+        p.texts().try_for_each(check_message)?;
         // A position past the query's end would point the client's
         // caret at nothing.
         let chars = p.query.map_or(0, |q| q.chars().count());
@@ -339,6 +338,8 @@ mod tests {
                     context,
                     query,
                     position,
+                    source: None,
+                    objects: ObjectNames::default(),
                 }),
                 ..ErrorReport::new(None, "m")
             })
@@ -349,6 +350,44 @@ mod tests {
         assert!(decode_reply(&buf[..n]).is_err());
         let n = encode_into(&passed_on(None, Some("selec 1"), 1), &mut buf).unwrap();
         assert!(decode_reply(&buf[..n]).is_ok());
+        // Its LOCATION and object names are bounded too.
+        let n = encode_into(
+            &Reply::Error(ErrorReport {
+                passed_on: Some(PassedOn {
+                    context: None,
+                    query: None,
+                    position: 0,
+                    source: Some(SourceLocation {
+                        function: "int4div",
+                        file: &big,
+                        line: 869,
+                    }),
+                    objects: ObjectNames::default(),
+                }),
+                ..ErrorReport::new(None, "m")
+            }),
+            &mut big_buf,
+        )
+        .unwrap();
+        assert!(decode_reply(&big_buf[..n]).is_err());
+        let n = encode_into(
+            &Reply::Error(ErrorReport {
+                passed_on: Some(PassedOn {
+                    context: None,
+                    query: None,
+                    position: 0,
+                    source: None,
+                    objects: ObjectNames {
+                        constraint: Some(&big),
+                        ..ObjectNames::default()
+                    },
+                }),
+                ..ErrorReport::new(None, "m")
+            }),
+            &mut big_buf,
+        )
+        .unwrap();
+        assert!(decode_reply(&big_buf[..n]).is_err());
     }
 
     /// Every variant and field of Upcall, as the hand-written decoder in

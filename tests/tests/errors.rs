@@ -540,3 +540,67 @@ fn utility_statements_keep_their_context_and_positions() {
     );
     assert_eq!(one::<i32>(&mut c, "SELECT 1"), 1);
 }
+
+/// LOCATION says where an error arose, as PostgreSQL's does: the C
+/// function and file of an SPI error the body passed on (as for PL/pgSQL's
+/// statements), the body's line of a panic or `ereport!` (`f(), body.rs:N`),
+/// even through nested calls; and an error about a table keeps the schema,
+/// table and constraint names clients read, through plrust and through a
+/// DO block alike.
+#[test]
+fn errors_keep_where_they_arose_and_the_objects_they_name() {
+    let mut c = client();
+    c.batch_execute(
+        "CREATE TABLE IF NOT EXISTS fn_loc_t (id int CONSTRAINT fn_loc_t_positive CHECK (id > 0));
+         CREATE OR REPLACE FUNCTION fn_loc_panic() RETURNS int LANGUAGE plrust AS $$
+            let n: Option<i32> = None;
+            Ok(Some(n.expect(\"no n\")))
+         $$;
+         CREATE OR REPLACE FUNCTION fn_loc_div() RETURNS int LANGUAGE plrust AS $$
+            Ok(Spi::get_one::<i32>(\"SELECT 1/0\")?)
+         $$;
+         CREATE OR REPLACE FUNCTION fn_loc_nested() RETURNS int LANGUAGE plrust AS $$
+            Ok(Spi::get_one::<i32>(\"SELECT fn_loc_panic()\")?)
+         $$;
+         CREATE OR REPLACE FUNCTION fn_loc_insert() RETURNS int LANGUAGE plrust AS $$
+            Spi::run(\"INSERT INTO fn_loc_t VALUES (-1)\")?;
+            Ok(Some(1))
+         $$;",
+    )
+    .unwrap();
+    let e = error_of(&mut c, "SELECT fn_loc_panic()");
+    assert_eq!(
+        (e.routine(), e.file(), e.line()),
+        (Some("fn_loc_panic()"), Some("body.rs"), Some(3)),
+        "{e:?}"
+    );
+    let e = error_of(&mut c, "SELECT fn_loc_div()");
+    assert_eq!(
+        (e.code().code(), e.routine(), e.file()),
+        ("22012", Some("int4div"), Some("int.c")),
+        "{e:?}"
+    );
+    let e = error_of(&mut c, "SELECT fn_loc_nested()");
+    assert_eq!(
+        (e.routine(), e.file(), e.line()),
+        (Some("fn_loc_panic()"), Some("body.rs"), Some(3)),
+        "{e:?}"
+    );
+    for sql in [
+        "SELECT fn_loc_insert()",
+        "DO $$ BEGIN INSERT INTO fn_loc_t VALUES (-1); END $$",
+    ] {
+        let e = error_of(&mut c, sql);
+        assert_eq!(
+            (e.code().code(), e.schema(), e.table(), e.constraint()),
+            (
+                "23514",
+                Some("public"),
+                Some("fn_loc_t"),
+                Some("fn_loc_t_positive")
+            ),
+            "{sql}: {e:?}"
+        );
+        assert_eq!(e.routine(), Some("ExecConstraints"), "{sql}: {e:?}");
+    }
+}

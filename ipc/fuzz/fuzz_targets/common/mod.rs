@@ -265,15 +265,10 @@ pub trait Untrusted<'a>: Encode + PartialEq + Debug + Sized {
 pub fn report_refusals(r: &ErrorReport<'_>) -> Vec<WireError> {
     let mut v = Vec::new();
     let passed_on = r.passed_on.as_ref();
-    for m in [
-        Some(r.message),
-        r.detail,
-        r.hint,
-        passed_on.and_then(|p| p.context),
-        passed_on.and_then(|p| p.query),
-    ]
-    .into_iter()
-    .flatten()
+    for m in [Some(r.message), r.detail, r.hint]
+        .into_iter()
+        .flatten()
+        .chain(passed_on.into_iter().flat_map(|p| p.texts()))
     {
         if m.len() > MAX_MESSAGE {
             v.push(WireError::MessageTooLong(m.len()));
