@@ -126,6 +126,41 @@ fn errors_have_the_sqlstate_the_body_chose() {
     );
 }
 
+/// pgrx's macro also takes the level as a bare name (`ereport!(ERROR,
+/// code, message)`), the form most PL/Rust bodies use; at ERROR it never
+/// returns, so it can end a branch of any type.
+#[test]
+fn ereport_takes_bare_level_names_as_pgrx_does() {
+    let (mut c, notices) = client_with_notices();
+    c.batch_execute(
+        "CREATE OR REPLACE FUNCTION msg_bare(n int) RETURNS int STRICT LANGUAGE plrust AS $$
+            ereport!(WARNING, PgSqlErrorCode::ERRCODE_WARNING, \"bare warning\");
+            let v: i32 = if n > 0 { n } else {
+                ereport!(ERROR, PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE, format!(\"bad n {n}\"))
+            };
+            Ok(Some(v))
+         $$;
+         CREATE OR REPLACE FUNCTION msg_bare_fatal() RETURNS int LANGUAGE plrust AS $$
+            ereport!(FATAL, PgSqlErrorCode::ERRCODE_ADMIN_SHUTDOWN, \"goodbye\");
+         $$;",
+    )
+    .unwrap();
+    notices.lock().unwrap().clear();
+    assert_eq!(one::<i32>(&mut c, "SELECT msg_bare(4)"), 4);
+    let n = notices.lock().unwrap();
+    let w = n
+        .iter()
+        .find(|n| n.message() == "bare warning")
+        .expect("the warning");
+    assert_eq!((w.severity(), w.code().code()), ("WARNING", "01000"));
+    drop(n);
+    let e = error_of(&mut c, "SELECT msg_bare(-1)");
+    assert_eq!((e.code().code(), e.message()), ("22023", "bad n -1"));
+    assert_eq!(e.where_(), Some("plrust function msg_bare(integer) line 4"));
+    let e = error_of(&mut c, "SELECT msg_bare_fatal()");
+    assert_eq!((e.severity(), e.code().code()), ("ERROR", "42501"));
+}
+
 #[test]
 fn levels_above_error_are_refused() {
     let health = Health::before();
