@@ -2,10 +2,10 @@
 """Generate the inventory of PL/Rust 1.2.8's API surface and the probe that
 names each item with PL/Rust's signature (tests/probe/README.md).
 
-  generate.py PLRUST_JSON PGRX_JSON
+  generate.py PLRUST_JSON PGRX_JSON PG_SYS_JSON
 
-PLRUST_JSON and PGRX_JSON are rustdoc's JSON (format 57) of
-plrust-trusted-pgrx 1.2.8 and pgrx 0.11.0, as README.md says how to make.
+They are rustdoc's JSON (format 57) of plrust-trusted-pgrx 1.2.8, pgrx 0.11.0
+and pgrx-pg-sys 0.11.0, as README.md says how to make.
 Writes surface.txt (one line per item) and probe.rs (a body that names every
 item not listed in gaps.txt) beside this file.
 """
@@ -129,7 +129,7 @@ def qualify(path, id=None):
     """A path as a body names it: std's names, pgrx's items by the path
     plrust-trusted-pgrx re-exports them under.  Raises Unprintable for an
     item a body cannot name."""
-    p = PGRX_PATHS.get(id) if id is not None else None
+    p = PATHS.get(id) if id is not None else None
     if p is None:
         raise Unprintable(f"unresolved {path}")
     crate, full = p
@@ -145,14 +145,16 @@ def qualify(path, id=None):
     return body
 
 
+# The paths of the crate whose items are being printed (ids are per crate).
+PATHS = {}
 PGRX_PATHS = {}
 REEXPORTED = {}
 
 
 def main():
-    plrust, pgrx = load(sys.argv[1]), load(sys.argv[2])
-    pix = pgrx["index"]
-    by_path = {tuple(p["path"]): int(k) for k, p in pgrx["paths"].items() if p["crate_id"] == 0}
+    plrust, pgrx, pg_sys = (load(a) for a in sys.argv[1:4])
+    own = lambda j: {tuple(p["path"]): int(k) for k, p in j["paths"].items() if p["crate_id"] == 0}
+    by_path = {"pgrx": own(pgrx), "pgrx_pg_sys": own(pg_sys)}
     crate_names = {int(k): v["name"] for k, v in plrust["external_crates"].items()}
 
     # 1. What the re-export crate makes nameable, and where.
@@ -171,7 +173,8 @@ def main():
                 if p is None or p["crate_id"] == 0 or u["is_glob"]:
                     continue
                 crate = crate_names.get(p["crate_id"])
-                target = by_path.get(tuple(p["path"])) if crate == "pgrx" else None
+                found = by_path.get(crate, {}).get(tuple(p["path"]))
+                target = None if found is None else (crate, found)
                 exported.append(("::".join(prefix + [u["name"]]), p["kind"], crate, target))
     walk(plrust["root"], ["pgrx"])
     # The shortest path a body can name each item by.
@@ -184,10 +187,15 @@ def main():
     pgrx_crates[0] = "pgrx"
     for k, p in pgrx["paths"].items():
         PGRX_PATHS[int(k)] = (pgrx_crates.get(p["crate_id"], "?"), p["path"])
+    pg_sys_crates = {int(k): v["name"] for k, v in pg_sys["external_crates"].items()}
+    pg_sys_crates[0] = "pgrx_pg_sys"
+    PG_SYS_PATHS = {int(k): (pg_sys_crates.get(p["crate_id"], "?"), p["path"])
+                    for k, p in pg_sys["paths"].items()}
+    crates = {"pgrx": (pgrx, PGRX_PATHS), "pgrx_pg_sys": (pg_sys, PG_SYS_PATHS)}
     for path, kind, crate, target in exported:
         full = None
-        if target is not None:
-            full = tuple(pgrx["paths"][str(target)]["path"])
+        if target is not None and target[0] == "pgrx":
+            full = tuple(pgrx["paths"][str(target[1])]["path"])
         if full is not None and (full not in REEXPORTED or len(path) < len(REEXPORTED[full])):
             REEXPORTED[full] = path
     # pg_sys items: pgrx's paths name them by their pgrx_pg_sys path.
@@ -209,7 +217,11 @@ def main():
         if target is None or kind == "type_alias":
             lines.append((f"{kind} {path}", f"{{ #[allow(unused_imports)] use {path}; }}"))
             continue
-        item = pix[str(target)]
+        source, paths = crates[target[0]]
+        pix = source["index"]
+        PATHS.clear()
+        PATHS.update(paths)
+        item = pix[str(target[1])]
         if kind == "function":
             lines.append(function_line(path, item, Printer("", {})))
             continue

@@ -219,6 +219,12 @@ let _: fn(&pgrx::datum::AnyNumeric) -> pgrx::datum::AnyNumeric = <pgrx::datum::A
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: pgrx::datum::RangeSubType {} } // impl pgrx::datum::RangeSubType for pgrx::datum::AnyNumeric
 { #[allow(unused_imports)] use pgrx::datum::Array; } // struct pgrx::datum::Array
 { #[allow(unused_imports)] use pgrx::datum::BOX; } // struct pgrx::datum::BOX
+{ #[allow(unused)] fn t() where pgrx::datum::BOX: std::fmt::Debug {} } // impl std::fmt::Debug for pgrx::datum::BOX
+{ #[allow(unused)] fn t() where pgrx::datum::BOX: Default {} } // impl Default for pgrx::datum::BOX
+{ #[allow(unused)] fn t() where pgrx::datum::BOX: Copy {} } // impl Copy for pgrx::datum::BOX
+{ #[allow(unused)] fn t() where pgrx::datum::BOX: Clone {} } // impl Clone for pgrx::datum::BOX
+{ #[allow(unused)] fn t() where pgrx::datum::BOX: PartialEq {} } // impl PartialEq for pgrx::datum::BOX
+{ #[allow(unused)] fn t() where pgrx::datum::BOX: Eq {} } // impl Eq for pgrx::datum::BOX
 { #[allow(unused_imports)] use pgrx::datum::Date; } // struct pgrx::datum::Date
 let _: fn(i32, u8, u8) -> Result<pgrx::datum::Date, pgrx::datum::DateTimeConversionError> = <pgrx::datum::Date>::new; // fn pgrx::datum::Date::new(year: i32, month: u8, day: u8) -> Result<pgrx::datum::Date, pgrx::datum::DateTimeConversionError>
 let _: fn() -> pgrx::datum::Date = <pgrx::datum::Date>::positive_infinity; // fn pgrx::datum::Date::positive_infinity() -> pgrx::datum::Date
@@ -303,7 +309,24 @@ let _: fn(&pgrx::datum::Interval) -> i64 = <pgrx::datum::Interval>::micros; // f
 { #[allow(unused)] fn t() where pgrx::datum::JsonB: pgrx::datum::FromDatum {} } // impl pgrx::datum::FromDatum for pgrx::datum::JsonB
 { #[allow(unused)] fn t() where pgrx::datum::JsonB: pgrx::datum::IntoDatum {} } // impl pgrx::datum::IntoDatum for pgrx::datum::JsonB
 { #[allow(unused_imports)] use pgrx::datum::Oid; } // struct pgrx::datum::Oid
+let _: fn(pgrx::datum::Oid) -> u32 = <pgrx::datum::Oid>::as_u32; // fn pgrx::datum::Oid::as_u32(self: pgrx::datum::Oid) -> u32
+{ #[allow(unused)] fn t() where pgrx::datum::Oid: Copy {} } // impl Copy for pgrx::datum::Oid
+{ #[allow(unused)] fn t() where pgrx::datum::Oid: Clone {} } // impl Clone for pgrx::datum::Oid
+{ #[allow(unused)] fn t() where pgrx::datum::Oid: std::fmt::Debug {} } // impl std::fmt::Debug for pgrx::datum::Oid
+{ #[allow(unused)] fn t() where pgrx::datum::Oid: PartialEq {} } // impl PartialEq for pgrx::datum::Oid
+{ #[allow(unused)] fn t() where pgrx::datum::Oid: Eq {} } // impl Eq for pgrx::datum::Oid
+{ #[allow(unused)] fn t() where pgrx::datum::Oid: std::hash::Hash {} } // impl std::hash::Hash for pgrx::datum::Oid
+{ #[allow(unused)] fn t() where pgrx::datum::Oid: Default {} } // impl Default for pgrx::datum::Oid
+{ #[allow(unused)] fn t() where pgrx::datum::Oid: std::fmt::Display {} } // impl std::fmt::Display for pgrx::datum::Oid
+{ #[allow(unused)] fn t() where u32: From<pgrx::datum::Oid> {} } // impl From<pgrx::datum::Oid> for u32
+{ #[allow(unused)] fn t() where pgrx::pg_sys::oids::PgOid: From<pgrx::datum::Oid> {} } // impl From<pgrx::datum::Oid> for pgrx::pg_sys::oids::PgOid
 { #[allow(unused_imports)] use pgrx::datum::Point; } // struct pgrx::datum::Point
+{ #[allow(unused)] fn t() where pgrx::datum::Point: std::fmt::Debug {} } // impl std::fmt::Debug for pgrx::datum::Point
+{ #[allow(unused)] fn t() where pgrx::datum::Point: Default {} } // impl Default for pgrx::datum::Point
+{ #[allow(unused)] fn t() where pgrx::datum::Point: Copy {} } // impl Copy for pgrx::datum::Point
+{ #[allow(unused)] fn t() where pgrx::datum::Point: Clone {} } // impl Clone for pgrx::datum::Point
+{ #[allow(unused)] fn t() where pgrx::datum::Point: PartialEq {} } // impl PartialEq for pgrx::datum::Point
+{ #[allow(unused)] fn t() where pgrx::datum::Point: Eq {} } // impl Eq for pgrx::datum::Point
 { #[allow(unused_imports)] use pgrx::datum::Range; } // struct pgrx::datum::Range
 let _: fn() -> pgrx::datum::Range<i32> = <pgrx::datum::Range<i32>>::empty; // fn pgrx::datum::Range::empty() -> pgrx::datum::Range<i32>
 let _: fn() -> pgrx::datum::Range<i32> = <pgrx::datum::Range<i32>>::infinite; // fn pgrx::datum::Range::infinite() -> pgrx::datum::Range<i32>
@@ -470,10 +493,315 @@ let _: fn(&[u8]) -> Result<pgrx::datum::Uuid, String> = <pgrx::datum::Uuid>::fro
 let _: fn(i32) -> pgrx::iter::TableIterator<'static, i32> = <pgrx::iter::TableIterator<'static, i32>>::once; // fn pgrx::iter::TableIterator::once(value: i32) -> pgrx::iter::TableIterator<'static, i32>
 { #[allow(unused)] fn t() where pgrx::iter::TableIterator<'static, i32>: Iterator {} } // impl Iterator for pgrx::iter::TableIterator<'static, i32>
 { #[allow(unused_imports)] use pgrx::pg_sys::ItemPointerData; } // struct pgrx::pg_sys::ItemPointerData
+{ #[allow(unused)] fn t() where pgrx::pg_sys::ItemPointerData: std::fmt::Debug {} } // impl std::fmt::Debug for pgrx::pg_sys::ItemPointerData
+{ #[allow(unused)] fn t() where pgrx::pg_sys::ItemPointerData: Default {} } // impl Default for pgrx::pg_sys::ItemPointerData
+{ #[allow(unused)] fn t() where pgrx::pg_sys::ItemPointerData: Copy {} } // impl Copy for pgrx::pg_sys::ItemPointerData
+{ #[allow(unused)] fn t() where pgrx::pg_sys::ItemPointerData: Clone {} } // impl Clone for pgrx::pg_sys::ItemPointerData
 { #[allow(unused_imports)] use pgrx::pg_sys::PgBuiltInOids; } // type_alias pgrx::pg_sys::PgBuiltInOids
 { #[allow(unused_imports)] use pgrx::pg_sys::PgLogLevel; } // enum pgrx::pg_sys::PgLogLevel
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgLogLevel) { if let pgrx::pg_sys::PgLogLevel::DEBUG5 { .. } = x {} } } // variant pgrx::pg_sys::PgLogLevel::DEBUG5
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgLogLevel) { if let pgrx::pg_sys::PgLogLevel::DEBUG4 { .. } = x {} } } // variant pgrx::pg_sys::PgLogLevel::DEBUG4
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgLogLevel) { if let pgrx::pg_sys::PgLogLevel::DEBUG3 { .. } = x {} } } // variant pgrx::pg_sys::PgLogLevel::DEBUG3
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgLogLevel) { if let pgrx::pg_sys::PgLogLevel::DEBUG2 { .. } = x {} } } // variant pgrx::pg_sys::PgLogLevel::DEBUG2
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgLogLevel) { if let pgrx::pg_sys::PgLogLevel::DEBUG1 { .. } = x {} } } // variant pgrx::pg_sys::PgLogLevel::DEBUG1
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgLogLevel) { if let pgrx::pg_sys::PgLogLevel::LOG { .. } = x {} } } // variant pgrx::pg_sys::PgLogLevel::LOG
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgLogLevel) { if let pgrx::pg_sys::PgLogLevel::LOG_SERVER_ONLY { .. } = x {} } } // variant pgrx::pg_sys::PgLogLevel::LOG_SERVER_ONLY
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgLogLevel) { if let pgrx::pg_sys::PgLogLevel::INFO { .. } = x {} } } // variant pgrx::pg_sys::PgLogLevel::INFO
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgLogLevel) { if let pgrx::pg_sys::PgLogLevel::NOTICE { .. } = x {} } } // variant pgrx::pg_sys::PgLogLevel::NOTICE
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgLogLevel) { if let pgrx::pg_sys::PgLogLevel::WARNING { .. } = x {} } } // variant pgrx::pg_sys::PgLogLevel::WARNING
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgLogLevel) { if let pgrx::pg_sys::PgLogLevel::ERROR { .. } = x {} } } // variant pgrx::pg_sys::PgLogLevel::ERROR
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgLogLevel) { if let pgrx::pg_sys::PgLogLevel::FATAL { .. } = x {} } } // variant pgrx::pg_sys::PgLogLevel::FATAL
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgLogLevel) { if let pgrx::pg_sys::PgLogLevel::PANIC { .. } = x {} } } // variant pgrx::pg_sys::PgLogLevel::PANIC
+{ #[allow(unused)] fn t() where pgrx::pg_sys::PgLogLevel: Clone {} } // impl Clone for pgrx::pg_sys::PgLogLevel
+{ #[allow(unused)] fn t() where pgrx::pg_sys::PgLogLevel: Copy {} } // impl Copy for pgrx::pg_sys::PgLogLevel
+{ #[allow(unused)] fn t() where pgrx::pg_sys::PgLogLevel: std::fmt::Debug {} } // impl std::fmt::Debug for pgrx::pg_sys::PgLogLevel
+{ #[allow(unused)] fn t() where pgrx::pg_sys::PgLogLevel: Ord {} } // impl Ord for pgrx::pg_sys::PgLogLevel
+{ #[allow(unused)] fn t() where pgrx::pg_sys::PgLogLevel: PartialOrd {} } // impl PartialOrd for pgrx::pg_sys::PgLogLevel
+{ #[allow(unused)] fn t() where pgrx::pg_sys::PgLogLevel: PartialEq {} } // impl PartialEq for pgrx::pg_sys::PgLogLevel
+{ #[allow(unused)] fn t() where pgrx::pg_sys::PgLogLevel: Eq {} } // impl Eq for pgrx::pg_sys::PgLogLevel
+{ #[allow(unused)] fn t() where pgrx::pg_sys::PgLogLevel: From<isize> {} } // impl From<isize> for pgrx::pg_sys::PgLogLevel
+{ #[allow(unused)] fn t() where pgrx::pg_sys::PgLogLevel: From<i32> {} } // impl From<i32> for pgrx::pg_sys::PgLogLevel
 { #[allow(unused_imports)] use pgrx::pg_sys::PgSqlErrorCode; } // enum pgrx::pg_sys::PgSqlErrorCode
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_SUCCESSFUL_COMPLETION { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_SUCCESSFUL_COMPLETION
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_WARNING { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_WARNING
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_WARNING_DYNAMIC_RESULT_SETS_RETURNED { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_WARNING_DYNAMIC_RESULT_SETS_RETURNED
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_WARNING_IMPLICIT_ZERO_BIT_PADDING { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_WARNING_IMPLICIT_ZERO_BIT_PADDING
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_WARNING_NULL_VALUE_ELIMINATED_IN_SET_FUNCTION { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_WARNING_NULL_VALUE_ELIMINATED_IN_SET_FUNCTION
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_WARNING_PRIVILEGE_NOT_GRANTED { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_WARNING_PRIVILEGE_NOT_GRANTED
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_WARNING_PRIVILEGE_NOT_REVOKED { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_WARNING_PRIVILEGE_NOT_REVOKED
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_WARNING_STRING_DATA_RIGHT_TRUNCATION { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_WARNING_STRING_DATA_RIGHT_TRUNCATION
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_WARNING_DEPRECATED_FEATURE { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_WARNING_DEPRECATED_FEATURE
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_NO_DATA { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_NO_DATA
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_NO_ADDITIONAL_DYNAMIC_RESULT_SETS_RETURNED { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_NO_ADDITIONAL_DYNAMIC_RESULT_SETS_RETURNED
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_SQL_STATEMENT_NOT_YET_COMPLETE { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_SQL_STATEMENT_NOT_YET_COMPLETE
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_CONNECTION_EXCEPTION { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_CONNECTION_EXCEPTION
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_CONNECTION_DOES_NOT_EXIST { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_CONNECTION_DOES_NOT_EXIST
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_CONNECTION_FAILURE { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_CONNECTION_FAILURE
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_SQLSERVER_REJECTED_ESTABLISHMENT_OF_SQLCONNECTION { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_SQLSERVER_REJECTED_ESTABLISHMENT_OF_SQLCONNECTION
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_TRANSACTION_RESOLUTION_UNKNOWN { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_TRANSACTION_RESOLUTION_UNKNOWN
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_PROTOCOL_VIOLATION { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_PROTOCOL_VIOLATION
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_TRIGGERED_ACTION_EXCEPTION { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_TRIGGERED_ACTION_EXCEPTION
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_TRANSACTION_INITIATION { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_TRANSACTION_INITIATION
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_LOCATOR_EXCEPTION { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_LOCATOR_EXCEPTION
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_L_E_INVALID_SPECIFICATION { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_L_E_INVALID_SPECIFICATION
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_GRANTOR { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_GRANTOR
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_GRANT_OPERATION { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_GRANT_OPERATION
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_ROLE_SPECIFICATION { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_ROLE_SPECIFICATION
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_DIAGNOSTICS_EXCEPTION { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_DIAGNOSTICS_EXCEPTION
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_STACKED_DIAGNOSTICS_ACCESSED_WITHOUT_ACTIVE_HANDLER { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_STACKED_DIAGNOSTICS_ACCESSED_WITHOUT_ACTIVE_HANDLER
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_CASE_NOT_FOUND { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_CASE_NOT_FOUND
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_CARDINALITY_VIOLATION { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_CARDINALITY_VIOLATION
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_DATA_EXCEPTION { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_DATA_EXCEPTION
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_ARRAY_ELEMENT_ERROR { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_ARRAY_ELEMENT_ERROR
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_CHARACTER_NOT_IN_REPERTOIRE { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_CHARACTER_NOT_IN_REPERTOIRE
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_DATETIME_FIELD_OVERFLOW { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_DATETIME_FIELD_OVERFLOW
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_DIVISION_BY_ZERO { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_DIVISION_BY_ZERO
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_ERROR_IN_ASSIGNMENT { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_ERROR_IN_ASSIGNMENT
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_ESCAPE_CHARACTER_CONFLICT { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_ESCAPE_CHARACTER_CONFLICT
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INDICATOR_OVERFLOW { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INDICATOR_OVERFLOW
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INTERVAL_FIELD_OVERFLOW { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INTERVAL_FIELD_OVERFLOW
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_ARGUMENT_FOR_LOG { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_ARGUMENT_FOR_LOG
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_ARGUMENT_FOR_NTILE { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_ARGUMENT_FOR_NTILE
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_ARGUMENT_FOR_NTH_VALUE { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_ARGUMENT_FOR_NTH_VALUE
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_ARGUMENT_FOR_POWER_FUNCTION { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_ARGUMENT_FOR_POWER_FUNCTION
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_ARGUMENT_FOR_WIDTH_BUCKET_FUNCTION { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_ARGUMENT_FOR_WIDTH_BUCKET_FUNCTION
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_CHARACTER_VALUE_FOR_CAST { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_CHARACTER_VALUE_FOR_CAST
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_DATETIME_FORMAT { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_DATETIME_FORMAT
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_ESCAPE_CHARACTER { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_ESCAPE_CHARACTER
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_ESCAPE_OCTET { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_ESCAPE_OCTET
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_ESCAPE_SEQUENCE { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_ESCAPE_SEQUENCE
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_NONSTANDARD_USE_OF_ESCAPE_CHARACTER { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_NONSTANDARD_USE_OF_ESCAPE_CHARACTER
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_INDICATOR_PARAMETER_VALUE { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_INDICATOR_PARAMETER_VALUE
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_PRECEDING_OR_FOLLOWING_SIZE { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_PRECEDING_OR_FOLLOWING_SIZE
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_REGULAR_EXPRESSION { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_REGULAR_EXPRESSION
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_ROW_COUNT_IN_LIMIT_CLAUSE { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_ROW_COUNT_IN_LIMIT_CLAUSE
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_ROW_COUNT_IN_RESULT_OFFSET_CLAUSE { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_ROW_COUNT_IN_RESULT_OFFSET_CLAUSE
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_TABLESAMPLE_ARGUMENT { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_TABLESAMPLE_ARGUMENT
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_TABLESAMPLE_REPEAT { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_TABLESAMPLE_REPEAT
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_TIME_ZONE_DISPLACEMENT_VALUE { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_TIME_ZONE_DISPLACEMENT_VALUE
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_USE_OF_ESCAPE_CHARACTER { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_USE_OF_ESCAPE_CHARACTER
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_MOST_SPECIFIC_TYPE_MISMATCH { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_MOST_SPECIFIC_TYPE_MISMATCH
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_NULL_VALUE_NOT_ALLOWED { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_NULL_VALUE_NOT_ALLOWED
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_NULL_VALUE_NO_INDICATOR_PARAMETER { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_NULL_VALUE_NO_INDICATOR_PARAMETER
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_SEQUENCE_GENERATOR_LIMIT_EXCEEDED { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_SEQUENCE_GENERATOR_LIMIT_EXCEEDED
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_STRING_DATA_LENGTH_MISMATCH { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_STRING_DATA_LENGTH_MISMATCH
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_STRING_DATA_RIGHT_TRUNCATION { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_STRING_DATA_RIGHT_TRUNCATION
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_SUBSTRING_ERROR { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_SUBSTRING_ERROR
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_TRIM_ERROR { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_TRIM_ERROR
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_UNTERMINATED_C_STRING { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_UNTERMINATED_C_STRING
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_ZERO_LENGTH_CHARACTER_STRING { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_ZERO_LENGTH_CHARACTER_STRING
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_FLOATING_POINT_EXCEPTION { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_FLOATING_POINT_EXCEPTION
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_TEXT_REPRESENTATION { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_TEXT_REPRESENTATION
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_BINARY_REPRESENTATION { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_BINARY_REPRESENTATION
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_BAD_COPY_FILE_FORMAT { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_BAD_COPY_FILE_FORMAT
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_UNTRANSLATABLE_CHARACTER { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_UNTRANSLATABLE_CHARACTER
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_NOT_AN_XML_DOCUMENT { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_NOT_AN_XML_DOCUMENT
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_XML_DOCUMENT { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_XML_DOCUMENT
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_XML_CONTENT { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_XML_CONTENT
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_XML_COMMENT { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_XML_COMMENT
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_XML_PROCESSING_INSTRUCTION { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_XML_PROCESSING_INSTRUCTION
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_DUPLICATE_JSON_OBJECT_KEY_VALUE { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_DUPLICATE_JSON_OBJECT_KEY_VALUE
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_JSON_TEXT { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_JSON_TEXT
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_SQL_JSON_SUBSCRIPT { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_SQL_JSON_SUBSCRIPT
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_MORE_THAN_ONE_SQL_JSON_ITEM { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_MORE_THAN_ONE_SQL_JSON_ITEM
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_NO_SQL_JSON_ITEM { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_NO_SQL_JSON_ITEM
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_NON_NUMERIC_SQL_JSON_ITEM { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_NON_NUMERIC_SQL_JSON_ITEM
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_NON_UNIQUE_KEYS_IN_A_JSON_OBJECT { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_NON_UNIQUE_KEYS_IN_A_JSON_OBJECT
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_SINGLETON_SQL_JSON_ITEM_REQUIRED { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_SINGLETON_SQL_JSON_ITEM_REQUIRED
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_SQL_JSON_ARRAY_NOT_FOUND { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_SQL_JSON_ARRAY_NOT_FOUND
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_SQL_JSON_MEMBER_NOT_FOUND { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_SQL_JSON_MEMBER_NOT_FOUND
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_SQL_JSON_NUMBER_NOT_FOUND { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_SQL_JSON_NUMBER_NOT_FOUND
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_SQL_JSON_OBJECT_NOT_FOUND { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_SQL_JSON_OBJECT_NOT_FOUND
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_TOO_MANY_JSON_ARRAY_ELEMENTS { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_TOO_MANY_JSON_ARRAY_ELEMENTS
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_TOO_MANY_JSON_OBJECT_MEMBERS { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_TOO_MANY_JSON_OBJECT_MEMBERS
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_SQL_JSON_SCALAR_REQUIRED { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_SQL_JSON_SCALAR_REQUIRED
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_RESTRICT_VIOLATION { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_RESTRICT_VIOLATION
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_NOT_NULL_VIOLATION { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_NOT_NULL_VIOLATION
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_FOREIGN_KEY_VIOLATION { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_FOREIGN_KEY_VIOLATION
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_UNIQUE_VIOLATION { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_UNIQUE_VIOLATION
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_CHECK_VIOLATION { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_CHECK_VIOLATION
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_EXCLUSION_VIOLATION { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_EXCLUSION_VIOLATION
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_CURSOR_STATE { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_CURSOR_STATE
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_TRANSACTION_STATE { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_TRANSACTION_STATE
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_ACTIVE_SQL_TRANSACTION { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_ACTIVE_SQL_TRANSACTION
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_BRANCH_TRANSACTION_ALREADY_ACTIVE { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_BRANCH_TRANSACTION_ALREADY_ACTIVE
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_HELD_CURSOR_REQUIRES_SAME_ISOLATION_LEVEL { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_HELD_CURSOR_REQUIRES_SAME_ISOLATION_LEVEL
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INAPPROPRIATE_ACCESS_MODE_FOR_BRANCH_TRANSACTION { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INAPPROPRIATE_ACCESS_MODE_FOR_BRANCH_TRANSACTION
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INAPPROPRIATE_ISOLATION_LEVEL_FOR_BRANCH_TRANSACTION { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INAPPROPRIATE_ISOLATION_LEVEL_FOR_BRANCH_TRANSACTION
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_NO_ACTIVE_SQL_TRANSACTION_FOR_BRANCH_TRANSACTION { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_NO_ACTIVE_SQL_TRANSACTION_FOR_BRANCH_TRANSACTION
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_READ_ONLY_SQL_TRANSACTION { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_READ_ONLY_SQL_TRANSACTION
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_SCHEMA_AND_DATA_STATEMENT_MIXING_NOT_SUPPORTED { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_SCHEMA_AND_DATA_STATEMENT_MIXING_NOT_SUPPORTED
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_NO_ACTIVE_SQL_TRANSACTION { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_NO_ACTIVE_SQL_TRANSACTION
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_IN_FAILED_SQL_TRANSACTION { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_IN_FAILED_SQL_TRANSACTION
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_IDLE_IN_TRANSACTION_SESSION_TIMEOUT { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_IDLE_IN_TRANSACTION_SESSION_TIMEOUT
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_SQL_STATEMENT_NAME { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_SQL_STATEMENT_NAME
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_TRIGGERED_DATA_CHANGE_VIOLATION { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_TRIGGERED_DATA_CHANGE_VIOLATION
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_PASSWORD { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_PASSWORD
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_DEPENDENT_PRIVILEGE_DESCRIPTORS_STILL_EXIST { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_DEPENDENT_PRIVILEGE_DESCRIPTORS_STILL_EXIST
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_TRANSACTION_TERMINATION { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_TRANSACTION_TERMINATION
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_SQL_ROUTINE_EXCEPTION { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_SQL_ROUTINE_EXCEPTION
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_S_R_E_FUNCTION_EXECUTED_NO_RETURN_STATEMENT { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_S_R_E_FUNCTION_EXECUTED_NO_RETURN_STATEMENT
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_S_R_E_MODIFYING_SQL_DATA_NOT_PERMITTED { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_S_R_E_MODIFYING_SQL_DATA_NOT_PERMITTED
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_S_R_E_PROHIBITED_SQL_STATEMENT_ATTEMPTED { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_S_R_E_PROHIBITED_SQL_STATEMENT_ATTEMPTED
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_S_R_E_READING_SQL_DATA_NOT_PERMITTED { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_S_R_E_READING_SQL_DATA_NOT_PERMITTED
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_CURSOR_NAME { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_CURSOR_NAME
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_EXTERNAL_ROUTINE_EXCEPTION { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_EXTERNAL_ROUTINE_EXCEPTION
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_E_R_E_CONTAINING_SQL_NOT_PERMITTED { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_E_R_E_CONTAINING_SQL_NOT_PERMITTED
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_E_R_E_MODIFYING_SQL_DATA_NOT_PERMITTED { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_E_R_E_MODIFYING_SQL_DATA_NOT_PERMITTED
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_E_R_E_PROHIBITED_SQL_STATEMENT_ATTEMPTED { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_E_R_E_PROHIBITED_SQL_STATEMENT_ATTEMPTED
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_E_R_E_READING_SQL_DATA_NOT_PERMITTED { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_E_R_E_READING_SQL_DATA_NOT_PERMITTED
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_EXTERNAL_ROUTINE_INVOCATION_EXCEPTION { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_EXTERNAL_ROUTINE_INVOCATION_EXCEPTION
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_E_R_I_E_INVALID_SQLSTATE_RETURNED { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_E_R_I_E_INVALID_SQLSTATE_RETURNED
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_E_R_I_E_NULL_VALUE_NOT_ALLOWED { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_E_R_I_E_NULL_VALUE_NOT_ALLOWED
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_E_R_I_E_SRF_PROTOCOL_VIOLATED { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_E_R_I_E_SRF_PROTOCOL_VIOLATED
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_E_R_I_E_EVENT_TRIGGER_PROTOCOL_VIOLATED { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_E_R_I_E_EVENT_TRIGGER_PROTOCOL_VIOLATED
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_SAVEPOINT_EXCEPTION { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_SAVEPOINT_EXCEPTION
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_S_E_INVALID_SPECIFICATION { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_S_E_INVALID_SPECIFICATION
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_CATALOG_NAME { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_CATALOG_NAME
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_SCHEMA_NAME { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_SCHEMA_NAME
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_TRANSACTION_ROLLBACK { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_TRANSACTION_ROLLBACK
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_T_R_INTEGRITY_CONSTRAINT_VIOLATION { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_T_R_INTEGRITY_CONSTRAINT_VIOLATION
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_T_R_SERIALIZATION_FAILURE { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_T_R_SERIALIZATION_FAILURE
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_T_R_STATEMENT_COMPLETION_UNKNOWN { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_T_R_STATEMENT_COMPLETION_UNKNOWN
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_T_R_DEADLOCK_DETECTED { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_T_R_DEADLOCK_DETECTED
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_SYNTAX_ERROR_OR_ACCESS_RULE_VIOLATION { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_SYNTAX_ERROR_OR_ACCESS_RULE_VIOLATION
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_SYNTAX_ERROR { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_SYNTAX_ERROR
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_CANNOT_COERCE { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_CANNOT_COERCE
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_GROUPING_ERROR { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_GROUPING_ERROR
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_WINDOWING_ERROR { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_WINDOWING_ERROR
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_RECURSION { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_RECURSION
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_FOREIGN_KEY { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_FOREIGN_KEY
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_NAME { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_NAME
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_NAME_TOO_LONG { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_NAME_TOO_LONG
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_RESERVED_NAME { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_RESERVED_NAME
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_DATATYPE_MISMATCH { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_DATATYPE_MISMATCH
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INDETERMINATE_DATATYPE { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INDETERMINATE_DATATYPE
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_COLLATION_MISMATCH { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_COLLATION_MISMATCH
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INDETERMINATE_COLLATION { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INDETERMINATE_COLLATION
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_WRONG_OBJECT_TYPE { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_WRONG_OBJECT_TYPE
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_GENERATED_ALWAYS { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_GENERATED_ALWAYS
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_UNDEFINED_COLUMN { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_UNDEFINED_COLUMN
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_UNDEFINED_FUNCTION { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_UNDEFINED_FUNCTION
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_UNDEFINED_TABLE { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_UNDEFINED_TABLE
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_UNDEFINED_PARAMETER { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_UNDEFINED_PARAMETER
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_UNDEFINED_OBJECT { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_UNDEFINED_OBJECT
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_DUPLICATE_COLUMN { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_DUPLICATE_COLUMN
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_DUPLICATE_CURSOR { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_DUPLICATE_CURSOR
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_DUPLICATE_DATABASE { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_DUPLICATE_DATABASE
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_DUPLICATE_FUNCTION { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_DUPLICATE_FUNCTION
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_DUPLICATE_PSTATEMENT { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_DUPLICATE_PSTATEMENT
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_DUPLICATE_SCHEMA { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_DUPLICATE_SCHEMA
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_DUPLICATE_TABLE { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_DUPLICATE_TABLE
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_DUPLICATE_ALIAS { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_DUPLICATE_ALIAS
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_DUPLICATE_OBJECT { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_DUPLICATE_OBJECT
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_AMBIGUOUS_COLUMN { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_AMBIGUOUS_COLUMN
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_AMBIGUOUS_FUNCTION { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_AMBIGUOUS_FUNCTION
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_AMBIGUOUS_PARAMETER { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_AMBIGUOUS_PARAMETER
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_AMBIGUOUS_ALIAS { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_AMBIGUOUS_ALIAS
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_COLUMN_REFERENCE { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_COLUMN_REFERENCE
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_COLUMN_DEFINITION { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_COLUMN_DEFINITION
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_CURSOR_DEFINITION { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_CURSOR_DEFINITION
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_DATABASE_DEFINITION { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_DATABASE_DEFINITION
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_FUNCTION_DEFINITION { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_FUNCTION_DEFINITION
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_PSTATEMENT_DEFINITION { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_PSTATEMENT_DEFINITION
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_SCHEMA_DEFINITION { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_SCHEMA_DEFINITION
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_TABLE_DEFINITION { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_TABLE_DEFINITION
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_OBJECT_DEFINITION { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INVALID_OBJECT_DEFINITION
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_WITH_CHECK_OPTION_VIOLATION { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_WITH_CHECK_OPTION_VIOLATION
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INSUFFICIENT_RESOURCES { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INSUFFICIENT_RESOURCES
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_DISK_FULL { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_DISK_FULL
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_OUT_OF_MEMORY { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_OUT_OF_MEMORY
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_TOO_MANY_CONNECTIONS { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_TOO_MANY_CONNECTIONS
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_CONFIGURATION_LIMIT_EXCEEDED { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_CONFIGURATION_LIMIT_EXCEEDED
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_STATEMENT_TOO_COMPLEX { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_STATEMENT_TOO_COMPLEX
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_TOO_MANY_COLUMNS { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_TOO_MANY_COLUMNS
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_TOO_MANY_ARGUMENTS { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_TOO_MANY_ARGUMENTS
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_OBJECT_IN_USE { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_OBJECT_IN_USE
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_CANT_CHANGE_RUNTIME_PARAM { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_CANT_CHANGE_RUNTIME_PARAM
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_LOCK_NOT_AVAILABLE { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_LOCK_NOT_AVAILABLE
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_UNSAFE_NEW_ENUM_VALUE_USAGE { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_UNSAFE_NEW_ENUM_VALUE_USAGE
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_OPERATOR_INTERVENTION { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_OPERATOR_INTERVENTION
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_QUERY_CANCELED { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_QUERY_CANCELED
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_ADMIN_SHUTDOWN { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_ADMIN_SHUTDOWN
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_CRASH_SHUTDOWN { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_CRASH_SHUTDOWN
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_CANNOT_CONNECT_NOW { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_CANNOT_CONNECT_NOW
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_DATABASE_DROPPED { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_DATABASE_DROPPED
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_SYSTEM_ERROR { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_SYSTEM_ERROR
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_IO_ERROR { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_IO_ERROR
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_UNDEFINED_FILE { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_UNDEFINED_FILE
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_DUPLICATE_FILE { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_DUPLICATE_FILE
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_SNAPSHOT_TOO_OLD { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_SNAPSHOT_TOO_OLD
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_CONFIG_FILE_ERROR { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_CONFIG_FILE_ERROR
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_LOCK_FILE_EXISTS { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_LOCK_FILE_EXISTS
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_FDW_ERROR { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_FDW_ERROR
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_FDW_COLUMN_NAME_NOT_FOUND { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_FDW_COLUMN_NAME_NOT_FOUND
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_FDW_DYNAMIC_PARAMETER_VALUE_NEEDED { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_FDW_DYNAMIC_PARAMETER_VALUE_NEEDED
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_FDW_FUNCTION_SEQUENCE_ERROR { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_FDW_FUNCTION_SEQUENCE_ERROR
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_FDW_INCONSISTENT_DESCRIPTOR_INFORMATION { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_FDW_INCONSISTENT_DESCRIPTOR_INFORMATION
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_FDW_INVALID_COLUMN_NAME { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_FDW_INVALID_COLUMN_NAME
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_FDW_INVALID_COLUMN_NUMBER { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_FDW_INVALID_COLUMN_NUMBER
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_FDW_INVALID_DATA_TYPE { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_FDW_INVALID_DATA_TYPE
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_FDW_INVALID_DATA_TYPE_DESCRIPTORS { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_FDW_INVALID_DATA_TYPE_DESCRIPTORS
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_FDW_INVALID_DESCRIPTOR_FIELD_IDENTIFIER { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_FDW_INVALID_DESCRIPTOR_FIELD_IDENTIFIER
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_FDW_INVALID_HANDLE { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_FDW_INVALID_HANDLE
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_FDW_INVALID_OPTION_INDEX { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_FDW_INVALID_OPTION_INDEX
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_FDW_INVALID_OPTION_NAME { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_FDW_INVALID_OPTION_NAME
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_FDW_INVALID_STRING_LENGTH_OR_BUFFER_LENGTH { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_FDW_INVALID_STRING_LENGTH_OR_BUFFER_LENGTH
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_FDW_INVALID_STRING_FORMAT { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_FDW_INVALID_STRING_FORMAT
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_FDW_INVALID_USE_OF_NULL_POINTER { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_FDW_INVALID_USE_OF_NULL_POINTER
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_FDW_TOO_MANY_HANDLES { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_FDW_TOO_MANY_HANDLES
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_FDW_OUT_OF_MEMORY { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_FDW_OUT_OF_MEMORY
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_FDW_NO_SCHEMAS { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_FDW_NO_SCHEMAS
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_FDW_OPTION_NAME_NOT_FOUND { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_FDW_OPTION_NAME_NOT_FOUND
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_FDW_REPLY_HANDLE { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_FDW_REPLY_HANDLE
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_FDW_SCHEMA_NOT_FOUND { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_FDW_SCHEMA_NOT_FOUND
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_FDW_TABLE_NOT_FOUND { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_FDW_TABLE_NOT_FOUND
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_FDW_UNABLE_TO_CREATE_EXECUTION { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_FDW_UNABLE_TO_CREATE_EXECUTION
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_FDW_UNABLE_TO_CREATE_REPLY { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_FDW_UNABLE_TO_CREATE_REPLY
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_PLPGSQL_ERROR { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_PLPGSQL_ERROR
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_RAISE_EXCEPTION { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_RAISE_EXCEPTION
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_NO_DATA_FOUND { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_NO_DATA_FOUND
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_TOO_MANY_ROWS { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_TOO_MANY_ROWS
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_ASSERT_FAILURE { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_ASSERT_FAILURE
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INTERNAL_ERROR { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INTERNAL_ERROR
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_DATA_CORRUPTED { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_DATA_CORRUPTED
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::PgSqlErrorCode) { if let pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INDEX_CORRUPTED { .. } = x {} } } // variant pgrx::pg_sys::PgSqlErrorCode::ERRCODE_INDEX_CORRUPTED
+{ #[allow(unused)] fn t() where pgrx::pg_sys::PgSqlErrorCode: Clone {} } // impl Clone for pgrx::pg_sys::PgSqlErrorCode
+{ #[allow(unused)] fn t() where pgrx::pg_sys::PgSqlErrorCode: Copy {} } // impl Copy for pgrx::pg_sys::PgSqlErrorCode
+{ #[allow(unused)] fn t() where pgrx::pg_sys::PgSqlErrorCode: std::fmt::Debug {} } // impl std::fmt::Debug for pgrx::pg_sys::PgSqlErrorCode
+{ #[allow(unused)] fn t() where pgrx::pg_sys::PgSqlErrorCode: Eq {} } // impl Eq for pgrx::pg_sys::PgSqlErrorCode
+{ #[allow(unused)] fn t() where pgrx::pg_sys::PgSqlErrorCode: PartialEq {} } // impl PartialEq for pgrx::pg_sys::PgSqlErrorCode
+{ #[allow(unused)] fn t() where pgrx::pg_sys::PgSqlErrorCode: std::hash::Hash {} } // impl std::hash::Hash for pgrx::pg_sys::PgSqlErrorCode
+{ #[allow(unused)] fn t() where pgrx::pg_sys::PgSqlErrorCode: Ord {} } // impl Ord for pgrx::pg_sys::PgSqlErrorCode
+{ #[allow(unused)] fn t() where pgrx::pg_sys::PgSqlErrorCode: PartialOrd {} } // impl PartialOrd for pgrx::pg_sys::PgSqlErrorCode
+{ #[allow(unused)] fn t() where pgrx::pg_sys::PgSqlErrorCode: std::fmt::Display {} } // impl std::fmt::Display for pgrx::pg_sys::PgSqlErrorCode
+{ #[allow(unused)] fn t() where pgrx::pg_sys::PgSqlErrorCode: std::error::Error {} } // impl std::error::Error for pgrx::pg_sys::PgSqlErrorCode
+{ #[allow(unused)] fn t() where pgrx::pg_sys::PgSqlErrorCode: From<i32> {} } // impl From<i32> for pgrx::pg_sys::PgSqlErrorCode
+{ #[allow(unused)] fn t() where pgrx::pg_sys::PgSqlErrorCode: From<isize> {} } // impl From<isize> for pgrx::pg_sys::PgSqlErrorCode
 { #[allow(unused_imports)] use pgrx::pg_sys::oids::PgOid; } // enum pgrx::pg_sys::oids::PgOid
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::oids::PgOid) { if let pgrx::pg_sys::oids::PgOid::Custom { .. } = x {} } } // variant pgrx::pg_sys::oids::PgOid::Custom
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::oids::PgOid) { if let pgrx::pg_sys::oids::PgOid::BuiltIn { .. } = x {} } } // variant pgrx::pg_sys::oids::PgOid::BuiltIn
+let _: fn(pgrx::datum::Oid) -> pgrx::pg_sys::oids::PgOid = <pgrx::pg_sys::oids::PgOid>::from_untagged; // fn pgrx::pg_sys::oids::PgOid::from_untagged(oid: pgrx::datum::Oid) -> pgrx::pg_sys::oids::PgOid
+{ #[allow(unused)] fn t() where pgrx::pg_sys::oids::PgOid: Copy {} } // impl Copy for pgrx::pg_sys::oids::PgOid
+{ #[allow(unused)] fn t() where pgrx::pg_sys::oids::PgOid: Clone {} } // impl Clone for pgrx::pg_sys::oids::PgOid
+{ #[allow(unused)] fn t() where pgrx::pg_sys::oids::PgOid: Eq {} } // impl Eq for pgrx::pg_sys::oids::PgOid
+{ #[allow(unused)] fn t() where pgrx::pg_sys::oids::PgOid: PartialEq {} } // impl PartialEq for pgrx::pg_sys::oids::PgOid
+{ #[allow(unused)] fn t() where pgrx::pg_sys::oids::PgOid: std::hash::Hash {} } // impl std::hash::Hash for pgrx::pg_sys::oids::PgOid
+{ #[allow(unused)] fn t() where pgrx::pg_sys::oids::PgOid: std::fmt::Debug {} } // impl std::fmt::Debug for pgrx::pg_sys::oids::PgOid
+{ #[allow(unused)] fn t() where pgrx::pg_sys::oids::PgOid: From<pgrx::datum::Oid> {} } // impl From<pgrx::datum::Oid> for pgrx::pg_sys::oids::PgOid
 { #[allow(unused_imports)] use pgrx::spi::Error; } // type_alias pgrx::spi::Error
 { #[allow(unused_imports)] use pgrx::spi::Result; } // type_alias pgrx::spi::Result
 { #[allow(unused_imports)] use pgrx::spi::SpiClient; } // struct pgrx::spi::SpiClient

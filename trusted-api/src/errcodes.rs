@@ -552,3 +552,355 @@ impl PgSqlErrorCode {
         *code
     }
 }
+
+impl PgSqlErrorCode {
+    /// Every code, in errcodes.h's order.
+    pub const ALL: [PgSqlErrorCode; 267] = [
+        PgSqlErrorCode::ERRCODE_SUCCESSFUL_COMPLETION,
+        PgSqlErrorCode::ERRCODE_WARNING,
+        PgSqlErrorCode::ERRCODE_WARNING_DYNAMIC_RESULT_SETS_RETURNED,
+        PgSqlErrorCode::ERRCODE_WARNING_IMPLICIT_ZERO_BIT_PADDING,
+        PgSqlErrorCode::ERRCODE_WARNING_NULL_VALUE_ELIMINATED_IN_SET_FUNCTION,
+        PgSqlErrorCode::ERRCODE_WARNING_PRIVILEGE_NOT_GRANTED,
+        PgSqlErrorCode::ERRCODE_WARNING_PRIVILEGE_NOT_REVOKED,
+        PgSqlErrorCode::ERRCODE_WARNING_STRING_DATA_RIGHT_TRUNCATION,
+        PgSqlErrorCode::ERRCODE_WARNING_DEPRECATED_FEATURE,
+        PgSqlErrorCode::ERRCODE_NO_DATA,
+        PgSqlErrorCode::ERRCODE_NO_ADDITIONAL_DYNAMIC_RESULT_SETS_RETURNED,
+        PgSqlErrorCode::ERRCODE_SQL_STATEMENT_NOT_YET_COMPLETE,
+        PgSqlErrorCode::ERRCODE_CONNECTION_EXCEPTION,
+        PgSqlErrorCode::ERRCODE_CONNECTION_DOES_NOT_EXIST,
+        PgSqlErrorCode::ERRCODE_CONNECTION_FAILURE,
+        PgSqlErrorCode::ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION,
+        PgSqlErrorCode::ERRCODE_SQLSERVER_REJECTED_ESTABLISHMENT_OF_SQLCONNECTION,
+        PgSqlErrorCode::ERRCODE_TRANSACTION_RESOLUTION_UNKNOWN,
+        PgSqlErrorCode::ERRCODE_PROTOCOL_VIOLATION,
+        PgSqlErrorCode::ERRCODE_TRIGGERED_ACTION_EXCEPTION,
+        PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
+        PgSqlErrorCode::ERRCODE_INVALID_TRANSACTION_INITIATION,
+        PgSqlErrorCode::ERRCODE_LOCATOR_EXCEPTION,
+        PgSqlErrorCode::ERRCODE_L_E_INVALID_SPECIFICATION,
+        PgSqlErrorCode::ERRCODE_INVALID_GRANTOR,
+        PgSqlErrorCode::ERRCODE_INVALID_GRANT_OPERATION,
+        PgSqlErrorCode::ERRCODE_INVALID_ROLE_SPECIFICATION,
+        PgSqlErrorCode::ERRCODE_DIAGNOSTICS_EXCEPTION,
+        PgSqlErrorCode::ERRCODE_STACKED_DIAGNOSTICS_ACCESSED_WITHOUT_ACTIVE_HANDLER,
+        PgSqlErrorCode::ERRCODE_CASE_NOT_FOUND,
+        PgSqlErrorCode::ERRCODE_CARDINALITY_VIOLATION,
+        PgSqlErrorCode::ERRCODE_DATA_EXCEPTION,
+        PgSqlErrorCode::ERRCODE_ARRAY_ELEMENT_ERROR,
+        PgSqlErrorCode::ERRCODE_ARRAY_SUBSCRIPT_ERROR,
+        PgSqlErrorCode::ERRCODE_CHARACTER_NOT_IN_REPERTOIRE,
+        PgSqlErrorCode::ERRCODE_DATETIME_FIELD_OVERFLOW,
+        PgSqlErrorCode::ERRCODE_DATETIME_VALUE_OUT_OF_RANGE,
+        PgSqlErrorCode::ERRCODE_DIVISION_BY_ZERO,
+        PgSqlErrorCode::ERRCODE_ERROR_IN_ASSIGNMENT,
+        PgSqlErrorCode::ERRCODE_ESCAPE_CHARACTER_CONFLICT,
+        PgSqlErrorCode::ERRCODE_INDICATOR_OVERFLOW,
+        PgSqlErrorCode::ERRCODE_INTERVAL_FIELD_OVERFLOW,
+        PgSqlErrorCode::ERRCODE_INVALID_ARGUMENT_FOR_LOG,
+        PgSqlErrorCode::ERRCODE_INVALID_ARGUMENT_FOR_NTILE,
+        PgSqlErrorCode::ERRCODE_INVALID_ARGUMENT_FOR_NTH_VALUE,
+        PgSqlErrorCode::ERRCODE_INVALID_ARGUMENT_FOR_POWER_FUNCTION,
+        PgSqlErrorCode::ERRCODE_INVALID_ARGUMENT_FOR_WIDTH_BUCKET_FUNCTION,
+        PgSqlErrorCode::ERRCODE_INVALID_CHARACTER_VALUE_FOR_CAST,
+        PgSqlErrorCode::ERRCODE_INVALID_DATETIME_FORMAT,
+        PgSqlErrorCode::ERRCODE_INVALID_ESCAPE_CHARACTER,
+        PgSqlErrorCode::ERRCODE_INVALID_ESCAPE_OCTET,
+        PgSqlErrorCode::ERRCODE_INVALID_ESCAPE_SEQUENCE,
+        PgSqlErrorCode::ERRCODE_NONSTANDARD_USE_OF_ESCAPE_CHARACTER,
+        PgSqlErrorCode::ERRCODE_INVALID_INDICATOR_PARAMETER_VALUE,
+        PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
+        PgSqlErrorCode::ERRCODE_INVALID_PRECEDING_OR_FOLLOWING_SIZE,
+        PgSqlErrorCode::ERRCODE_INVALID_REGULAR_EXPRESSION,
+        PgSqlErrorCode::ERRCODE_INVALID_ROW_COUNT_IN_LIMIT_CLAUSE,
+        PgSqlErrorCode::ERRCODE_INVALID_ROW_COUNT_IN_RESULT_OFFSET_CLAUSE,
+        PgSqlErrorCode::ERRCODE_INVALID_TABLESAMPLE_ARGUMENT,
+        PgSqlErrorCode::ERRCODE_INVALID_TABLESAMPLE_REPEAT,
+        PgSqlErrorCode::ERRCODE_INVALID_TIME_ZONE_DISPLACEMENT_VALUE,
+        PgSqlErrorCode::ERRCODE_INVALID_USE_OF_ESCAPE_CHARACTER,
+        PgSqlErrorCode::ERRCODE_MOST_SPECIFIC_TYPE_MISMATCH,
+        PgSqlErrorCode::ERRCODE_NULL_VALUE_NOT_ALLOWED,
+        PgSqlErrorCode::ERRCODE_NULL_VALUE_NO_INDICATOR_PARAMETER,
+        PgSqlErrorCode::ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
+        PgSqlErrorCode::ERRCODE_SEQUENCE_GENERATOR_LIMIT_EXCEEDED,
+        PgSqlErrorCode::ERRCODE_STRING_DATA_LENGTH_MISMATCH,
+        PgSqlErrorCode::ERRCODE_STRING_DATA_RIGHT_TRUNCATION,
+        PgSqlErrorCode::ERRCODE_SUBSTRING_ERROR,
+        PgSqlErrorCode::ERRCODE_TRIM_ERROR,
+        PgSqlErrorCode::ERRCODE_UNTERMINATED_C_STRING,
+        PgSqlErrorCode::ERRCODE_ZERO_LENGTH_CHARACTER_STRING,
+        PgSqlErrorCode::ERRCODE_FLOATING_POINT_EXCEPTION,
+        PgSqlErrorCode::ERRCODE_INVALID_TEXT_REPRESENTATION,
+        PgSqlErrorCode::ERRCODE_INVALID_BINARY_REPRESENTATION,
+        PgSqlErrorCode::ERRCODE_BAD_COPY_FILE_FORMAT,
+        PgSqlErrorCode::ERRCODE_UNTRANSLATABLE_CHARACTER,
+        PgSqlErrorCode::ERRCODE_DATUM_VERSION_MISMATCH,
+        PgSqlErrorCode::ERRCODE_NOT_AN_XML_DOCUMENT,
+        PgSqlErrorCode::ERRCODE_INVALID_XML_DOCUMENT,
+        PgSqlErrorCode::ERRCODE_INVALID_XML_CONTENT,
+        PgSqlErrorCode::ERRCODE_INVALID_XML_COMMENT,
+        PgSqlErrorCode::ERRCODE_INVALID_XML_PROCESSING_INSTRUCTION,
+        PgSqlErrorCode::ERRCODE_DUPLICATE_JSON_OBJECT_KEY_VALUE,
+        PgSqlErrorCode::ERRCODE_INVALID_ARGUMENT_FOR_SQL_JSON_DATETIME_FUNCTION,
+        PgSqlErrorCode::ERRCODE_INVALID_JSON_TEXT,
+        PgSqlErrorCode::ERRCODE_INVALID_SQL_JSON_SUBSCRIPT,
+        PgSqlErrorCode::ERRCODE_MORE_THAN_ONE_SQL_JSON_ITEM,
+        PgSqlErrorCode::ERRCODE_NO_SQL_JSON_ITEM,
+        PgSqlErrorCode::ERRCODE_NON_NUMERIC_SQL_JSON_ITEM,
+        PgSqlErrorCode::ERRCODE_NON_UNIQUE_KEYS_IN_A_JSON_OBJECT,
+        PgSqlErrorCode::ERRCODE_SINGLETON_SQL_JSON_ITEM_REQUIRED,
+        PgSqlErrorCode::ERRCODE_SQL_JSON_ARRAY_NOT_FOUND,
+        PgSqlErrorCode::ERRCODE_SQL_JSON_MEMBER_NOT_FOUND,
+        PgSqlErrorCode::ERRCODE_SQL_JSON_NUMBER_NOT_FOUND,
+        PgSqlErrorCode::ERRCODE_SQL_JSON_OBJECT_NOT_FOUND,
+        PgSqlErrorCode::ERRCODE_TOO_MANY_JSON_ARRAY_ELEMENTS,
+        PgSqlErrorCode::ERRCODE_TOO_MANY_JSON_OBJECT_MEMBERS,
+        PgSqlErrorCode::ERRCODE_SQL_JSON_SCALAR_REQUIRED,
+        PgSqlErrorCode::ERRCODE_SQL_JSON_ITEM_CANNOT_BE_CAST_TO_TARGET_TYPE,
+        PgSqlErrorCode::ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION,
+        PgSqlErrorCode::ERRCODE_RESTRICT_VIOLATION,
+        PgSqlErrorCode::ERRCODE_NOT_NULL_VIOLATION,
+        PgSqlErrorCode::ERRCODE_FOREIGN_KEY_VIOLATION,
+        PgSqlErrorCode::ERRCODE_UNIQUE_VIOLATION,
+        PgSqlErrorCode::ERRCODE_CHECK_VIOLATION,
+        PgSqlErrorCode::ERRCODE_EXCLUSION_VIOLATION,
+        PgSqlErrorCode::ERRCODE_INVALID_CURSOR_STATE,
+        PgSqlErrorCode::ERRCODE_INVALID_TRANSACTION_STATE,
+        PgSqlErrorCode::ERRCODE_ACTIVE_SQL_TRANSACTION,
+        PgSqlErrorCode::ERRCODE_BRANCH_TRANSACTION_ALREADY_ACTIVE,
+        PgSqlErrorCode::ERRCODE_HELD_CURSOR_REQUIRES_SAME_ISOLATION_LEVEL,
+        PgSqlErrorCode::ERRCODE_INAPPROPRIATE_ACCESS_MODE_FOR_BRANCH_TRANSACTION,
+        PgSqlErrorCode::ERRCODE_INAPPROPRIATE_ISOLATION_LEVEL_FOR_BRANCH_TRANSACTION,
+        PgSqlErrorCode::ERRCODE_NO_ACTIVE_SQL_TRANSACTION_FOR_BRANCH_TRANSACTION,
+        PgSqlErrorCode::ERRCODE_READ_ONLY_SQL_TRANSACTION,
+        PgSqlErrorCode::ERRCODE_SCHEMA_AND_DATA_STATEMENT_MIXING_NOT_SUPPORTED,
+        PgSqlErrorCode::ERRCODE_NO_ACTIVE_SQL_TRANSACTION,
+        PgSqlErrorCode::ERRCODE_IN_FAILED_SQL_TRANSACTION,
+        PgSqlErrorCode::ERRCODE_IDLE_IN_TRANSACTION_SESSION_TIMEOUT,
+        PgSqlErrorCode::ERRCODE_INVALID_SQL_STATEMENT_NAME,
+        PgSqlErrorCode::ERRCODE_TRIGGERED_DATA_CHANGE_VIOLATION,
+        PgSqlErrorCode::ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION,
+        PgSqlErrorCode::ERRCODE_INVALID_PASSWORD,
+        PgSqlErrorCode::ERRCODE_DEPENDENT_PRIVILEGE_DESCRIPTORS_STILL_EXIST,
+        PgSqlErrorCode::ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST,
+        PgSqlErrorCode::ERRCODE_INVALID_TRANSACTION_TERMINATION,
+        PgSqlErrorCode::ERRCODE_SQL_ROUTINE_EXCEPTION,
+        PgSqlErrorCode::ERRCODE_S_R_E_FUNCTION_EXECUTED_NO_RETURN_STATEMENT,
+        PgSqlErrorCode::ERRCODE_S_R_E_MODIFYING_SQL_DATA_NOT_PERMITTED,
+        PgSqlErrorCode::ERRCODE_S_R_E_PROHIBITED_SQL_STATEMENT_ATTEMPTED,
+        PgSqlErrorCode::ERRCODE_S_R_E_READING_SQL_DATA_NOT_PERMITTED,
+        PgSqlErrorCode::ERRCODE_INVALID_CURSOR_NAME,
+        PgSqlErrorCode::ERRCODE_EXTERNAL_ROUTINE_EXCEPTION,
+        PgSqlErrorCode::ERRCODE_E_R_E_CONTAINING_SQL_NOT_PERMITTED,
+        PgSqlErrorCode::ERRCODE_E_R_E_MODIFYING_SQL_DATA_NOT_PERMITTED,
+        PgSqlErrorCode::ERRCODE_E_R_E_PROHIBITED_SQL_STATEMENT_ATTEMPTED,
+        PgSqlErrorCode::ERRCODE_E_R_E_READING_SQL_DATA_NOT_PERMITTED,
+        PgSqlErrorCode::ERRCODE_EXTERNAL_ROUTINE_INVOCATION_EXCEPTION,
+        PgSqlErrorCode::ERRCODE_E_R_I_E_INVALID_SQLSTATE_RETURNED,
+        PgSqlErrorCode::ERRCODE_E_R_I_E_NULL_VALUE_NOT_ALLOWED,
+        PgSqlErrorCode::ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED,
+        PgSqlErrorCode::ERRCODE_E_R_I_E_SRF_PROTOCOL_VIOLATED,
+        PgSqlErrorCode::ERRCODE_E_R_I_E_EVENT_TRIGGER_PROTOCOL_VIOLATED,
+        PgSqlErrorCode::ERRCODE_SAVEPOINT_EXCEPTION,
+        PgSqlErrorCode::ERRCODE_S_E_INVALID_SPECIFICATION,
+        PgSqlErrorCode::ERRCODE_INVALID_CATALOG_NAME,
+        PgSqlErrorCode::ERRCODE_INVALID_SCHEMA_NAME,
+        PgSqlErrorCode::ERRCODE_TRANSACTION_ROLLBACK,
+        PgSqlErrorCode::ERRCODE_T_R_INTEGRITY_CONSTRAINT_VIOLATION,
+        PgSqlErrorCode::ERRCODE_T_R_SERIALIZATION_FAILURE,
+        PgSqlErrorCode::ERRCODE_T_R_STATEMENT_COMPLETION_UNKNOWN,
+        PgSqlErrorCode::ERRCODE_T_R_DEADLOCK_DETECTED,
+        PgSqlErrorCode::ERRCODE_SYNTAX_ERROR_OR_ACCESS_RULE_VIOLATION,
+        PgSqlErrorCode::ERRCODE_SYNTAX_ERROR,
+        PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE,
+        PgSqlErrorCode::ERRCODE_CANNOT_COERCE,
+        PgSqlErrorCode::ERRCODE_GROUPING_ERROR,
+        PgSqlErrorCode::ERRCODE_WINDOWING_ERROR,
+        PgSqlErrorCode::ERRCODE_INVALID_RECURSION,
+        PgSqlErrorCode::ERRCODE_INVALID_FOREIGN_KEY,
+        PgSqlErrorCode::ERRCODE_INVALID_NAME,
+        PgSqlErrorCode::ERRCODE_NAME_TOO_LONG,
+        PgSqlErrorCode::ERRCODE_RESERVED_NAME,
+        PgSqlErrorCode::ERRCODE_DATATYPE_MISMATCH,
+        PgSqlErrorCode::ERRCODE_INDETERMINATE_DATATYPE,
+        PgSqlErrorCode::ERRCODE_COLLATION_MISMATCH,
+        PgSqlErrorCode::ERRCODE_INDETERMINATE_COLLATION,
+        PgSqlErrorCode::ERRCODE_WRONG_OBJECT_TYPE,
+        PgSqlErrorCode::ERRCODE_GENERATED_ALWAYS,
+        PgSqlErrorCode::ERRCODE_UNDEFINED_COLUMN,
+        PgSqlErrorCode::ERRCODE_UNDEFINED_CURSOR,
+        PgSqlErrorCode::ERRCODE_UNDEFINED_DATABASE,
+        PgSqlErrorCode::ERRCODE_UNDEFINED_FUNCTION,
+        PgSqlErrorCode::ERRCODE_UNDEFINED_PSTATEMENT,
+        PgSqlErrorCode::ERRCODE_UNDEFINED_SCHEMA,
+        PgSqlErrorCode::ERRCODE_UNDEFINED_TABLE,
+        PgSqlErrorCode::ERRCODE_UNDEFINED_PARAMETER,
+        PgSqlErrorCode::ERRCODE_UNDEFINED_OBJECT,
+        PgSqlErrorCode::ERRCODE_DUPLICATE_COLUMN,
+        PgSqlErrorCode::ERRCODE_DUPLICATE_CURSOR,
+        PgSqlErrorCode::ERRCODE_DUPLICATE_DATABASE,
+        PgSqlErrorCode::ERRCODE_DUPLICATE_FUNCTION,
+        PgSqlErrorCode::ERRCODE_DUPLICATE_PSTATEMENT,
+        PgSqlErrorCode::ERRCODE_DUPLICATE_SCHEMA,
+        PgSqlErrorCode::ERRCODE_DUPLICATE_TABLE,
+        PgSqlErrorCode::ERRCODE_DUPLICATE_ALIAS,
+        PgSqlErrorCode::ERRCODE_DUPLICATE_OBJECT,
+        PgSqlErrorCode::ERRCODE_AMBIGUOUS_COLUMN,
+        PgSqlErrorCode::ERRCODE_AMBIGUOUS_FUNCTION,
+        PgSqlErrorCode::ERRCODE_AMBIGUOUS_PARAMETER,
+        PgSqlErrorCode::ERRCODE_AMBIGUOUS_ALIAS,
+        PgSqlErrorCode::ERRCODE_INVALID_COLUMN_REFERENCE,
+        PgSqlErrorCode::ERRCODE_INVALID_COLUMN_DEFINITION,
+        PgSqlErrorCode::ERRCODE_INVALID_CURSOR_DEFINITION,
+        PgSqlErrorCode::ERRCODE_INVALID_DATABASE_DEFINITION,
+        PgSqlErrorCode::ERRCODE_INVALID_FUNCTION_DEFINITION,
+        PgSqlErrorCode::ERRCODE_INVALID_PSTATEMENT_DEFINITION,
+        PgSqlErrorCode::ERRCODE_INVALID_SCHEMA_DEFINITION,
+        PgSqlErrorCode::ERRCODE_INVALID_TABLE_DEFINITION,
+        PgSqlErrorCode::ERRCODE_INVALID_OBJECT_DEFINITION,
+        PgSqlErrorCode::ERRCODE_WITH_CHECK_OPTION_VIOLATION,
+        PgSqlErrorCode::ERRCODE_INSUFFICIENT_RESOURCES,
+        PgSqlErrorCode::ERRCODE_DISK_FULL,
+        PgSqlErrorCode::ERRCODE_OUT_OF_MEMORY,
+        PgSqlErrorCode::ERRCODE_TOO_MANY_CONNECTIONS,
+        PgSqlErrorCode::ERRCODE_CONFIGURATION_LIMIT_EXCEEDED,
+        PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+        PgSqlErrorCode::ERRCODE_STATEMENT_TOO_COMPLEX,
+        PgSqlErrorCode::ERRCODE_TOO_MANY_COLUMNS,
+        PgSqlErrorCode::ERRCODE_TOO_MANY_ARGUMENTS,
+        PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+        PgSqlErrorCode::ERRCODE_OBJECT_IN_USE,
+        PgSqlErrorCode::ERRCODE_CANT_CHANGE_RUNTIME_PARAM,
+        PgSqlErrorCode::ERRCODE_LOCK_NOT_AVAILABLE,
+        PgSqlErrorCode::ERRCODE_UNSAFE_NEW_ENUM_VALUE_USAGE,
+        PgSqlErrorCode::ERRCODE_OPERATOR_INTERVENTION,
+        PgSqlErrorCode::ERRCODE_QUERY_CANCELED,
+        PgSqlErrorCode::ERRCODE_ADMIN_SHUTDOWN,
+        PgSqlErrorCode::ERRCODE_CRASH_SHUTDOWN,
+        PgSqlErrorCode::ERRCODE_CANNOT_CONNECT_NOW,
+        PgSqlErrorCode::ERRCODE_DATABASE_DROPPED,
+        PgSqlErrorCode::ERRCODE_IDLE_SESSION_TIMEOUT,
+        PgSqlErrorCode::ERRCODE_SYSTEM_ERROR,
+        PgSqlErrorCode::ERRCODE_IO_ERROR,
+        PgSqlErrorCode::ERRCODE_UNDEFINED_FILE,
+        PgSqlErrorCode::ERRCODE_DUPLICATE_FILE,
+        PgSqlErrorCode::ERRCODE_SNAPSHOT_TOO_OLD,
+        PgSqlErrorCode::ERRCODE_CONFIG_FILE_ERROR,
+        PgSqlErrorCode::ERRCODE_LOCK_FILE_EXISTS,
+        PgSqlErrorCode::ERRCODE_FDW_ERROR,
+        PgSqlErrorCode::ERRCODE_FDW_COLUMN_NAME_NOT_FOUND,
+        PgSqlErrorCode::ERRCODE_FDW_DYNAMIC_PARAMETER_VALUE_NEEDED,
+        PgSqlErrorCode::ERRCODE_FDW_FUNCTION_SEQUENCE_ERROR,
+        PgSqlErrorCode::ERRCODE_FDW_INCONSISTENT_DESCRIPTOR_INFORMATION,
+        PgSqlErrorCode::ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE,
+        PgSqlErrorCode::ERRCODE_FDW_INVALID_COLUMN_NAME,
+        PgSqlErrorCode::ERRCODE_FDW_INVALID_COLUMN_NUMBER,
+        PgSqlErrorCode::ERRCODE_FDW_INVALID_DATA_TYPE,
+        PgSqlErrorCode::ERRCODE_FDW_INVALID_DATA_TYPE_DESCRIPTORS,
+        PgSqlErrorCode::ERRCODE_FDW_INVALID_DESCRIPTOR_FIELD_IDENTIFIER,
+        PgSqlErrorCode::ERRCODE_FDW_INVALID_HANDLE,
+        PgSqlErrorCode::ERRCODE_FDW_INVALID_OPTION_INDEX,
+        PgSqlErrorCode::ERRCODE_FDW_INVALID_OPTION_NAME,
+        PgSqlErrorCode::ERRCODE_FDW_INVALID_STRING_LENGTH_OR_BUFFER_LENGTH,
+        PgSqlErrorCode::ERRCODE_FDW_INVALID_STRING_FORMAT,
+        PgSqlErrorCode::ERRCODE_FDW_INVALID_USE_OF_NULL_POINTER,
+        PgSqlErrorCode::ERRCODE_FDW_TOO_MANY_HANDLES,
+        PgSqlErrorCode::ERRCODE_FDW_OUT_OF_MEMORY,
+        PgSqlErrorCode::ERRCODE_FDW_NO_SCHEMAS,
+        PgSqlErrorCode::ERRCODE_FDW_OPTION_NAME_NOT_FOUND,
+        PgSqlErrorCode::ERRCODE_FDW_REPLY_HANDLE,
+        PgSqlErrorCode::ERRCODE_FDW_SCHEMA_NOT_FOUND,
+        PgSqlErrorCode::ERRCODE_FDW_TABLE_NOT_FOUND,
+        PgSqlErrorCode::ERRCODE_FDW_UNABLE_TO_CREATE_EXECUTION,
+        PgSqlErrorCode::ERRCODE_FDW_UNABLE_TO_CREATE_REPLY,
+        PgSqlErrorCode::ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION,
+        PgSqlErrorCode::ERRCODE_PLPGSQL_ERROR,
+        PgSqlErrorCode::ERRCODE_RAISE_EXCEPTION,
+        PgSqlErrorCode::ERRCODE_NO_DATA_FOUND,
+        PgSqlErrorCode::ERRCODE_TOO_MANY_ROWS,
+        PgSqlErrorCode::ERRCODE_ASSERT_FAILURE,
+        PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
+        PgSqlErrorCode::ERRCODE_DATA_CORRUPTED,
+        PgSqlErrorCode::ERRCODE_INDEX_CORRUPTED,
+    ];
+
+    /// The SQLSTATE packed as PostgreSQL's MAKE_SQLSTATE packs it (six
+    /// bits a character, the first lowest): the value of pgrx's
+    /// discriminants, `edata->sqlerrcode`.
+    pub fn packed(self) -> i32 {
+        self.sqlstate()
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (i32::from(c.wrapping_sub(b'0')) & 0x3F) << (6 * i))
+            .sum()
+    }
+}
+
+/// Ordered by packed SQLSTATE, as pgrx's discriminants order them (names
+/// that share a code, in errcodes.h's order).
+impl PartialOrd for PgSqlErrorCode {
+    fn partial_cmp(&self, other: &Self) -> Option<core::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for PgSqlErrorCode {
+    fn cmp(&self, other: &Self) -> core::cmp::Ordering {
+        (self.packed(), *self as usize).cmp(&(other.packed(), *other as usize))
+    }
+}
+
+/// The name, as pgrx displays it.
+impl core::fmt::Display for PgSqlErrorCode {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        core::fmt::Debug::fmt(self, f)
+    }
+}
+
+impl std::error::Error for PgSqlErrorCode {}
+
+/// From a packed SQLSTATE (`packed`); an unknown one is
+/// ERRCODE_INTERNAL_ERROR, as in pgrx.
+impl From<i32> for PgSqlErrorCode {
+    fn from(code: i32) -> Self {
+        PgSqlErrorCode::ALL
+            .into_iter()
+            .find(|c| c.packed() == code)
+            .unwrap_or(PgSqlErrorCode::ERRCODE_INTERNAL_ERROR)
+    }
+}
+
+impl From<isize> for PgSqlErrorCode {
+    fn from(code: isize) -> Self {
+        i32::try_from(code).map_or(PgSqlErrorCode::ERRCODE_INTERNAL_ERROR, PgSqlErrorCode::from)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packed_codes_are_makesqlstates_and_come_back() {
+        // MAKE_SQLSTATE('2','2','0','1','2'), as elog.h computes it.
+        let division = 2 + (2 << 6) + (1 << 18) + (2 << 24);
+        assert_eq!(PgSqlErrorCode::ERRCODE_DIVISION_BY_ZERO.packed(), division);
+        assert_eq!(
+            PgSqlErrorCode::from(division),
+            PgSqlErrorCode::ERRCODE_DIVISION_BY_ZERO
+        );
+        assert_eq!(
+            PgSqlErrorCode::from(-1),
+            PgSqlErrorCode::ERRCODE_INTERNAL_ERROR
+        );
+        for c in PgSqlErrorCode::ALL {
+            assert_eq!(PgSqlErrorCode::from(c.packed()).sqlstate(), c.sqlstate());
+        }
+        assert!(PgSqlErrorCode::ERRCODE_SUCCESSFUL_COMPLETION < PgSqlErrorCode::ERRCODE_WARNING);
+        assert_eq!(
+            PgSqlErrorCode::ERRCODE_DIVISION_BY_ZERO.to_string(),
+            "ERRCODE_DIVISION_BY_ZERO"
+        );
+    }
+}

@@ -12,23 +12,55 @@ use plrust_ipc::message::{ErrorReport, LogLevel, Upcall};
 use crate::entry::{body_line, upcall, RaisedError};
 use crate::errcodes::PgSqlErrorCode;
 
-/// pgrx's log levels, for `ereport!`.
+/// pgrx's log levels, for `ereport!`, with elog.h's values (PostgreSQL
+/// 14 and later) as pgrx gives them, and ordered by them.
 #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum PgLogLevel {
-    DEBUG5,
-    DEBUG4,
-    DEBUG3,
-    DEBUG2,
-    DEBUG1,
-    LOG,
-    LOG_SERVER_ONLY,
-    INFO,
-    NOTICE,
-    WARNING,
-    ERROR,
-    FATAL,
-    PANIC,
+    DEBUG5 = 10,
+    DEBUG4 = 11,
+    DEBUG3 = 12,
+    DEBUG2 = 13,
+    DEBUG1 = 14,
+    LOG = 15,
+    LOG_SERVER_ONLY = 16,
+    INFO = 17,
+    NOTICE = 18,
+    WARNING = 19,
+    ERROR = 21,
+    FATAL = 22,
+    PANIC = 23,
+}
+
+/// From elog.h's value; an unknown one is ERROR, as in pgrx.
+impl From<isize> for PgLogLevel {
+    fn from(level: isize) -> Self {
+        use PgLogLevel::*;
+        [
+            DEBUG5,
+            DEBUG4,
+            DEBUG3,
+            DEBUG2,
+            DEBUG1,
+            LOG,
+            LOG_SERVER_ONLY,
+            INFO,
+            NOTICE,
+            WARNING,
+            ERROR,
+            FATAL,
+            PANIC,
+        ]
+        .into_iter()
+        .find(|l| *l as isize == level)
+        .unwrap_or(ERROR)
+    }
+}
+
+impl From<i32> for PgLogLevel {
+    fn from(level: i32) -> Self {
+        PgLogLevel::from(level as isize)
+    }
 }
 
 /// Emit a message below ERROR.  Its CONTEXT line says the body's line
@@ -183,4 +215,18 @@ macro_rules! ereport {
             Some(&$crate::__private::ToString::to_string(&$detail)),
         )
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PgLogLevel;
+
+    #[test]
+    fn levels_have_elogs_values_and_order() {
+        assert_eq!(PgLogLevel::from(21), PgLogLevel::ERROR);
+        assert_eq!(PgLogLevel::from(18isize), PgLogLevel::NOTICE);
+        assert_eq!(PgLogLevel::from(99), PgLogLevel::ERROR);
+        assert!(PgLogLevel::WARNING < PgLogLevel::ERROR);
+        assert!(PgLogLevel::DEBUG5 < PgLogLevel::DEBUG1);
+    }
 }

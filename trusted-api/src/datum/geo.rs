@@ -32,6 +32,11 @@ fn get(r: &mut Reader<'_>) -> Result<Point, TryFromDatumError> {
     })
 }
 
+// pgrx's geometric types are Eq too (their equality is PostgreSQL's exact
+// one, not point_eq's fuzzy one); a NaN coordinate is the caller's to mind.
+impl Eq for Point {}
+impl Eq for BOX {}
+
 impl FromDatum for Point {
     fn from_binary(bytes: &[u8], oid: TypeOid) -> Result<Self, TryFromDatumError> {
         expect_oid::<Point>(oid, &[POINTOID])?;
