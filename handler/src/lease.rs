@@ -165,6 +165,15 @@ pub(crate) fn ensure_exit_hook() {
     }
 }
 
+/// How many executors of `principal` this backend holds for its outer
+/// calls (each level of nesting that could not borrow one).
+pub(crate) fn held_for(principal: Principal) -> usize {
+    HELD.borrow()
+        .iter()
+        .filter(|h| h.principal == principal)
+        .count()
+}
+
 /// A lease of the executor of an outer call of `principal` that this
 /// backend holds, if that executor has `key` loaded: the nested call runs
 /// there (see above).

@@ -322,6 +322,27 @@ pub fn obtain(want: &Want, fn_name: &str) -> (usize, Pick) {
     }
 }
 
+/// A nested call that would wait for an executor this very backend holds
+/// for its outer calls: it would wait until plrust.pool_wait_timeout for
+/// nothing, so it fails now.  (A nested call runs in its outer call's
+/// executor only if that executor has the function loaded: executors load
+/// their owner's functions when they start, and are sealed after, so a
+/// function created since needs another executor.)
+pub fn refuse_waiting_for_itself(want: &Want, fn_name: &str, held: usize) -> ! {
+    let (owner, db) = names(want.principal);
+    raise(
+        PgSqlErrorCode::ERRCODE_INSUFFICIENT_RESOURCES,
+        format!(
+            "no plrust executor can run function \"{fn_name}\": this session's outer plrust calls hold all {held} that its owner may have"
+        ),
+        Some(format!(
+            "The functions of role \"{owner}\" in database \"{db}\" may hold {} executors (plrust.max_executors_per_principal); the outer calls hold them, and theirs do not have \"{fn_name}\" loaded (functions created after an executor started are loaded only by executors started later).",
+            want.ceiling
+        )),
+        Some("Ask a superuser to raise plrust.max_executors_per_principal.".into()),
+    )
+}
+
 fn wait_timed_out(want: &Want, fn_name: &str) -> ! {
     let refusal = {
         let _lock = PoolLock::acquire();

@@ -838,6 +838,53 @@ fn recursion_is_bounded_by_the_stack_not_by_the_pool() {
     health.assert_unharmed();
 }
 
+/// A nested call whose function its outer call's executor does not have
+/// (created after that executor started) needs an executor of its own;
+/// when the session's outer calls already hold all the owner may have, it
+/// fails at once, saying why, rather than waiting out
+/// plrust.pool_wait_timeout for executors its own session holds.
+#[test]
+fn a_nested_call_never_waits_for_its_own_sessions_executors() {
+    let (_alone, pool, mut c) = alone();
+    let health = Health::before(pool);
+    create_as(
+        &mut c,
+        "t3",
+        "CREATE OR REPLACE FUNCTION t3_outer(nest bool) RETURNS int STRICT LANGUAGE plrust AS $$
+             if !nest { return Ok(Some(0)); }
+             Ok(Spi::get_one::<i32>(\"SELECT t3_inner()\")?.map(|i| i + 1))
+         $$",
+    );
+    c.batch_execute("SET plrust.max_executors_per_principal = 1")
+        .unwrap();
+    // t3's one executor starts with t3_outer, before t3_inner exists.
+    assert_eq!(one::<i32>(&mut c, "SELECT t3_outer(false)"), 0);
+    create_as(
+        &mut c,
+        "t3",
+        "CREATE OR REPLACE FUNCTION t3_inner() RETURNS int LANGUAGE plrust AS $$ Ok(Some(41)) $$",
+    );
+    let start = Instant::now();
+    let e = error_of(&mut c, "SELECT t3_outer(true)");
+    let took = start.elapsed();
+    assert_eq!(e.code().code(), "53000", "{e:?}");
+    assert!(
+        e.message().contains("outer plrust calls hold all 1"),
+        "{e:?}"
+    );
+    assert!(
+        names(e.hint(), "plrust.max_executors_per_principal"),
+        "{e:?}"
+    );
+    // The pool's wait is 10 s: the refusal does not wait for it.
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+    // With room for a second executor, the same call runs.
+    c.batch_execute("SET plrust.max_executors_per_principal = 2")
+        .unwrap();
+    assert_eq!(one::<i32>(&mut c, "SELECT t3_outer(true)"), 42);
+    health.assert_unharmed();
+}
+
 // ---------------------------------------------------------------------------
 // Recycling.
 
