@@ -58,6 +58,11 @@ class Printer:
         self.self_ty, self.subst, self.static_refs = self_ty, subst, static_refs
 
     def lifetime(self, lt):
+        # In a fn pointer, `'_` (a result borrowing the one argument
+        # reference) elides as in the signature; in a where clause it
+        # cannot, and is probed at 'static.
+        if lt == "'_" and not self.static_refs:
+            return lt
         return self.subst.get(lt, "'static") if lt != "'static" else lt
 
     def args(self, a):
@@ -119,6 +124,9 @@ class Unprintable(Exception):
     pass
 
 
+# (public module, private module inside it) of std's defining paths.
+PRIVATE_STD_MODULES = {("ops", "range"), ("str", "error"), ("num", "error"), ("ffi", "c_str")}
+
 PRELUDE = {"Option", "Result", "String", "Vec", "Box", "Clone", "Copy", "PartialEq", "Eq",
            "PartialOrd", "Ord", "Default", "From", "Into", "TryFrom", "TryInto", "Iterator",
            "IntoIterator", "ExactSizeIterator", "DoubleEndedIterator", "AsRef", "ToString",
@@ -138,7 +146,11 @@ def qualify(path, id=None):
             return full[-1]
         if STD_TRAITS.get(full[-1]):
             return STD_TRAITS[full[-1]]
-        return "::".join(["std"] + full[1:])
+        # rustdoc gives std's items by the private module that defines
+        # them (core::ops::range::Range); a body names them by the public
+        # one that re-exports them (std::ops::Range).
+        inner = [m for m in full[1:-1] if (full[1], m) not in PRIVATE_STD_MODULES]
+        return "::".join(["std"] + inner + [full[-1]])
     body = REEXPORTED.get(tuple(full))
     if body is None:
         raise Unprintable(f"{'::'.join(full)} is not re-exported")
