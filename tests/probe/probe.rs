@@ -218,6 +218,28 @@ let _: fn(&pgrx::datum::AnyNumeric) -> pgrx::datum::AnyNumeric = <pgrx::datum::A
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: std::ops::Rem<f64> {} } // impl std::ops::Rem<f64> for pgrx::datum::AnyNumeric
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: pgrx::datum::RangeSubType {} } // impl pgrx::datum::RangeSubType for pgrx::datum::AnyNumeric
 { #[allow(unused_imports)] use pgrx::datum::Array; } // struct pgrx::datum::Array
+let _: fn(&pgrx::datum::Array<'static, i32>) -> pgrx::datum::ArrayIterator<'_, i32> = <pgrx::datum::Array<'static, i32>>::iter; // fn pgrx::datum::Array::iter(self: &pgrx::datum::Array<'static, i32>) -> pgrx::datum::ArrayIterator<'_, i32>
+let _: fn(&pgrx::datum::Array<'static, i32>) -> pgrx::datum::ArrayTypedIterator<'_, i32> = <pgrx::datum::Array<'static, i32>>::iter_deny_null; // fn pgrx::datum::Array::iter_deny_null(self: &pgrx::datum::Array<'static, i32>) -> pgrx::datum::ArrayTypedIterator<'_, i32>
+let _: fn(&pgrx::datum::Array<'static, i32>) -> bool = <pgrx::datum::Array<'static, i32>>::contains_nulls; // fn pgrx::datum::Array::contains_nulls(self: &pgrx::datum::Array<'static, i32>) -> bool
+let _: fn(&pgrx::datum::Array<'static, i32>) -> usize = <pgrx::datum::Array<'static, i32>>::len; // fn pgrx::datum::Array::len(self: &pgrx::datum::Array<'static, i32>) -> usize
+let _: fn(&pgrx::datum::Array<'static, i32>) -> bool = <pgrx::datum::Array<'static, i32>>::is_empty; // fn pgrx::datum::Array::is_empty(self: &pgrx::datum::Array<'static, i32>) -> bool
+let _: fn(&pgrx::datum::Array<'static, i32>, usize) -> Option<Option<i32>> = <pgrx::datum::Array<'static, i32>>::get; // fn pgrx::datum::Array::get(self: &pgrx::datum::Array<'static, i32>, index: usize) -> Option<Option<i32>>
+{ #[allow(unused)] fn t() where pgrx::datum::Array<'static, i32>: std::fmt::Debug {} } // impl std::fmt::Debug for pgrx::datum::Array<'static, i32>
+{ #[allow(unused)] fn t() where pgrx::datum::Array<'static, i32>: IntoIterator {} } // impl IntoIterator for pgrx::datum::Array<'static, i32>
+{ #[allow(unused)] fn t() where pgrx::datum::Array<'static, i32>: pgrx::datum::FromDatum {} } // impl pgrx::datum::FromDatum for pgrx::datum::Array<'static, i32>
+{ #[allow(unused)] fn t() where pgrx::datum::Array<'static, i32>: pgrx::datum::IntoDatum {} } // impl pgrx::datum::IntoDatum for pgrx::datum::Array<'static, i32>
+{ #[allow(unused_imports)] use pgrx::datum::ArrayIntoIterator; } // struct pgrx::datum::ArrayIntoIterator
+{ #[allow(unused)] fn t() where pgrx::datum::ArrayIntoIterator<'static, i32>: Iterator {} } // impl Iterator for pgrx::datum::ArrayIntoIterator<'static, i32>
+{ #[allow(unused)] fn t() where pgrx::datum::ArrayIntoIterator<'static, i32>: ExactSizeIterator {} } // impl ExactSizeIterator for pgrx::datum::ArrayIntoIterator<'static, i32>
+{ #[allow(unused)] fn t() where pgrx::datum::ArrayIntoIterator<'static, i32>: std::iter::FusedIterator {} } // impl std::iter::FusedIterator for pgrx::datum::ArrayIntoIterator<'static, i32>
+{ #[allow(unused_imports)] use pgrx::datum::ArrayIterator; } // struct pgrx::datum::ArrayIterator
+{ #[allow(unused)] fn t() where pgrx::datum::ArrayIterator<'static, i32>: Iterator {} } // impl Iterator for pgrx::datum::ArrayIterator<'static, i32>
+{ #[allow(unused)] fn t() where pgrx::datum::ArrayIterator<'static, i32>: ExactSizeIterator {} } // impl ExactSizeIterator for pgrx::datum::ArrayIterator<'static, i32>
+{ #[allow(unused)] fn t() where pgrx::datum::ArrayIterator<'static, i32>: std::iter::FusedIterator {} } // impl std::iter::FusedIterator for pgrx::datum::ArrayIterator<'static, i32>
+{ #[allow(unused_imports)] use pgrx::datum::ArrayTypedIterator; } // struct pgrx::datum::ArrayTypedIterator
+{ #[allow(unused)] fn t() where pgrx::datum::ArrayTypedIterator<'static, i32>: Iterator {} } // impl Iterator for pgrx::datum::ArrayTypedIterator<'static, i32>
+{ #[allow(unused)] fn t() where pgrx::datum::ArrayTypedIterator<'static, i32>: ExactSizeIterator {} } // impl ExactSizeIterator for pgrx::datum::ArrayTypedIterator<'static, i32>
+{ #[allow(unused)] fn t() where pgrx::datum::ArrayTypedIterator<'static, i32>: std::iter::FusedIterator {} } // impl std::iter::FusedIterator for pgrx::datum::ArrayTypedIterator<'static, i32>
 { #[allow(unused_imports)] use pgrx::datum::BOX; } // struct pgrx::datum::BOX
 { #[allow(unused)] fn t() where pgrx::datum::BOX: std::fmt::Debug {} } // impl std::fmt::Debug for pgrx::datum::BOX
 { #[allow(unused)] fn t() where pgrx::datum::BOX: Default {} } // impl Default for pgrx::datum::BOX
@@ -477,6 +499,8 @@ let _: fn(&[u8]) -> Result<pgrx::datum::Uuid, String> = <pgrx::datum::Uuid>::fro
 { #[allow(unused)] fn t() where pgrx::datum::Uuid: std::fmt::Display {} } // impl std::fmt::Display for pgrx::datum::Uuid
 { #[allow(unused_imports)] use pgrx::fn_call; } // fn pgrx::fn_call(...)  [named only: generic method]
 { #[allow(unused_imports)] use pgrx::heap_tuple::PgHeapTuple; } // struct pgrx::heap_tuple::PgHeapTuple
+let _: fn(&pgrx::heap_tuple::PgHeapTuple<'static, i32>) -> usize = <pgrx::heap_tuple::PgHeapTuple<'static, i32>>::len; // fn pgrx::heap_tuple::PgHeapTuple::len(self: &pgrx::heap_tuple::PgHeapTuple<'static, i32>) -> usize
+{ #[allow(unused)] fn t() where pgrx::heap_tuple::PgHeapTuple<'static, i32>: pgrx::datum::IntoDatum {} } // impl pgrx::datum::IntoDatum for pgrx::heap_tuple::PgHeapTuple<'static, i32>
 { #[allow(unused_imports)] use pgrx::heap_tuple::TryFromDatumError; } // enum pgrx::heap_tuple::TryFromDatumError
 { #[allow(unused)] fn v(x: pgrx::heap_tuple::TryFromDatumError) { if let pgrx::heap_tuple::TryFromDatumError::IncompatibleTypes { .. } = x {} } } // variant pgrx::heap_tuple::TryFromDatumError::IncompatibleTypes
 { #[allow(unused)] fn v(x: pgrx::heap_tuple::TryFromDatumError) { if let pgrx::heap_tuple::TryFromDatumError::NoSuchAttributeNumber { .. } = x {} } } // variant pgrx::heap_tuple::TryFromDatumError::NoSuchAttributeNumber

@@ -193,7 +193,7 @@ impl<'a> Args<'a> {
         &mut self,
         oid: u32,
         attributes: &[(&str, u32, u32)],
-    ) -> Result<Option<crate::PgHeapTuple>, BoxError> {
+    ) -> Result<Option<crate::PgHeapTuple<'static>>, BoxError> {
         match self.reader.next() {
             Ok(Some(bytes)) => Ok(Some(crate::PgHeapTuple::from_record(
                 bytes,
@@ -210,7 +210,7 @@ impl<'a> Args<'a> {
         &mut self,
         oid: u32,
         attributes: &[(&str, u32, u32)],
-    ) -> Result<crate::PgHeapTuple, BoxError> {
+    ) -> Result<crate::PgHeapTuple<'static>, BoxError> {
         self.next_record(oid, attributes)?
             .ok_or_else(|| "plrust: NULL argument to a STRICT function".into())
     }

@@ -1,11 +1,12 @@
 //! Composite values (`CREATE TYPE ... AS (...)`, a table's row):
-//! `PgHeapTuple`, with pgrx's `get_by_name`/`set_by_name`.
+//! `PgHeapTuple<'a, W>`, with pgrx's `get_by_name`/`set_by_name`.
 //!
 //! A tuple is its type's attributes (names and types, from the function's
 //! signature, the trigger, or the backend for `new_composite_type`) and
 //! one binary value or NULL per attribute.  It travels in record_send's
 //! format; the backend's record_recv checks every column's type.
 
+use std::marker::PhantomData;
 use std::num::NonZeroUsize;
 use std::rc::Rc;
 
@@ -14,16 +15,30 @@ use plrust_ipc::message::{Answer, Attribute, Upcall};
 use crate::datum::oids::{FIRST_NORMAL_OBJECT_ID, RECORDOID};
 use crate::datum::{read_record, write_record, Datum, FromDatum, IntoDatum, TypeOid};
 use crate::entry::upcall;
+use crate::pgbox::{AllocatedByPostgres, AllocatedByRust};
 
 /// Where plrust-trusted-pgrx re-exports it.
 pub use crate::datum::TryFromDatumError;
 
-/// A composite value.
+/// A composite value, owned.
+///
+/// pgrx's `PgHeapTuple<'a, W>` borrows its tuple descriptor for `'a` and
+/// says by `W` whose memory the tuple is in.  Here the attributes are
+/// shared by `Rc` and the values are the body's own, so neither parameter
+/// constrains anything; they are there so that PL/Rust's spelling,
+/// `PgHeapTuple<'a, AllocatedByRust>`, names this type, while the short
+/// `PgHeapTuple` still elides `'a` wherever Rust allows and defaults `W`.
+/// `W` is left unbounded (pgrx bounds it by `WhoAllocated`): nothing here
+/// depends on it, and a looser bound refuses no body pgrx accepts.
 #[derive(Debug, Clone, PartialEq)]
-pub struct PgHeapTuple {
+pub struct PgHeapTuple<'a, W = AllocatedByRust> {
     type_oid: u32,
     attributes: Rc<[Attribute]>,
     values: Vec<Option<Vec<u8>>>,
+    descriptor_lifetime: PhantomData<&'a ()>,
+    /// `fn() -> W`: the marker is not owned data (no drop check, and the
+    /// tuple's auto traits do not depend on it).
+    allocated_by: PhantomData<fn() -> W>,
 }
 
 /// Why a composite value could not be made.
@@ -55,10 +70,13 @@ fn compatible(value: u32, attr: u32) -> bool {
         || (attr >= FIRST_NORMAL_OBJECT_ID && (value == 25 || value == RECORDOID))
 }
 
-impl PgHeapTuple {
+/// What pgrx makes only as Rust's own tuples.
+impl<'a> PgHeapTuple<'a, AllocatedByRust> {
     /// A value of composite type `name` (as SQL would resolve it, e.g.
     /// `"person"` or `"myschema.person"`), every attribute NULL.
-    pub fn new_composite_type(name: &str) -> Result<PgHeapTuple, PgHeapTupleError> {
+    pub fn new_composite_type(
+        name: &str,
+    ) -> Result<PgHeapTuple<'a, AllocatedByRust>, PgHeapTupleError> {
         match upcall(&Upcall::DescribeType { name }) {
             Answer::Type {
                 type_oid,
@@ -69,11 +87,22 @@ impl PgHeapTuple {
         }
     }
 
-    fn with_attributes(type_oid: u32, attributes: Rc<[Attribute]>) -> PgHeapTuple {
+    fn with_attributes(type_oid: u32, attributes: Rc<[Attribute]>) -> PgHeapTuple<'a> {
+        let nulls = vec![None; attributes.len()];
+        PgHeapTuple::from_parts(type_oid, attributes, nulls)
+    }
+
+    fn from_parts(
+        type_oid: u32,
+        attributes: Rc<[Attribute]>,
+        values: Vec<Option<Vec<u8>>>,
+    ) -> PgHeapTuple<'a> {
         PgHeapTuple {
             type_oid,
-            values: vec![None; attributes.len()],
             attributes,
+            values,
+            descriptor_lifetime: PhantomData,
+            allocated_by: PhantomData,
         }
     }
 
@@ -82,7 +111,7 @@ impl PgHeapTuple {
         bytes: &[u8],
         type_oid: u32,
         attributes: Rc<[Attribute]>,
-    ) -> Result<PgHeapTuple, TryFromDatumError> {
+    ) -> Result<PgHeapTuple<'a>, TryFromDatumError> {
         let fields = read_record(bytes)?;
         if fields.len() != attributes.len() {
             return Err(TryFromDatumError::Malformed {
@@ -94,14 +123,11 @@ impl PgHeapTuple {
                 ),
             });
         }
-        Ok(PgHeapTuple {
-            type_oid,
-            values: fields
-                .into_iter()
-                .map(|(_, v)| v.map(<[u8]>::to_vec))
-                .collect(),
-            attributes,
-        })
+        let values = fields
+            .into_iter()
+            .map(|(_, v)| v.map(<[u8]>::to_vec))
+            .collect();
+        Ok(PgHeapTuple::from_parts(type_oid, attributes, values))
     }
 
     /// For the generated code: attributes as `(name, type, base type)`.
@@ -115,6 +141,54 @@ impl PgHeapTuple {
             .collect()
     }
 
+    fn set_at<T: IntoDatum>(&mut self, i: usize, value: T) -> Result<(), TryFromDatumError> {
+        let base = self.attributes[i].base_oid;
+        match value.into_datum() {
+            None => self.values[i] = None,
+            Some(Datum { oid, bytes }) => {
+                if !compatible(oid, base) {
+                    return Err(TryFromDatumError::IncompatibleTypes {
+                        rust_type: std::any::type_name::<T>(),
+                        sql_oid: base,
+                    });
+                }
+                self.values[i] = Some(bytes);
+            }
+        }
+        Ok(())
+    }
+
+    pub fn set_by_name<T: IntoDatum>(
+        &mut self,
+        name: &str,
+        value: T,
+    ) -> Result<(), TryFromDatumError> {
+        let i = self.index_of(name)?;
+        self.set_at(i, value)
+    }
+
+    pub fn set_by_index<T: IntoDatum>(
+        &mut self,
+        attno: NonZeroUsize,
+        value: T,
+    ) -> Result<(), TryFromDatumError> {
+        let i = self.checked_index(attno)?;
+        self.set_at(i, value)
+    }
+}
+
+/// What pgrx has only on tuples PostgreSQL handed over (a trigger's rows).
+impl<'a> PgHeapTuple<'a, AllocatedByPostgres> {
+    /// The tuple as one the body may change.  Every tuple is the body's
+    /// own already (`AllocatedByPostgres` is `AllocatedByRust`: pgbox.rs),
+    /// so this is the identity.
+    pub fn into_owned(self) -> PgHeapTuple<'a, AllocatedByRust> {
+        self
+    }
+}
+
+/// What pgrx has on every tuple, whoever allocated it.
+impl<W> PgHeapTuple<'_, W> {
     fn index_of(&self, name: &str) -> Result<usize, TryFromDatumError> {
         self.attributes
             .iter()
@@ -138,23 +212,6 @@ impl PgHeapTuple {
         }
     }
 
-    fn set_at<T: IntoDatum>(&mut self, i: usize, value: T) -> Result<(), TryFromDatumError> {
-        let base = self.attributes[i].base_oid;
-        match value.into_datum() {
-            None => self.values[i] = None,
-            Some(Datum { oid, bytes }) => {
-                if !compatible(oid, base) {
-                    return Err(TryFromDatumError::IncompatibleTypes {
-                        rust_type: std::any::type_name::<T>(),
-                        sql_oid: base,
-                    });
-                }
-                self.values[i] = Some(bytes);
-            }
-        }
-        Ok(())
-    }
-
     pub fn get_by_name<T: FromDatum>(&self, name: &str) -> Result<Option<T>, TryFromDatumError> {
         self.get_at(self.index_of(name)?)
     }
@@ -164,30 +221,6 @@ impl PgHeapTuple {
         attno: NonZeroUsize,
     ) -> Result<Option<T>, TryFromDatumError> {
         self.get_at(self.checked_index(attno)?)
-    }
-
-    pub fn set_by_name<T: IntoDatum>(
-        &mut self,
-        name: &str,
-        value: T,
-    ) -> Result<(), TryFromDatumError> {
-        let i = self.index_of(name)?;
-        self.set_at(i, value)
-    }
-
-    pub fn set_by_index<T: IntoDatum>(
-        &mut self,
-        attno: NonZeroUsize,
-        value: T,
-    ) -> Result<(), TryFromDatumError> {
-        let i = self.checked_index(attno)?;
-        self.set_at(i, value)
-    }
-
-    /// pgrx distinguishes tuples PostgreSQL allocated from owned ones;
-    /// here every tuple is owned.
-    pub fn into_owned(self) -> PgHeapTuple {
-        self
     }
 
     /// Number of attributes.
@@ -208,9 +241,22 @@ impl PgHeapTuple {
     pub fn composite_type_oid(&self) -> u32 {
         self.type_oid
     }
+
+    /// The tuple as a composite value: its bytes in record format, with
+    /// its type's oid (`pg_sys::Datum` is this crate's `Datum`).
+    pub fn into_composite_datum(self) -> Option<Datum> {
+        self.into_datum()
+    }
+
+    /// The tuple as a trigger function returns it.  A trigger's result
+    /// travels as the row's composite value (the backend forms the
+    /// HeapTuple), so this is `into_composite_datum`.
+    pub fn into_trigger_datum(self) -> Option<Datum> {
+        self.into_datum()
+    }
 }
 
-impl IntoDatum for PgHeapTuple {
+impl<W> IntoDatum for PgHeapTuple<'_, W> {
     fn into_datum(self) -> Option<Datum> {
         let fields: Vec<(TypeOid, Option<&[u8]>)> = self
             .attributes
@@ -237,7 +283,7 @@ impl IntoDatum for PgHeapTuple {
 
 /// A composite value without its type's names (from a query result):
 /// attributes are addressed by number.
-impl FromDatum for PgHeapTuple {
+impl FromDatum for PgHeapTuple<'_, AllocatedByRust> {
     fn from_binary(bytes: &[u8], oid: TypeOid) -> Result<Self, TryFromDatumError> {
         if oid != RECORDOID && oid < FIRST_NORMAL_OBJECT_ID {
             return Err(TryFromDatumError::IncompatibleTypes {
@@ -254,25 +300,24 @@ impl FromDatum for PgHeapTuple {
                 base_oid: *t,
             })
             .collect();
-        Ok(PgHeapTuple {
-            type_oid: oid,
-            values: fields
-                .into_iter()
-                .map(|(_, v)| v.map(<[u8]>::to_vec))
-                .collect(),
-            attributes,
-        })
+        let values = fields
+            .into_iter()
+            .map(|(_, v)| v.map(<[u8]>::to_vec))
+            .collect();
+        Ok(PgHeapTuple::from_parts(oid, attributes, values))
     }
 }
 
 /// `composite_type!("person")`: the Rust type of a composite value.
 #[macro_export]
 macro_rules! composite_type {
-    ($name:expr) => {
-        $crate::PgHeapTuple
-    };
+    // The lifetime first: `'a` could begin an expression (a labelled
+    // block), and a failed expression match would not fall through.
     ($lt:lifetime, $name:expr) => {
-        $crate::PgHeapTuple
+        $crate::heap_tuple::PgHeapTuple<$lt, $crate::pgbox::AllocatedByRust>
+    };
+    ($name:expr) => {
+        $crate::heap_tuple::PgHeapTuple<'static, $crate::pgbox::AllocatedByRust>
     };
 }
 
@@ -280,7 +325,7 @@ macro_rules! composite_type {
 mod tests {
     use super::*;
 
-    fn person() -> PgHeapTuple {
+    fn person() -> PgHeapTuple<'static> {
         PgHeapTuple::with_attributes(
             16500,
             PgHeapTuple::attributes_of(&[
@@ -317,6 +362,30 @@ mod tests {
         ));
         p.set_by_name("name", None::<String>).unwrap();
         assert_eq!(p.get_by_name::<String>("name").unwrap(), None);
+    }
+
+    /// Every spelling a body may use names one type: PL/Rust's, the
+    /// short one, the trigger's `AllocatedByPostgres` and the macro's.
+    fn rename(t: PgHeapTuple<'static, AllocatedByPostgres>) -> composite_type!("person") {
+        let owned: PgHeapTuple<'_, AllocatedByRust> = t.into_owned();
+        let short: PgHeapTuple = owned;
+        short
+    }
+
+    fn count<W>(t: &PgHeapTuple<'_, W>) -> usize {
+        t.len()
+    }
+
+    #[test]
+    fn markers_and_lifetimes_change_nothing() {
+        let mut p = rename(person());
+        p.set_by_name("age", 7.0f64).unwrap();
+        assert_eq!(count(&p), 3);
+        let d = p.clone().into_datum();
+        assert_eq!(p.clone().into_composite_datum(), d);
+        assert_eq!(p.into_trigger_datum(), d);
+        let lt: composite_type!('static, "person") = rename(person());
+        assert_eq!(lt, person());
     }
 
     #[test]

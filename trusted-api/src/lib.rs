@@ -13,6 +13,7 @@ pub mod fn_call;
 pub mod heap_tuple;
 pub mod iter;
 pub mod log;
+pub mod pgbox;
 pub mod spi;
 pub mod spi_codes;
 pub mod trigger;
@@ -23,6 +24,7 @@ pub use fn_call::{fn_call, Arg, FnCallArg, FnCallError};
 pub use heap_tuple::{PgHeapTuple, PgHeapTupleError};
 pub use iter::{SetOfIterator, TableIterator};
 pub use log::PgLogLevel;
+pub use pgbox::{AllocatedByPostgres, AllocatedByRust, WhoAllocated};
 pub use spi::{Spi, SpiClient, SpiError, SpiHeapTupleData, SpiHeapTupleDataEntry, SpiTupleTable};
 pub use trigger::{PgTrigger, PgTriggerError, PgTriggerLevel, PgTriggerOperation, PgTriggerWhen};
 
@@ -72,6 +74,7 @@ pub mod prelude {
     pub use crate::iter::{SetOfIterator, TableIterator};
     pub use crate::log::PgLogLevel;
     pub use crate::pg_sys;
+    pub use crate::pgbox::{AllocatedByPostgres, AllocatedByRust, WhoAllocated};
     pub use crate::spi::{self, Spi, SpiClient, SpiHeapTupleData, SpiTupleTable};
     pub use crate::trigger::{
         PgTrigger, PgTriggerError, PgTriggerLevel, PgTriggerOperation, PgTriggerWhen,

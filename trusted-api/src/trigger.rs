@@ -87,19 +87,19 @@ impl std::error::Error for PgTriggerError {}
 /// The trigger firing a trigger function runs for.
 pub struct PgTrigger {
     info: TriggerInfo,
-    new: Option<PgHeapTuple>,
-    old: Option<PgHeapTuple>,
+    new: Option<PgHeapTuple<'static>>,
+    old: Option<PgHeapTuple<'static>>,
 }
 
 impl PgTrigger {
     /// The new row (INSERT, UPDATE; row-level only).  pgrx's name.
     #[allow(clippy::new_ret_no_self)]
-    pub fn new(&self) -> Option<PgHeapTuple> {
+    pub fn new(&self) -> Option<PgHeapTuple<'_>> {
         self.new.clone()
     }
 
     /// The old row (UPDATE, DELETE; row-level only).
-    pub fn old(&self) -> Option<PgHeapTuple> {
+    pub fn old(&self) -> Option<PgHeapTuple<'_>> {
         self.old.clone()
     }
 

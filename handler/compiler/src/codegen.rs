@@ -58,17 +58,36 @@ pub struct Signature {
     pub args: Vec<Arg>,
     pub ret: Return,
     pub strict: bool,
-    /// Array results are `pgrx::Array<T>` (dimensions and lower bounds
+    /// Array results are `pgrx::Array<'a, T>` (dimensions and lower bounds
     /// kept) rather than PL/Rust's `Vec<Option<T>>`
     /// (`SET plrust.shaped_arrays = on` on the function).
     pub shaped_arrays: bool,
 }
 
+/// A composite value as PL/Rust's signatures spell it
+/// (`composite_type!(oid)`).  Spelled out, not elided: a result type has
+/// no elided lifetime to take when the function has no argument or several.
+const COMPOSITE: &str = "pgrx::PgHeapTuple<'static, pgrx::AllocatedByRust>";
+
 /// The Rust type of a result column of SQL type `ty`.
 fn result_type(ty: &SqlType, shaped_arrays: bool) -> String {
     match ty {
-        SqlType::Array { elem, .. } if shaped_arrays => format!("pgrx::Array<{}>", elem.owned()),
+        SqlType::Array { elem, .. } if shaped_arrays => {
+            format!("pgrx::Array<'a, {}>", elem.owned())
+        }
+        SqlType::Composite { .. } => COMPOSITE.to_string(),
         other => other.owned(),
+    }
+}
+
+/// The Rust type of an argument of SQL type `ty`.  Arrays are PL/Rust's
+/// `Array<'a, T>`: with the result's `'a`, so a body may return an array
+/// it was given (with an elided lifetime of its own it could not).
+fn argument_type(ty: &SqlType) -> String {
+    match ty {
+        SqlType::Array { elem, .. } => format!("pgrx::Array<'a, {}>", elem.owned()),
+        SqlType::Composite { .. } => COMPOSITE.to_string(),
+        other => other.argument(),
     }
 }
 
@@ -84,7 +103,11 @@ impl Return {
                 format!("pgrx::TableIterator<'a, {}>", row_tuple(cols, shaped))
             }
             Return::Record(cols) => row_tuple(cols, shaped),
-            Return::Trigger => "pgrx::PgHeapTuple".to_string(),
+            // Concrete, where PL/Rust says `impl WhoAllocated`: a body that
+            // only ever returns Ok(None) leaves an `impl` nothing to infer.
+            // AllocatedByPostgres is the same type, so what trigger.new()
+            // gives can be returned as it is.
+            Return::Trigger => "pgrx::PgHeapTuple<'a, pgrx::AllocatedByRust>".to_string(),
             Return::Inline => "()".to_string(),
         }
     }
@@ -151,9 +174,9 @@ pub fn check_arg_name(name: &str) -> Result<(), String> {
 
 fn param_type(ty: &SqlType, strict: bool) -> String {
     if strict {
-        ty.argument()
+        argument_type(ty)
     } else {
-        format!("Option<{}>", ty.argument())
+        format!("Option<{}>", argument_type(ty))
     }
 }
 
@@ -359,6 +382,53 @@ mod tests {
     }
 
     #[test]
+    fn arrays_and_composites_are_spelled_with_their_lifetimes() {
+        // A result type has no elided lifetime to take when the function
+        // has several arguments (or none): both are spelled out, and an
+        // array argument shares the result's 'a so it can be returned.
+        let person = SqlType::Composite {
+            oid: 16500,
+            attributes: vec![("name".into(), 25, 25)],
+        };
+        let sig = Signature {
+            args: vec![
+                Arg {
+                    name: "a".into(),
+                    ty: SqlType::Array {
+                        elem: Scalar::Int4,
+                        oid: 1007,
+                    },
+                },
+                Arg {
+                    name: "p".into(),
+                    ty: person.clone(),
+                },
+            ],
+            ret: Return::Value(SqlType::Array {
+                elem: Scalar::Int4,
+                oid: 1007,
+            }),
+            strict: false,
+            shaped_arrays: true,
+        };
+        let g = generate(&sig, "Ok(a)", false);
+        assert!(g.source.contains(
+            "fn plrust_body<'a>(a: Option<pgrx::Array<'a, i32>>, \
+             p: Option<pgrx::PgHeapTuple<'static, pgrx::AllocatedByRust>>) \
+             -> ::core::result::Result<Option<pgrx::Array<'a, i32>>"
+        ));
+        let made = Signature {
+            args: vec![],
+            ret: Return::Value(person),
+            strict: false,
+            shaped_arrays: false,
+        };
+        assert!(generate(&made, "Ok(None)", false).source.contains(
+            "fn plrust_body<'a>() -> ::core::result::Result<Option<pgrx::PgHeapTuple<'static, pgrx::AllocatedByRust>>"
+        ));
+    }
+
+    #[test]
     fn triggers_see_their_firing() {
         let sig = Signature {
             args: vec![],
@@ -368,7 +438,7 @@ mod tests {
         };
         let g = generate(&sig, "Ok(trigger.new())", false);
         assert!(g.source.contains(
-            "fn plrust_body<'a>(trigger: &'a pgrx::PgTrigger) -> ::core::result::Result<Option<pgrx::PgHeapTuple>"
+            "fn plrust_body<'a>(trigger: &'a pgrx::PgTrigger) -> ::core::result::Result<Option<pgrx::PgHeapTuple<'a, pgrx::AllocatedByRust>>"
         ));
         assert!(g.source.contains("let trigger = plrust_args.trigger()?;"));
         assert!(g.source.contains("plrust_body(&trigger)"));

@@ -1,11 +1,13 @@
-//! Arrays: `Array<T>` (any number of dimensions, any lower bounds) and the
-//! flattened `Vec` forms.
+//! Arrays: `Array<'a, T>` (any number of dimensions, any lower bounds),
+//! its iterators, and the flattened `Vec` forms.
 //!
 //! Binary format (array_send): i32 ndim, i32 has-nulls flag, u32 element
 //! type, ndim × (i32 length, i32 lower bound), then each element as i32
 //! length (-1 for NULL) and its bytes.  An empty array has ndim 0.
 
 use core::fmt;
+use core::iter::FusedIterator;
+use core::marker::PhantomData;
 
 use super::oids::{array_of, element_of, FIRST_NORMAL_OBJECT_ID};
 use super::reader::Reader;
@@ -21,12 +23,45 @@ enum Elements<T> {
     WithNulls(Vec<Option<T>>),
 }
 
+impl<T> Elements<T> {
+    fn len(&self) -> usize {
+        match self {
+            Elements::NoNulls(v) => v.len(),
+            Elements::WithNulls(v) => v.len(),
+        }
+    }
+
+    /// Element `i`: `None` past the end, `Some(None)` for a NULL.
+    fn get(&self, i: usize) -> Option<Option<&T>> {
+        match self {
+            Elements::NoNulls(v) => v.get(i).map(Some),
+            Elements::WithNulls(v) => v.get(i).map(Option::as_ref),
+        }
+    }
+}
+
 /// A SQL array, owned, with its shape.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Array<T> {
+///
+/// pgrx's `Array<'a, T>` borrows the datum it was read from for `'a`.
+/// This one owns its elements (they arrived over the channel), so `'a`
+/// constrains nothing; it is there so that PL/Rust's spelling,
+/// `Array<'a, T>`, names this type, while the short `Array<T>` still
+/// elides it wherever Rust allows an elided lifetime.
+#[derive(Clone, PartialEq)]
+pub struct Array<'a, T> {
     dims: Vec<i32>,
     lower_bounds: Vec<i32>,
     elems: Elements<T>,
+    datum_lifetime: PhantomData<&'a ()>,
+}
+
+/// As pgrx prints it: the elements, NULLs as `None`.
+impl<T: fmt::Debug> fmt::Debug for Array<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list()
+            .entries((0..self.len()).map(|i| self.elems.get(i).flatten()))
+            .finish()
+    }
 }
 
 /// `as_slice` on an array with NULLs.
@@ -81,16 +116,26 @@ fn shape_len(dims: &[i32], lower_bounds: &[i32]) -> Result<usize, String> {
     Ok(if dims.is_empty() { 0 } else { n })
 }
 
-impl<T> Array<T> {
-    /// A one-dimensional array with lower bound 1 (empty: no dimensions).
-    pub fn new(elems: Vec<Option<T>>) -> Array<T> {
-        let (dims, lower_bounds) = one_d(elems.len());
+impl<'a, T> Array<'a, T> {
+    /// An array of this shape and these elements, as given.
+    fn from_parts(dims: Vec<i32>, lower_bounds: Vec<i32>, elems: Elements<T>) -> Array<'a, T> {
         Array {
             dims,
             lower_bounds,
-            elems: Elements::WithNulls(elems),
+            elems,
+            datum_lifetime: PhantomData,
         }
-        .compact()
+    }
+
+    /// The empty array: no dimensions.
+    fn empty() -> Array<'a, T> {
+        Array::from_parts(vec![], vec![], Elements::NoNulls(vec![]))
+    }
+
+    /// A one-dimensional array with lower bound 1 (empty: no dimensions).
+    pub fn new(elems: Vec<Option<T>>) -> Array<'a, T> {
+        let (dims, lower_bounds) = one_d(elems.len());
+        Array::from_parts(dims, lower_bounds, Elements::WithNulls(elems)).compact()
     }
 
     /// An array of the given shape; `elems` in row-major order.
@@ -98,7 +143,7 @@ impl<T> Array<T> {
         elems: Vec<Option<T>>,
         dims: Vec<i32>,
         lower_bounds: Vec<i32>,
-    ) -> Result<Array<T>, ArrayShapeError> {
+    ) -> Result<Array<'a, T>, ArrayShapeError> {
         let n = shape_len(&dims, &lower_bounds).map_err(ArrayShapeError)?;
         if n != elems.len() {
             return Err(ArrayShapeError(format!(
@@ -107,26 +152,18 @@ impl<T> Array<T> {
             )));
         }
         if n == 0 {
-            return Ok(Array {
-                dims: vec![],
-                lower_bounds: vec![],
-                elems: Elements::NoNulls(vec![]),
-            });
+            return Ok(Array::empty());
         }
-        Ok(Array {
-            dims,
-            lower_bounds,
-            elems: Elements::WithNulls(elems),
-        }
-        .compact())
+        Ok(Array::from_parts(dims, lower_bounds, Elements::WithNulls(elems)).compact())
     }
 
-    fn compact(self) -> Array<T> {
+    /// Keeps `WithNulls` for arrays that have a NULL, so `as_slice` and
+    /// `contains_nulls` need not look at the elements.
+    fn compact(self) -> Array<'a, T> {
         match self.elems {
             Elements::WithNulls(v) if v.iter().all(Option::is_some) => Array {
-                dims: self.dims,
-                lower_bounds: self.lower_bounds,
                 elems: Elements::NoNulls(v.into_iter().flatten().collect()),
+                ..self
             },
             elems => Array { elems, ..self },
         }
@@ -148,10 +185,7 @@ impl<T> Array<T> {
 
     /// Number of elements, over all dimensions.
     pub fn len(&self) -> usize {
-        match &self.elems {
-            Elements::NoNulls(v) => v.len(),
-            Elements::WithNulls(v) => v.len(),
-        }
+        self.elems.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -165,37 +199,33 @@ impl<T> Array<T> {
         }
     }
 
-    /// Element `i` in row-major order, ignoring the lower bounds: `None`
-    /// past the end, `Some(None)` for a NULL.
-    pub fn get(&self, i: usize) -> Option<Option<T>>
+    /// Element `index` in row-major order, ignoring the lower bounds:
+    /// `None` past the end, `Some(None)` for a NULL.
+    pub fn get(&self, index: usize) -> Option<Option<T>>
     where
         T: Clone,
     {
-        self.get_ref(i).map(|e| e.cloned())
+        self.elems.get(index).map(|e| e.cloned())
     }
 
-    fn get_ref(&self, i: usize) -> Option<Option<&T>> {
-        match &self.elems {
-            Elements::NoNulls(v) => v.get(i).map(Some),
-            Elements::WithNulls(v) => v.get(i).map(Option::as_ref),
+    /// The elements in row-major order, NULLs as `None` (cloned, as pgrx
+    /// decodes each one anew).
+    pub fn iter(&self) -> ArrayIterator<'_, T> {
+        ArrayIterator {
+            elems: &self.elems,
+            next: 0,
         }
     }
 
-    /// The elements in row-major order, cloned.
-    pub fn iter(&self) -> impl Iterator<Item = Option<T>> + '_
-    where
-        T: Clone,
-    {
-        (0..self.len()).map(move |i| self.get_ref(i).flatten().cloned())
-    }
-
-    /// The elements; panics on a NULL.
-    pub fn iter_deny_null(&self) -> impl Iterator<Item = T> + '_
-    where
-        T: Clone,
-    {
-        self.iter()
-            .map(|e| e.unwrap_or_else(|| panic!("array contains NULL")))
+    /// The elements in row-major order.
+    ///
+    /// # Panics
+    /// Here, when the array has a NULL, as pgrx's does.
+    pub fn iter_deny_null(&self) -> ArrayTypedIterator<'_, T> {
+        if self.contains_nulls() {
+            panic!("array contains NULL");
+        }
+        ArrayTypedIterator { all: self.iter() }
     }
 
     pub fn as_slice(&self) -> Result<&[T], ArraySliceError> {
@@ -225,17 +255,97 @@ fn one_d(n: usize) -> (Vec<i32>, Vec<i32>) {
     }
 }
 
-impl<T> IntoIterator for Array<T> {
+/// `Array::iter`: each element, NULLs as `None`.
+pub struct ArrayIterator<'a, T> {
+    elems: &'a Elements<T>,
+    next: usize,
+}
+
+impl<T: Clone> Iterator for ArrayIterator<'_, T> {
     type Item = Option<T>;
-    type IntoIter = std::vec::IntoIter<Option<T>>;
-    fn into_iter(self) -> Self::IntoIter {
-        self.into_vec().into_iter()
+
+    fn next(&mut self) -> Option<Option<T>> {
+        let e = self.elems.get(self.next)?;
+        self.next += 1;
+        Some(e.cloned())
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = self.elems.len().saturating_sub(self.next);
+        (left, Some(left))
     }
 }
 
-impl<'a, T> IntoIterator for &'a Array<T> {
-    type Item = Option<&'a T>;
-    type IntoIter = Box<dyn Iterator<Item = Option<&'a T>> + 'a>;
+impl<T: Clone> ExactSizeIterator for ArrayIterator<'_, T> {}
+impl<T: Clone> FusedIterator for ArrayIterator<'_, T> {}
+
+/// `Array::iter_deny_null`: each element of an array without NULLs.
+pub struct ArrayTypedIterator<'a, T> {
+    /// Over an array `iter_deny_null` found no NULL in.
+    all: ArrayIterator<'a, T>,
+}
+
+impl<T: Clone> Iterator for ArrayTypedIterator<'_, T> {
+    type Item = T;
+
+    fn next(&mut self) -> Option<T> {
+        self.all
+            .next()
+            .map(|e| e.unwrap_or_else(|| unreachable!("iter_deny_null checked for NULLs")))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.all.size_hint()
+    }
+}
+
+impl<T: Clone> ExactSizeIterator for ArrayTypedIterator<'_, T> {}
+impl<T: Clone> FusedIterator for ArrayTypedIterator<'_, T> {}
+
+/// `Array::into_iter`: the elements, moved out, NULLs as `None`.
+pub struct ArrayIntoIterator<'a, T> {
+    elems: std::vec::IntoIter<Option<T>>,
+    datum_lifetime: PhantomData<&'a ()>,
+}
+
+impl<T> Iterator for ArrayIntoIterator<'_, T> {
+    type Item = Option<T>;
+
+    fn next(&mut self) -> Option<Option<T>> {
+        self.elems.next()
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.elems.size_hint()
+    }
+}
+
+/// Not in pgrx; kept because `into_iter` was a Vec's iterator here before,
+/// and bodies may say `.rev()`.
+impl<T> DoubleEndedIterator for ArrayIntoIterator<'_, T> {
+    fn next_back(&mut self) -> Option<Option<T>> {
+        self.elems.next_back()
+    }
+}
+
+impl<T> ExactSizeIterator for ArrayIntoIterator<'_, T> {}
+impl<T> FusedIterator for ArrayIntoIterator<'_, T> {}
+
+impl<'a, T> IntoIterator for Array<'a, T> {
+    type Item = Option<T>;
+    type IntoIter = ArrayIntoIterator<'a, T>;
+    fn into_iter(self) -> ArrayIntoIterator<'a, T> {
+        ArrayIntoIterator {
+            elems: self.into_vec().into_iter(),
+            datum_lifetime: PhantomData,
+        }
+    }
+}
+
+/// `for e in &array`: borrows, where `iter()` clones.
+impl<'s, T> IntoIterator for &'s Array<'_, T> {
+    type Item = Option<&'s T>;
+    type IntoIter = Box<dyn Iterator<Item = Option<&'s T>> + 's>;
     fn into_iter(self) -> Self::IntoIter {
         match &self.elems {
             Elements::NoNulls(v) => Box::new(v.iter().map(Some)),
@@ -246,26 +356,22 @@ impl<'a, T> IntoIterator for &'a Array<T> {
 
 /// `.collect()` into a 1-D array (for functions whose array results are
 /// shaped: `SET plrust.shaped_arrays = on`).
-impl<T> FromIterator<Option<T>> for Array<T> {
-    fn from_iter<I: IntoIterator<Item = Option<T>>>(iter: I) -> Array<T> {
+impl<T> FromIterator<Option<T>> for Array<'_, T> {
+    fn from_iter<I: IntoIterator<Item = Option<T>>>(iter: I) -> Self {
         Array::new(iter.into_iter().collect())
     }
 }
 
-impl<T> From<Vec<Option<T>>> for Array<T> {
-    fn from(v: Vec<Option<T>>) -> Array<T> {
+impl<T> From<Vec<Option<T>>> for Array<'_, T> {
+    fn from(v: Vec<Option<T>>) -> Self {
         Array::new(v)
     }
 }
 
-impl<T> From<Vec<T>> for Array<T> {
-    fn from(v: Vec<T>) -> Array<T> {
+impl<T> From<Vec<T>> for Array<'_, T> {
+    fn from(v: Vec<T>) -> Self {
         let (dims, lower_bounds) = one_d(v.len());
-        Array {
-            dims,
-            lower_bounds,
-            elems: Elements::NoNulls(v),
-        }
+        Array::from_parts(dims, lower_bounds, Elements::NoNulls(v))
     }
 }
 
@@ -279,7 +385,7 @@ fn holds<T: FromDatum>(elem: TypeOid) -> bool {
     )
 }
 
-impl<T: FromDatum> FromDatum for Array<T> {
+impl<T: FromDatum> FromDatum for Array<'_, T> {
     fn from_binary(bytes: &[u8], oid: TypeOid) -> Result<Self, TryFromDatumError> {
         let incompatible = || super::incompatible::<Array<T>>(oid);
         // The element type is known up front for built-in array types;
@@ -332,11 +438,7 @@ impl<T: FromDatum> FromDatum for Array<T> {
         }
         if n == 0 {
             r.finish()?;
-            return Ok(Array {
-                dims: vec![],
-                lower_bounds: vec![],
-                elems: Elements::NoNulls(vec![]),
-            });
+            return Ok(Array::empty());
         }
         let mut elems = Vec::with_capacity(n);
         for _ in 0..n {
@@ -346,12 +448,7 @@ impl<T: FromDatum> FromDatum for Array<T> {
             });
         }
         r.finish()?;
-        Ok(Array {
-            dims,
-            lower_bounds,
-            elems: Elements::WithNulls(elems),
-        }
-        .compact())
+        Ok(Array::from_parts(dims, lower_bounds, Elements::WithNulls(elems)).compact())
     }
 }
 
@@ -393,7 +490,7 @@ fn array_type<T: IntoDatum>() -> TypeOid {
     array_of(T::type_oid()).unwrap_or(0)
 }
 
-impl<T: IntoDatum> IntoDatum for Array<T> {
+impl<T: IntoDatum> IntoDatum for Array<'_, T> {
     fn into_datum(self) -> Option<Datum> {
         let (dims, lower_bounds) = (self.dims.clone(), self.lower_bounds.clone());
         let bytes = encode(
@@ -574,6 +671,52 @@ mod tests {
             .unwrap(),
             dates
         );
+    }
+
+    /// PL/Rust's spelling and the short one name the same type, and
+    /// a function may hand back an array it was given.
+    fn pass_through<'a>(a: Array<'a, i32>) -> Array<'a, i32> {
+        a
+    }
+
+    fn count_short(a: &Array<i32>) -> usize {
+        a.len()
+    }
+
+    #[test]
+    fn iterators_are_pgrx_shaped() {
+        let a: Array<'static, i32> = pass_through(Array::new(vec![Some(1), None, Some(3)]));
+        assert_eq!(count_short(&a), 3);
+        let mut it: ArrayIterator<'_, i32> = a.iter();
+        assert_eq!(it.len(), 3);
+        assert_eq!(it.next(), Some(Some(1)));
+        assert_eq!(it.size_hint(), (2, Some(2)));
+        assert_eq!(it.by_ref().collect::<Vec<_>>(), [None, Some(3)]);
+        // Fused: stays done.
+        assert_eq!((it.next(), it.next()), (None, None));
+        assert_eq!(a.get(1), Some(None));
+        assert_eq!(a.get(3), None);
+        assert_eq!(format!("{a:?}"), "[Some(1), None, Some(3)]");
+        let back: Vec<Option<i32>> = a.clone().into_iter().rev().collect();
+        assert_eq!(back, [Some(3), None, Some(1)]);
+        let mut owned: ArrayIntoIterator<'_, i32> = a.into_iter();
+        assert_eq!(owned.len(), 3);
+        assert_eq!(owned.nth(2), Some(Some(3)));
+        assert_eq!(owned.next(), None);
+
+        let b = Array::from(vec![4i32, 5]);
+        assert!(!b.contains_nulls());
+        let typed: ArrayTypedIterator<'_, i32> = b.iter_deny_null();
+        assert_eq!(typed.len(), 2);
+        assert_eq!(typed.sum::<i32>(), 9);
+        assert!(Array::<i32>::new(vec![]).iter().next().is_none());
+    }
+
+    #[test]
+    #[should_panic(expected = "array contains NULL")]
+    fn deny_null_when_asked() {
+        // pgrx refuses at the call, before any element is read.
+        let _ = Array::new(vec![None, Some(1i32)]).iter_deny_null();
     }
 
     #[test]

@@ -26,7 +26,9 @@ pub use serde_json;
 /// `alloc::ffi::CString`, which std re-exports under this path.
 pub use std::ffi::CString;
 
-pub use array::{Array, ArrayShapeError, ArraySliceError};
+pub use array::{
+    Array, ArrayIntoIterator, ArrayIterator, ArrayShapeError, ArraySliceError, ArrayTypedIterator,
+};
 pub use datetime::{
     Date, DateTimeConversionError, Interval, IntervalConversionError, Time, TimeWithTimeZone,
     Timestamp, TimestampWithTimeZone,
