@@ -1,5 +1,5 @@
 #!/bin/sh
-# Compile probe.rs against this tree's trusted-api without a cluster: a quick
+# Compile probe.rs and macros.rs against this tree's trusted-api without a cluster: a quick
 # check while working gaps.txt down (README.md).  The real check is
 # tests/tests/surface.rs, which compiles the probe through CREATE FUNCTION
 # against the installed kit and its std facade.
@@ -23,6 +23,9 @@ TOML
 {
     echo 'pub fn probe() -> Result<Option<bool>, pgrx::prelude::BoxError> {'
     cat "$here/probe.rs"
+    echo '}'
+    echo 'pub fn macros() -> Result<Option<bool>, pgrx::prelude::BoxError> {'
+    cat "$here/macros.rs"
     echo '}'
 } > "$dir/src/lib.rs"
 cd "$dir"

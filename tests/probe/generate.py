@@ -56,13 +56,17 @@ class Printer:
     def __init__(self, self_ty, subst, static_refs=False):
         # In a where clause, unlike a fn pointer, a reference needs a lifetime.
         self.self_ty, self.subst, self.static_refs = self_ty, subst, static_refs
+        # A name for the elided lifetimes of a fn pointer whose result
+        # borrows (`for<'r> fn(&'r A<'static>) -> I<'r>`): elision alone
+        # fails once an argument names another lifetime.
+        self.elided = None
 
     def lifetime(self, lt):
         # In a fn pointer, `'_` (a result borrowing the one argument
         # reference) elides as in the signature; in a where clause it
         # cannot, and is probed at 'static.
         if lt == "'_" and not self.static_refs:
-            return lt
+            return self.elided or lt
         return self.subst.get(lt, "'static") if lt != "'static" else lt
 
     def args(self, a):
@@ -106,7 +110,7 @@ class Printer:
             return qualify(v["path"], v.get("id")) + self.args(v.get("args"))
         if k == "borrowed_ref":
             lt = (self.lifetime(v["lifetime"]) + " ") if v.get("lifetime") else (
-                "'static " if self.static_refs else "")
+                "'static " if self.static_refs else (self.elided + " " if self.elided else ""))
             return "&" + lt + ("mut " if v["is_mutable"] else "") + self.ty(v["type"])
         if k == "tuple":
             inner = ", ".join(self.ty(x) for x in v)
@@ -299,10 +303,15 @@ def fn_pointer(item, pr, self_ty=None):
     for g in f["generics"]["params"]:
         if "type" in g["kind"]:
             raise Unprintable("generic method")
-    ins = [pr.ty(t) for _, t in f["sig"]["inputs"]]
     out = f["sig"]["output"]
     ret = "" if out is None else " -> " + pr.ty(out)
-    return "fn(" + ", ".join(ins) + ")" + ret
+    binder = ""
+    if "'_" in ret:
+        pr.elided, binder = "'r", "for<'r> "
+        ret = " -> " + pr.ty(out)
+    ins = [pr.ty(t) for _, t in f["sig"]["inputs"]]
+    pr.elided = None
+    return binder + "fn(" + ", ".join(ins) + ")" + ret
 
 
 def sig_text(item, pr):

@@ -218,8 +218,8 @@ let _: fn(&pgrx::datum::AnyNumeric) -> pgrx::datum::AnyNumeric = <pgrx::datum::A
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: std::ops::Rem<f64> {} } // impl std::ops::Rem<f64> for pgrx::datum::AnyNumeric
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: pgrx::datum::RangeSubType {} } // impl pgrx::datum::RangeSubType for pgrx::datum::AnyNumeric
 { #[allow(unused_imports)] use pgrx::datum::Array; } // struct pgrx::datum::Array
-let _: fn(&pgrx::datum::Array<'static, i32>) -> pgrx::datum::ArrayIterator<'_, i32> = <pgrx::datum::Array<'static, i32>>::iter; // fn pgrx::datum::Array::iter(self: &pgrx::datum::Array<'static, i32>) -> pgrx::datum::ArrayIterator<'_, i32>
-let _: fn(&pgrx::datum::Array<'static, i32>) -> pgrx::datum::ArrayTypedIterator<'_, i32> = <pgrx::datum::Array<'static, i32>>::iter_deny_null; // fn pgrx::datum::Array::iter_deny_null(self: &pgrx::datum::Array<'static, i32>) -> pgrx::datum::ArrayTypedIterator<'_, i32>
+let _: for<'r> fn(&'r pgrx::datum::Array<'static, i32>) -> pgrx::datum::ArrayIterator<'r, i32> = <pgrx::datum::Array<'static, i32>>::iter; // fn pgrx::datum::Array::iter(self: &pgrx::datum::Array<'static, i32>) -> pgrx::datum::ArrayIterator<'_, i32>
+let _: for<'r> fn(&'r pgrx::datum::Array<'static, i32>) -> pgrx::datum::ArrayTypedIterator<'r, i32> = <pgrx::datum::Array<'static, i32>>::iter_deny_null; // fn pgrx::datum::Array::iter_deny_null(self: &pgrx::datum::Array<'static, i32>) -> pgrx::datum::ArrayTypedIterator<'_, i32>
 let _: fn(&pgrx::datum::Array<'static, i32>) -> bool = <pgrx::datum::Array<'static, i32>>::contains_nulls; // fn pgrx::datum::Array::contains_nulls(self: &pgrx::datum::Array<'static, i32>) -> bool
 let _: fn(&pgrx::datum::Array<'static, i32>) -> usize = <pgrx::datum::Array<'static, i32>>::len; // fn pgrx::datum::Array::len(self: &pgrx::datum::Array<'static, i32>) -> usize
 let _: fn(&pgrx::datum::Array<'static, i32>) -> bool = <pgrx::datum::Array<'static, i32>>::is_empty; // fn pgrx::datum::Array::is_empty(self: &pgrx::datum::Array<'static, i32>) -> bool

@@ -7,6 +7,7 @@
 use plrust_tests::{client, one};
 
 const PROBE: &str = include_str!("../probe/probe.rs");
+const MACROS: &str = include_str!("../probe/macros.rs");
 
 #[test]
 fn the_probe_of_plrust_1_2_8s_surface_compiles_and_runs() {
@@ -24,6 +25,24 @@ fn the_probe_of_plrust_1_2_8s_surface_compiles_and_runs() {
     // The probe is what it says: a few hundred items, each on its own line.
     let items = PROBE.lines().filter(|l| l.contains(" // ")).count();
     assert!(items > 400, "the probe names only {items} items");
+}
+
+/// Every form of pgrx 0.11's macros (rustdoc lists the macros, not the
+/// forms they take): the message macros, ereport! with a level expression
+/// or a bare name, name! and composite_type!, by their module paths too.
+#[test]
+fn the_macro_forms_of_pgrx_0_11_compile_and_run() {
+    let mut c = client();
+    let created = c.batch_execute(&format!(
+        "CREATE OR REPLACE FUNCTION surface_macros() RETURNS bool LANGUAGE plrust AS $probe${MACROS}$probe$"
+    ));
+    if let Err(e) = created {
+        let db = e
+            .as_db_error()
+            .map(|d| (d.message().to_owned(), d.detail().map(str::to_owned)));
+        panic!("the macro forms do not compile: {db:?}");
+    }
+    assert!(one::<bool>(&mut c, "SELECT surface_macros()"));
 }
 
 #[test]

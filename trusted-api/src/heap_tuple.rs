@@ -320,6 +320,8 @@ macro_rules! composite_type {
         $crate::heap_tuple::PgHeapTuple<'static, $crate::pgbox::AllocatedByRust>
     };
 }
+/// By the path pgrx gives it too (`pgrx::heap_tuple::composite_type!`).
+pub use crate::composite_type;
 
 #[cfg(test)]
 mod tests {

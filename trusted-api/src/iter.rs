@@ -71,10 +71,12 @@ impl<T> Iterator for TableIterator<'_, T> {
 /// all that matters here.
 #[macro_export]
 macro_rules! name {
-    ($name:ident, $ty:ty) => {
+    ($name:tt, $ty:ty) => {
         $ty
     };
 }
+/// By the path pgrx gives it too (`pgrx::iter::name!`).
+pub use crate::name;
 
 /// One row of a TABLE function: its columns' values.
 pub trait TableRow {
