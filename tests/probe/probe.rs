@@ -312,11 +312,16 @@ let _: fn(&pgrx::datum::Range<i32>) -> Option<&pgrx::datum::RangeBound<i32>> = <
 let _: fn(&pgrx::datum::Range<i32>) -> bool = <pgrx::datum::Range<i32>>::is_empty; // fn pgrx::datum::Range::is_empty(self: &pgrx::datum::Range<i32>) -> bool
 let _: fn(&pgrx::datum::Range<i32>) -> bool = <pgrx::datum::Range<i32>>::is_infinite; // fn pgrx::datum::Range::is_infinite(self: &pgrx::datum::Range<i32>) -> bool
 let _: fn(pgrx::datum::Range<i32>) -> Option<(pgrx::datum::RangeBound<i32>, pgrx::datum::RangeBound<i32>)> = <pgrx::datum::Range<i32>>::into_inner; // fn pgrx::datum::Range::into_inner(self: pgrx::datum::Range<i32>) -> Option<(pgrx::datum::RangeBound<i32>, pgrx::datum::RangeBound<i32>)>
+let _: fn(&mut pgrx::datum::Range<i32>) -> Option<(pgrx::datum::RangeBound<i32>, pgrx::datum::RangeBound<i32>)> = <pgrx::datum::Range<i32>>::take; // fn pgrx::datum::Range::take(self: &mut pgrx::datum::Range<i32>) -> Option<(pgrx::datum::RangeBound<i32>, pgrx::datum::RangeBound<i32>)>
+let _: fn(&mut pgrx::datum::Range<i32>, Option<(pgrx::datum::RangeBound<i32>, pgrx::datum::RangeBound<i32>)>) -> Option<(pgrx::datum::RangeBound<i32>, pgrx::datum::RangeBound<i32>)> = <pgrx::datum::Range<i32>>::replace; // fn pgrx::datum::Range::replace(self: &mut pgrx::datum::Range<i32>, new: Option<(pgrx::datum::RangeBound<i32>, pgrx::datum::RangeBound<i32>)>) -> Option<(pgrx::datum::RangeBound<i32>, pgrx::datum::RangeBound<i32>)>
 { #[allow(unused)] fn t() where pgrx::datum::Range<i32>: std::fmt::Debug {} } // impl std::fmt::Debug for pgrx::datum::Range<i32>
 { #[allow(unused)] fn t() where pgrx::datum::Range<i32>: Clone {} } // impl Clone for pgrx::datum::Range<i32>
 { #[allow(unused)] fn t() where pgrx::datum::Range<i32>: std::hash::Hash {} } // impl std::hash::Hash for pgrx::datum::Range<i32>
 { #[allow(unused)] fn t() where pgrx::datum::Range<i32>: Eq {} } // impl Eq for pgrx::datum::Range<i32>
 { #[allow(unused)] fn t() where pgrx::datum::Range<i32>: PartialEq {} } // impl PartialEq for pgrx::datum::Range<i32>
+{ #[allow(unused)] fn t() where pgrx::datum::Range<i32>: std::fmt::Display {} } // impl std::fmt::Display for pgrx::datum::Range<i32>
+{ #[allow(unused)] fn t() where pgrx::datum::Range<i32>: std::ops::Deref {} } // impl std::ops::Deref for pgrx::datum::Range<i32>
+{ #[allow(unused)] fn t() where pgrx::datum::Range<i32>: std::ops::DerefMut {} } // impl std::ops::DerefMut for pgrx::datum::Range<i32>
 { #[allow(unused)] fn t() where pgrx::datum::Range<i32>: pgrx::datum::FromDatum {} } // impl pgrx::datum::FromDatum for pgrx::datum::Range<i32>
 { #[allow(unused)] fn t() where pgrx::datum::Range<i32>: pgrx::datum::IntoDatum {} } // impl pgrx::datum::IntoDatum for pgrx::datum::Range<i32>
 { #[allow(unused_imports)] use pgrx::datum::RangeBound; } // enum pgrx::datum::RangeBound
@@ -451,7 +456,11 @@ let _: fn(&[u8]) -> Result<pgrx::datum::Uuid, String> = <pgrx::datum::Uuid>::fro
 { #[allow(unused)] fn t() where pgrx::datum::Uuid: std::fmt::Debug {} } // impl std::fmt::Debug for pgrx::datum::Uuid
 { #[allow(unused)] fn t() where pgrx::datum::Uuid: pgrx::datum::IntoDatum {} } // impl pgrx::datum::IntoDatum for pgrx::datum::Uuid
 { #[allow(unused)] fn t() where pgrx::datum::Uuid: pgrx::datum::FromDatum {} } // impl pgrx::datum::FromDatum for pgrx::datum::Uuid
+{ #[allow(unused)] fn t() where pgrx::datum::Uuid: std::ops::Deref {} } // impl std::ops::Deref for pgrx::datum::Uuid
+{ #[allow(unused)] fn t() where pgrx::datum::Uuid: std::ops::DerefMut {} } // impl std::ops::DerefMut for pgrx::datum::Uuid
 { #[allow(unused)] fn t() where pgrx::datum::Uuid: std::fmt::Display {} } // impl std::fmt::Display for pgrx::datum::Uuid
+{ #[allow(unused)] fn t() where pgrx::datum::Uuid: std::fmt::LowerHex {} } // impl std::fmt::LowerHex for pgrx::datum::Uuid
+{ #[allow(unused)] fn t() where pgrx::datum::Uuid: std::fmt::UpperHex {} } // impl std::fmt::UpperHex for pgrx::datum::Uuid
 { #[allow(unused_imports)] use pgrx::fn_call; } // fn pgrx::fn_call(...)  [named only: generic method]
 { #[allow(unused_imports)] use pgrx::heap_tuple::PgHeapTuple; } // struct pgrx::heap_tuple::PgHeapTuple
 { #[allow(unused_imports)] use pgrx::heap_tuple::TryFromDatumError; } // enum pgrx::heap_tuple::TryFromDatumError
