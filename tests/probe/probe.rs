@@ -6,6 +6,7 @@ use pgrx::prelude::*;
 { #[allow(unused)] fn v(x: pgrx::Arg<i32>) { if let pgrx::Arg::Default { .. } = x {} } } // variant pgrx::Arg::Default
 { #[allow(unused)] fn v(x: pgrx::Arg<i32>) { if let pgrx::Arg::Value { .. } = x {} } } // variant pgrx::Arg::Value
 { #[allow(unused)] fn t() where pgrx::Arg<i32>: pgrx::FnCallArg {} } // impl pgrx::FnCallArg for pgrx::Arg<i32>
+{ #[allow(unused_imports)] use pgrx::ErrorReportable; } // trait pgrx::ErrorReportable
 { #[allow(unused_imports)] use pgrx::FnCallArg; } // trait pgrx::FnCallArg
 { #[allow(unused_imports)] use pgrx::FnCallError; } // enum pgrx::FnCallError
 { #[allow(unused)] fn v(x: pgrx::FnCallError) { if let pgrx::FnCallError::InvalidIdentifier { .. } = x {} } } // variant pgrx::FnCallError::InvalidIdentifier
@@ -482,6 +483,7 @@ let _: fn(i32) -> pgrx::iter::TableIterator<'static, i32> = <pgrx::iter::TableIt
 { #[allow(unused_imports)] use pgrx::pg_sys::PgBuiltInOids; } // type_alias pgrx::pg_sys::PgBuiltInOids
 { #[allow(unused_imports)] use pgrx::pg_sys::PgLogLevel; } // enum pgrx::pg_sys::PgLogLevel
 { #[allow(unused_imports)] use pgrx::pg_sys::PgSqlErrorCode; } // enum pgrx::pg_sys::PgSqlErrorCode
+{ #[allow(unused_imports)] use pgrx::pg_sys::PgTryBuilder; } // struct pgrx::pg_sys::PgTryBuilder
 { #[allow(unused_imports)] use pgrx::pg_sys::oids::PgOid; } // enum pgrx::pg_sys::oids::PgOid
 { #[allow(unused_imports)] use pgrx::spi::Error; } // type_alias pgrx::spi::Error
 { #[allow(unused_imports)] use pgrx::spi::Result; } // type_alias pgrx::spi::Result
