@@ -412,6 +412,10 @@ let _: fn(&pgrx::datum::Timestamp) -> bool = <pgrx::datum::Timestamp>::is_finite
 { #[allow(unused)] fn t() where pgrx::datum::Timestamp: pgrx::datum::IntoDatum {} } // impl pgrx::datum::IntoDatum for pgrx::datum::Timestamp
 { #[allow(unused)] fn t() where pgrx::datum::Timestamp: pgrx::datum::FromDatum {} } // impl pgrx::datum::FromDatum for pgrx::datum::Timestamp
 { #[allow(unused)] fn t() where pgrx::datum::TimestampWithTimeZone: From<pgrx::datum::Timestamp> {} } // impl From<pgrx::datum::Timestamp> for pgrx::datum::TimestampWithTimeZone
+{ #[allow(unused_imports)] use pgrx::datum::TimestampPrecision; } // enum pgrx::datum::TimestampPrecision
+{ #[allow(unused)] fn v(x: pgrx::datum::TimestampPrecision) { if let pgrx::datum::TimestampPrecision::Full { .. } = x {} } } // variant pgrx::datum::TimestampPrecision::Full
+{ #[allow(unused)] fn v(x: pgrx::datum::TimestampPrecision) { if let pgrx::datum::TimestampPrecision::Rounded { .. } = x {} } } // variant pgrx::datum::TimestampPrecision::Rounded
+{ #[allow(unused)] fn t() where i32: From<pgrx::datum::TimestampPrecision> {} } // impl From<pgrx::datum::TimestampPrecision> for i32
 { #[allow(unused_imports)] use pgrx::datum::TimestampWithTimeZone; } // struct pgrx::datum::TimestampWithTimeZone
 let _: fn(i32, u8, u8, u8, u8, f64) -> Result<pgrx::datum::TimestampWithTimeZone, pgrx::datum::DateTimeConversionError> = <pgrx::datum::TimestampWithTimeZone>::new; // fn pgrx::datum::TimestampWithTimeZone::new(year: i32, month: u8, day: u8, hour: u8, minute: u8, second: f64) -> Result<pgrx::datum::TimestampWithTimeZone, pgrx::datum::DateTimeConversionError>
 let _: fn() -> pgrx::datum::TimestampWithTimeZone = <pgrx::datum::TimestampWithTimeZone>::positive_infinity; // fn pgrx::datum::TimestampWithTimeZone::positive_infinity() -> pgrx::datum::TimestampWithTimeZone
@@ -462,6 +466,17 @@ let _: fn(&[u8]) -> Result<pgrx::datum::Uuid, String> = <pgrx::datum::Uuid>::fro
 { #[allow(unused)] fn t() where pgrx::datum::Uuid: std::fmt::Display {} } // impl std::fmt::Display for pgrx::datum::Uuid
 { #[allow(unused)] fn t() where pgrx::datum::Uuid: std::fmt::LowerHex {} } // impl std::fmt::LowerHex for pgrx::datum::Uuid
 { #[allow(unused)] fn t() where pgrx::datum::Uuid: std::fmt::UpperHex {} } // impl std::fmt::UpperHex for pgrx::datum::Uuid
+let _: fn() -> pgrx::datum::TimestampWithTimeZone = pgrx::datum::clock_timestamp; // fn pgrx::datum::clock_timestamp() -> pgrx::datum::TimestampWithTimeZone
+let _: fn() -> pgrx::datum::Date = pgrx::datum::current_date; // fn pgrx::datum::current_date() -> pgrx::datum::Date
+let _: fn() -> pgrx::datum::Date = pgrx::datum::current_time; // fn pgrx::datum::current_time() -> pgrx::datum::Date
+let _: fn(pgrx::datum::TimestampPrecision) -> pgrx::datum::TimestampWithTimeZone = pgrx::datum::current_timestamp; // fn pgrx::datum::current_timestamp(precision: pgrx::datum::TimestampPrecision) -> pgrx::datum::TimestampWithTimeZone
+{ #[allow(unused_imports)] use pgrx::datum::get_timezone_offset; } // fn pgrx::datum::get_timezone_offset(...)  [named only: generic method]
+let _: fn(pgrx::datum::TimestampPrecision) -> pgrx::datum::Timestamp = pgrx::datum::local_timestamp; // fn pgrx::datum::local_timestamp(precision: pgrx::datum::TimestampPrecision) -> pgrx::datum::Timestamp
+let _: fn() -> pgrx::datum::TimestampWithTimeZone = pgrx::datum::now; // fn pgrx::datum::now() -> pgrx::datum::TimestampWithTimeZone
+let _: fn() -> pgrx::datum::TimestampWithTimeZone = pgrx::datum::statement_timestamp; // fn pgrx::datum::statement_timestamp() -> pgrx::datum::TimestampWithTimeZone
+let _: fn() -> String = pgrx::datum::time_of_day; // fn pgrx::datum::time_of_day() -> String
+let _: fn(f64) -> pgrx::datum::TimestampWithTimeZone = pgrx::datum::to_timestamp; // fn pgrx::datum::to_timestamp(epoch_seconds: f64) -> pgrx::datum::TimestampWithTimeZone
+let _: fn() -> pgrx::datum::TimestampWithTimeZone = pgrx::datum::transaction_timestamp; // fn pgrx::datum::transaction_timestamp() -> pgrx::datum::TimestampWithTimeZone
 { #[allow(unused_imports)] use pgrx::fn_call; } // fn pgrx::fn_call(...)  [named only: generic method]
 { #[allow(unused_imports)] use pgrx::heap_tuple::PgHeapTuple; } // struct pgrx::heap_tuple::PgHeapTuple
 { #[allow(unused_imports)] use pgrx::heap_tuple::TryFromDatumError; } // enum pgrx::heap_tuple::TryFromDatumError
