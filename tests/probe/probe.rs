@@ -12,8 +12,15 @@ use pgrx::prelude::*;
 { #[allow(unused)] fn v(x: pgrx::FnCallError) { if let pgrx::FnCallError::InvalidIdentifier { .. } = x {} } } // variant pgrx::FnCallError::InvalidIdentifier
 { #[allow(unused)] fn v(x: pgrx::FnCallError) { if let pgrx::FnCallError::UndefinedFunction { .. } = x {} } } // variant pgrx::FnCallError::UndefinedFunction
 { #[allow(unused)] fn v(x: pgrx::FnCallError) { if let pgrx::FnCallError::AmbiguousFunction { .. } = x {} } } // variant pgrx::FnCallError::AmbiguousFunction
+{ #[allow(unused)] fn v(x: pgrx::FnCallError) { if let pgrx::FnCallError::UnsupportedFunctionType { .. } = x {} } } // variant pgrx::FnCallError::UnsupportedFunctionType
+{ #[allow(unused)] fn v(x: pgrx::FnCallError) { if let pgrx::FnCallError::UnsupportedArgumentModes { .. } = x {} } } // variant pgrx::FnCallError::UnsupportedArgumentModes
+{ #[allow(unused)] fn v(x: pgrx::FnCallError) { if let pgrx::FnCallError::InternalTypeNotSupported { .. } = x {} } } // variant pgrx::FnCallError::InternalTypeNotSupported
 { #[allow(unused)] fn v(x: pgrx::FnCallError) { if let pgrx::FnCallError::IncompatibleReturnType { .. } = x {} } } // variant pgrx::FnCallError::IncompatibleReturnType
+{ #[allow(unused)] fn v(x: pgrx::FnCallError) { if let pgrx::FnCallError::TooManyArguments { .. } = x {} } } // variant pgrx::FnCallError::TooManyArguments
+{ #[allow(unused)] fn v(x: pgrx::FnCallError) { if let pgrx::FnCallError::NotEnoughArguments { .. } = x {} } } // variant pgrx::FnCallError::NotEnoughArguments
+{ #[allow(unused)] fn v(x: pgrx::FnCallError) { if let pgrx::FnCallError::NoDefaultArguments { .. } = x {} } } // variant pgrx::FnCallError::NoDefaultArguments
 { #[allow(unused)] fn v(x: pgrx::FnCallError) { if let pgrx::FnCallError::NotDefaultArgument { .. } = x {} } } // variant pgrx::FnCallError::NotDefaultArgument
+{ #[allow(unused)] fn v(x: pgrx::FnCallError) { if let pgrx::FnCallError::DefaultNotConstantExpression { .. } = x {} } } // variant pgrx::FnCallError::DefaultNotConstantExpression
 { #[allow(unused)] fn t() where pgrx::FnCallError: std::error::Error {} } // impl std::error::Error for pgrx::FnCallError
 { #[allow(unused)] fn t() where pgrx::FnCallError: std::fmt::Display {} } // impl std::fmt::Display for pgrx::FnCallError
 { #[allow(unused)] fn t() where pgrx::FnCallError: std::fmt::Debug {} } // impl std::fmt::Debug for pgrx::FnCallError
@@ -478,6 +485,7 @@ let _: fn() -> String = pgrx::datum::time_of_day; // fn pgrx::datum::time_of_day
 let _: fn(f64) -> pgrx::datum::TimestampWithTimeZone = pgrx::datum::to_timestamp; // fn pgrx::datum::to_timestamp(epoch_seconds: f64) -> pgrx::datum::TimestampWithTimeZone
 let _: fn() -> pgrx::datum::TimestampWithTimeZone = pgrx::datum::transaction_timestamp; // fn pgrx::datum::transaction_timestamp() -> pgrx::datum::TimestampWithTimeZone
 { #[allow(unused_imports)] use pgrx::fn_call; } // fn pgrx::fn_call(...)  [named only: generic method]
+{ #[allow(unused_imports)] use pgrx::fn_call::fn_call_with_collation; } // fn pgrx::fn_call::fn_call_with_collation(...)  [named only: generic method]
 { #[allow(unused_imports)] use pgrx::heap_tuple::PgHeapTuple; } // struct pgrx::heap_tuple::PgHeapTuple
 { #[allow(unused_imports)] use pgrx::heap_tuple::TryFromDatumError; } // enum pgrx::heap_tuple::TryFromDatumError
 { #[allow(unused)] fn v(x: pgrx::heap_tuple::TryFromDatumError) { if let pgrx::heap_tuple::TryFromDatumError::IncompatibleTypes { .. } = x {} } } // variant pgrx::heap_tuple::TryFromDatumError::IncompatibleTypes
