@@ -246,6 +246,11 @@ def main():
             inner = item["inner"][kind]
             params = inner["generics"]["params"]
             subst, self_args = {}, []
+            # A closure type parameter (PgTryBuilder's F: FnOnce() -> R) cannot
+            # be probed at i32: such a type's methods are named only.
+            bounded = any(b.get("trait_bound", {}).get("trait", {}).get("path") in ("Fn", "FnMut", "FnOnce")
+                          for g in params if "type" in g["kind"]
+                          for b in g["kind"]["type"].get("bounds", []))
             for g in params:
                 if "lifetime" in g["kind"]:
                     subst[g["name"]] = "'static"
@@ -270,7 +275,10 @@ def main():
                         mi = pix[str(m)]
                         if mi["visibility"] != "public" or "function" not in mi["inner"]:
                             continue
-                        lines.append(method_line(path, self_ty, mi, pr))
+                        if bounded:
+                            lines.append((f"fn {path}::{mi['name']}(...)  [named only: closure type parameter]", None))
+                        else:
+                            lines.append(method_line(path, self_ty, mi, pr))
                 else:
                     tname = imp["trait"]["path"].split("::")[-1]
                     if tname in NOT_SURFACE_TRAITS or imp["is_negative"]:

@@ -6,13 +6,21 @@ use pgrx::prelude::*;
 { #[allow(unused)] fn v(x: pgrx::Arg<i32>) { if let pgrx::Arg::Default { .. } = x {} } } // variant pgrx::Arg::Default
 { #[allow(unused)] fn v(x: pgrx::Arg<i32>) { if let pgrx::Arg::Value { .. } = x {} } } // variant pgrx::Arg::Value
 { #[allow(unused)] fn t() where pgrx::Arg<i32>: pgrx::FnCallArg {} } // impl pgrx::FnCallArg for pgrx::Arg<i32>
+{ #[allow(unused_imports)] use pgrx::ErrorReportable; } // trait pgrx::ErrorReportable
 { #[allow(unused_imports)] use pgrx::FnCallArg; } // trait pgrx::FnCallArg
 { #[allow(unused_imports)] use pgrx::FnCallError; } // enum pgrx::FnCallError
 { #[allow(unused)] fn v(x: pgrx::FnCallError) { if let pgrx::FnCallError::InvalidIdentifier { .. } = x {} } } // variant pgrx::FnCallError::InvalidIdentifier
 { #[allow(unused)] fn v(x: pgrx::FnCallError) { if let pgrx::FnCallError::UndefinedFunction { .. } = x {} } } // variant pgrx::FnCallError::UndefinedFunction
 { #[allow(unused)] fn v(x: pgrx::FnCallError) { if let pgrx::FnCallError::AmbiguousFunction { .. } = x {} } } // variant pgrx::FnCallError::AmbiguousFunction
+{ #[allow(unused)] fn v(x: pgrx::FnCallError) { if let pgrx::FnCallError::UnsupportedFunctionType { .. } = x {} } } // variant pgrx::FnCallError::UnsupportedFunctionType
+{ #[allow(unused)] fn v(x: pgrx::FnCallError) { if let pgrx::FnCallError::UnsupportedArgumentModes { .. } = x {} } } // variant pgrx::FnCallError::UnsupportedArgumentModes
+{ #[allow(unused)] fn v(x: pgrx::FnCallError) { if let pgrx::FnCallError::InternalTypeNotSupported { .. } = x {} } } // variant pgrx::FnCallError::InternalTypeNotSupported
 { #[allow(unused)] fn v(x: pgrx::FnCallError) { if let pgrx::FnCallError::IncompatibleReturnType { .. } = x {} } } // variant pgrx::FnCallError::IncompatibleReturnType
+{ #[allow(unused)] fn v(x: pgrx::FnCallError) { if let pgrx::FnCallError::TooManyArguments { .. } = x {} } } // variant pgrx::FnCallError::TooManyArguments
+{ #[allow(unused)] fn v(x: pgrx::FnCallError) { if let pgrx::FnCallError::NotEnoughArguments { .. } = x {} } } // variant pgrx::FnCallError::NotEnoughArguments
+{ #[allow(unused)] fn v(x: pgrx::FnCallError) { if let pgrx::FnCallError::NoDefaultArguments { .. } = x {} } } // variant pgrx::FnCallError::NoDefaultArguments
 { #[allow(unused)] fn v(x: pgrx::FnCallError) { if let pgrx::FnCallError::NotDefaultArgument { .. } = x {} } } // variant pgrx::FnCallError::NotDefaultArgument
+{ #[allow(unused)] fn v(x: pgrx::FnCallError) { if let pgrx::FnCallError::DefaultNotConstantExpression { .. } = x {} } } // variant pgrx::FnCallError::DefaultNotConstantExpression
 { #[allow(unused)] fn t() where pgrx::FnCallError: std::error::Error {} } // impl std::error::Error for pgrx::FnCallError
 { #[allow(unused)] fn t() where pgrx::FnCallError: std::fmt::Display {} } // impl std::fmt::Display for pgrx::FnCallError
 { #[allow(unused)] fn t() where pgrx::FnCallError: std::fmt::Debug {} } // impl std::fmt::Debug for pgrx::FnCallError
@@ -357,13 +365,24 @@ let _: fn(&pgrx::datum::Range<i32>) -> Option<&pgrx::datum::RangeBound<i32>> = <
 let _: fn(&pgrx::datum::Range<i32>) -> bool = <pgrx::datum::Range<i32>>::is_empty; // fn pgrx::datum::Range::is_empty(self: &pgrx::datum::Range<i32>) -> bool
 let _: fn(&pgrx::datum::Range<i32>) -> bool = <pgrx::datum::Range<i32>>::is_infinite; // fn pgrx::datum::Range::is_infinite(self: &pgrx::datum::Range<i32>) -> bool
 let _: fn(pgrx::datum::Range<i32>) -> Option<(pgrx::datum::RangeBound<i32>, pgrx::datum::RangeBound<i32>)> = <pgrx::datum::Range<i32>>::into_inner; // fn pgrx::datum::Range::into_inner(self: pgrx::datum::Range<i32>) -> Option<(pgrx::datum::RangeBound<i32>, pgrx::datum::RangeBound<i32>)>
+let _: fn(&mut pgrx::datum::Range<i32>) -> Option<(pgrx::datum::RangeBound<i32>, pgrx::datum::RangeBound<i32>)> = <pgrx::datum::Range<i32>>::take; // fn pgrx::datum::Range::take(self: &mut pgrx::datum::Range<i32>) -> Option<(pgrx::datum::RangeBound<i32>, pgrx::datum::RangeBound<i32>)>
+let _: fn(&mut pgrx::datum::Range<i32>, Option<(pgrx::datum::RangeBound<i32>, pgrx::datum::RangeBound<i32>)>) -> Option<(pgrx::datum::RangeBound<i32>, pgrx::datum::RangeBound<i32>)> = <pgrx::datum::Range<i32>>::replace; // fn pgrx::datum::Range::replace(self: &mut pgrx::datum::Range<i32>, new: Option<(pgrx::datum::RangeBound<i32>, pgrx::datum::RangeBound<i32>)>) -> Option<(pgrx::datum::RangeBound<i32>, pgrx::datum::RangeBound<i32>)>
 { #[allow(unused)] fn t() where pgrx::datum::Range<i32>: std::fmt::Debug {} } // impl std::fmt::Debug for pgrx::datum::Range<i32>
 { #[allow(unused)] fn t() where pgrx::datum::Range<i32>: Clone {} } // impl Clone for pgrx::datum::Range<i32>
 { #[allow(unused)] fn t() where pgrx::datum::Range<i32>: std::hash::Hash {} } // impl std::hash::Hash for pgrx::datum::Range<i32>
 { #[allow(unused)] fn t() where pgrx::datum::Range<i32>: Eq {} } // impl Eq for pgrx::datum::Range<i32>
 { #[allow(unused)] fn t() where pgrx::datum::Range<i32>: PartialEq {} } // impl PartialEq for pgrx::datum::Range<i32>
+{ #[allow(unused)] fn t() where pgrx::datum::Range<i32>: std::fmt::Display {} } // impl std::fmt::Display for pgrx::datum::Range<i32>
+{ #[allow(unused)] fn t() where pgrx::datum::Range<i32>: std::ops::Deref {} } // impl std::ops::Deref for pgrx::datum::Range<i32>
+{ #[allow(unused)] fn t() where pgrx::datum::Range<i32>: std::ops::DerefMut {} } // impl std::ops::DerefMut for pgrx::datum::Range<i32>
 { #[allow(unused)] fn t() where pgrx::datum::Range<i32>: pgrx::datum::FromDatum {} } // impl pgrx::datum::FromDatum for pgrx::datum::Range<i32>
 { #[allow(unused)] fn t() where pgrx::datum::Range<i32>: pgrx::datum::IntoDatum {} } // impl pgrx::datum::IntoDatum for pgrx::datum::Range<i32>
+{ #[allow(unused)] fn t() where pgrx::datum::Range<i32>: From<std::ops::Range<i32>> {} } // impl From<std::ops::Range<i32>> for pgrx::datum::Range<i32>
+{ #[allow(unused)] fn t() where pgrx::datum::Range<i32>: From<std::ops::RangeFrom<i32>> {} } // impl From<std::ops::RangeFrom<i32>> for pgrx::datum::Range<i32>
+{ #[allow(unused)] fn t() where pgrx::datum::Range<i32>: From<std::ops::RangeFull> {} } // impl From<std::ops::RangeFull> for pgrx::datum::Range<i32>
+{ #[allow(unused)] fn t() where pgrx::datum::Range<i32>: From<std::ops::RangeInclusive<i32>> {} } // impl From<std::ops::RangeInclusive<i32>> for pgrx::datum::Range<i32>
+{ #[allow(unused)] fn t() where pgrx::datum::Range<i32>: From<std::ops::RangeTo<i32>> {} } // impl From<std::ops::RangeTo<i32>> for pgrx::datum::Range<i32>
+{ #[allow(unused)] fn t() where pgrx::datum::Range<i32>: From<std::ops::RangeToInclusive<i32>> {} } // impl From<std::ops::RangeToInclusive<i32>> for pgrx::datum::Range<i32>
 { #[allow(unused_imports)] use pgrx::datum::RangeBound; } // enum pgrx::datum::RangeBound
 { #[allow(unused)] fn v(x: pgrx::datum::RangeBound<i32>) { if let pgrx::datum::RangeBound::Infinite { .. } = x {} } } // variant pgrx::datum::RangeBound::Infinite
 { #[allow(unused)] fn v(x: pgrx::datum::RangeBound<i32>) { if let pgrx::datum::RangeBound::Inclusive { .. } = x {} } } // variant pgrx::datum::RangeBound::Inclusive
@@ -451,6 +470,10 @@ let _: fn(&pgrx::datum::Timestamp) -> bool = <pgrx::datum::Timestamp>::is_finite
 { #[allow(unused)] fn t() where pgrx::datum::Timestamp: pgrx::datum::IntoDatum {} } // impl pgrx::datum::IntoDatum for pgrx::datum::Timestamp
 { #[allow(unused)] fn t() where pgrx::datum::Timestamp: pgrx::datum::FromDatum {} } // impl pgrx::datum::FromDatum for pgrx::datum::Timestamp
 { #[allow(unused)] fn t() where pgrx::datum::TimestampWithTimeZone: From<pgrx::datum::Timestamp> {} } // impl From<pgrx::datum::Timestamp> for pgrx::datum::TimestampWithTimeZone
+{ #[allow(unused_imports)] use pgrx::datum::TimestampPrecision; } // enum pgrx::datum::TimestampPrecision
+{ #[allow(unused)] fn v(x: pgrx::datum::TimestampPrecision) { if let pgrx::datum::TimestampPrecision::Full { .. } = x {} } } // variant pgrx::datum::TimestampPrecision::Full
+{ #[allow(unused)] fn v(x: pgrx::datum::TimestampPrecision) { if let pgrx::datum::TimestampPrecision::Rounded { .. } = x {} } } // variant pgrx::datum::TimestampPrecision::Rounded
+{ #[allow(unused)] fn t() where i32: From<pgrx::datum::TimestampPrecision> {} } // impl From<pgrx::datum::TimestampPrecision> for i32
 { #[allow(unused_imports)] use pgrx::datum::TimestampWithTimeZone; } // struct pgrx::datum::TimestampWithTimeZone
 let _: fn(i32, u8, u8, u8, u8, f64) -> Result<pgrx::datum::TimestampWithTimeZone, pgrx::datum::DateTimeConversionError> = <pgrx::datum::TimestampWithTimeZone>::new; // fn pgrx::datum::TimestampWithTimeZone::new(year: i32, month: u8, day: u8, hour: u8, minute: u8, second: f64) -> Result<pgrx::datum::TimestampWithTimeZone, pgrx::datum::DateTimeConversionError>
 let _: fn() -> pgrx::datum::TimestampWithTimeZone = <pgrx::datum::TimestampWithTimeZone>::positive_infinity; // fn pgrx::datum::TimestampWithTimeZone::positive_infinity() -> pgrx::datum::TimestampWithTimeZone
@@ -496,8 +519,24 @@ let _: fn(&[u8]) -> Result<pgrx::datum::Uuid, String> = <pgrx::datum::Uuid>::fro
 { #[allow(unused)] fn t() where pgrx::datum::Uuid: std::fmt::Debug {} } // impl std::fmt::Debug for pgrx::datum::Uuid
 { #[allow(unused)] fn t() where pgrx::datum::Uuid: pgrx::datum::IntoDatum {} } // impl pgrx::datum::IntoDatum for pgrx::datum::Uuid
 { #[allow(unused)] fn t() where pgrx::datum::Uuid: pgrx::datum::FromDatum {} } // impl pgrx::datum::FromDatum for pgrx::datum::Uuid
+{ #[allow(unused)] fn t() where pgrx::datum::Uuid: std::ops::Deref {} } // impl std::ops::Deref for pgrx::datum::Uuid
+{ #[allow(unused)] fn t() where pgrx::datum::Uuid: std::ops::DerefMut {} } // impl std::ops::DerefMut for pgrx::datum::Uuid
 { #[allow(unused)] fn t() where pgrx::datum::Uuid: std::fmt::Display {} } // impl std::fmt::Display for pgrx::datum::Uuid
+{ #[allow(unused)] fn t() where pgrx::datum::Uuid: std::fmt::LowerHex {} } // impl std::fmt::LowerHex for pgrx::datum::Uuid
+{ #[allow(unused)] fn t() where pgrx::datum::Uuid: std::fmt::UpperHex {} } // impl std::fmt::UpperHex for pgrx::datum::Uuid
+let _: fn() -> pgrx::datum::TimestampWithTimeZone = pgrx::datum::clock_timestamp; // fn pgrx::datum::clock_timestamp() -> pgrx::datum::TimestampWithTimeZone
+let _: fn() -> pgrx::datum::Date = pgrx::datum::current_date; // fn pgrx::datum::current_date() -> pgrx::datum::Date
+let _: fn() -> pgrx::datum::Date = pgrx::datum::current_time; // fn pgrx::datum::current_time() -> pgrx::datum::Date
+let _: fn(pgrx::datum::TimestampPrecision) -> pgrx::datum::TimestampWithTimeZone = pgrx::datum::current_timestamp; // fn pgrx::datum::current_timestamp(precision: pgrx::datum::TimestampPrecision) -> pgrx::datum::TimestampWithTimeZone
+{ #[allow(unused_imports)] use pgrx::datum::get_timezone_offset; } // fn pgrx::datum::get_timezone_offset(...)  [named only: generic method]
+let _: fn(pgrx::datum::TimestampPrecision) -> pgrx::datum::Timestamp = pgrx::datum::local_timestamp; // fn pgrx::datum::local_timestamp(precision: pgrx::datum::TimestampPrecision) -> pgrx::datum::Timestamp
+let _: fn() -> pgrx::datum::TimestampWithTimeZone = pgrx::datum::now; // fn pgrx::datum::now() -> pgrx::datum::TimestampWithTimeZone
+let _: fn() -> pgrx::datum::TimestampWithTimeZone = pgrx::datum::statement_timestamp; // fn pgrx::datum::statement_timestamp() -> pgrx::datum::TimestampWithTimeZone
+let _: fn() -> String = pgrx::datum::time_of_day; // fn pgrx::datum::time_of_day() -> String
+let _: fn(f64) -> pgrx::datum::TimestampWithTimeZone = pgrx::datum::to_timestamp; // fn pgrx::datum::to_timestamp(epoch_seconds: f64) -> pgrx::datum::TimestampWithTimeZone
+let _: fn() -> pgrx::datum::TimestampWithTimeZone = pgrx::datum::transaction_timestamp; // fn pgrx::datum::transaction_timestamp() -> pgrx::datum::TimestampWithTimeZone
 { #[allow(unused_imports)] use pgrx::fn_call; } // fn pgrx::fn_call(...)  [named only: generic method]
+{ #[allow(unused_imports)] use pgrx::fn_call::fn_call_with_collation; } // fn pgrx::fn_call::fn_call_with_collation(...)  [named only: generic method]
 { #[allow(unused_imports)] use pgrx::heap_tuple::PgHeapTuple; } // struct pgrx::heap_tuple::PgHeapTuple
 let _: fn(&pgrx::heap_tuple::PgHeapTuple<'static, i32>) -> usize = <pgrx::heap_tuple::PgHeapTuple<'static, i32>>::len; // fn pgrx::heap_tuple::PgHeapTuple::len(self: &pgrx::heap_tuple::PgHeapTuple<'static, i32>) -> usize
 { #[allow(unused)] fn t() where pgrx::heap_tuple::PgHeapTuple<'static, i32>: pgrx::datum::IntoDatum {} } // impl pgrx::datum::IntoDatum for pgrx::heap_tuple::PgHeapTuple<'static, i32>
@@ -815,6 +854,7 @@ let _: fn(i32) -> pgrx::iter::TableIterator<'static, i32> = <pgrx::iter::TableIt
 { #[allow(unused)] fn t() where pgrx::pg_sys::PgSqlErrorCode: std::error::Error {} } // impl std::error::Error for pgrx::pg_sys::PgSqlErrorCode
 { #[allow(unused)] fn t() where pgrx::pg_sys::PgSqlErrorCode: From<i32> {} } // impl From<i32> for pgrx::pg_sys::PgSqlErrorCode
 { #[allow(unused)] fn t() where pgrx::pg_sys::PgSqlErrorCode: From<isize> {} } // impl From<isize> for pgrx::pg_sys::PgSqlErrorCode
+{ #[allow(unused_imports)] use pgrx::pg_sys::PgTryBuilder; } // struct pgrx::pg_sys::PgTryBuilder
 { #[allow(unused_imports)] use pgrx::pg_sys::oids::PgOid; } // enum pgrx::pg_sys::oids::PgOid
 { #[allow(unused)] fn v(x: pgrx::pg_sys::oids::PgOid) { if let pgrx::pg_sys::oids::PgOid::Custom { .. } = x {} } } // variant pgrx::pg_sys::oids::PgOid::Custom
 { #[allow(unused)] fn v(x: pgrx::pg_sys::oids::PgOid) { if let pgrx::pg_sys::oids::PgOid::BuiltIn { .. } = x {} } } // variant pgrx::pg_sys::oids::PgOid::BuiltIn

@@ -13,7 +13,9 @@ pub mod fn_call;
 pub mod heap_tuple;
 pub mod iter;
 pub mod log;
+mod pg_try;
 pub mod pgbox;
+mod report;
 pub mod spi;
 pub mod spi_codes;
 pub mod trigger;
@@ -24,7 +26,9 @@ pub use fn_call::{fn_call, Arg, FnCallArg, FnCallError};
 pub use heap_tuple::{PgHeapTuple, PgHeapTupleError};
 pub use iter::{SetOfIterator, TableIterator};
 pub use log::PgLogLevel;
+pub use pg_try::PgTryBuilder;
 pub use pgbox::{AllocatedByPostgres, AllocatedByRust, WhoAllocated};
+pub use report::ErrorReportable;
 pub use spi::{Spi, SpiClient, SpiError, SpiHeapTupleData, SpiHeapTupleDataEntry, SpiTupleTable};
 pub use trigger::{PgTrigger, PgTriggerError, PgTriggerLevel, PgTriggerOperation, PgTriggerWhen};
 
@@ -36,6 +40,12 @@ pub mod pg_sys {
     pub use crate::datum::{ItemPointerData, Oid, PgBuiltInOids, Point, BOX};
     pub use crate::errcodes::PgSqlErrorCode;
     pub use crate::log::PgLogLevel;
+    pub use crate::pg_try::PgTryBuilder;
+
+    pub mod panic {
+        pub use crate::pg_try::{CaughtError, ErrorReportWithLevel};
+        pub use crate::report::ErrorReportable;
+    }
 
     pub mod oids {
         pub use crate::datum::{PgBuiltInOids, PgOid};
@@ -47,7 +57,7 @@ pub mod pg_sys {
         pub use crate::errcodes::PgSqlErrorCode;
     }
     pub mod submodules {
-        pub use super::{elog, errcodes};
+        pub use super::{elog, errcodes, panic};
     }
 }
 
@@ -74,7 +84,9 @@ pub mod prelude {
     pub use crate::iter::{SetOfIterator, TableIterator};
     pub use crate::log::PgLogLevel;
     pub use crate::pg_sys;
+    pub use crate::pg_try::PgTryBuilder;
     pub use crate::pgbox::{AllocatedByPostgres, AllocatedByRust, WhoAllocated};
+    pub use crate::report::ErrorReportable;
     pub use crate::spi::{self, Spi, SpiClient, SpiHeapTupleData, SpiTupleTable};
     pub use crate::trigger::{
         PgTrigger, PgTriggerError, PgTriggerLevel, PgTriggerOperation, PgTriggerWhen,

@@ -10,6 +10,7 @@
 use core::fmt;
 
 mod array;
+mod clock;
 mod datetime;
 mod geo;
 mod json;
@@ -28,6 +29,11 @@ pub use std::ffi::CString;
 
 pub use array::{
     Array, ArrayIntoIterator, ArrayIterator, ArrayShapeError, ArraySliceError, ArrayTypedIterator,
+};
+pub use clock::{
+    clock_timestamp, current_date, current_time, current_timestamp, get_timezone_offset,
+    local_timestamp, now, statement_timestamp, time_of_day, to_timestamp, transaction_timestamp,
+    TimestampPrecision,
 };
 pub use datetime::{
     Date, DateTimeConversionError, Interval, IntervalConversionError, Time, TimeWithTimeZone,

@@ -5,6 +5,9 @@
 //! (and rejects lower > upper) when a range goes back to it, and what it
 //! sends is already canonical.
 
+use core::fmt;
+use core::ops::{Deref, DerefMut};
+
 use super::oids::*;
 use super::reader::Reader;
 use super::{datum, Datum, FromDatum, IntoDatum, TryFromDatumError, TypeOid};
@@ -145,6 +148,57 @@ impl<T> Range<T> {
     pub fn into_inner(self) -> Option<(RangeBound<T>, RangeBound<T>)> {
         self.bounds
     }
+
+    /// The bounds, leaving the range empty.
+    pub fn take(&mut self) -> Option<(RangeBound<T>, RangeBound<T>)> {
+        self.bounds.take()
+    }
+
+    /// New bounds (`None`: empty), returning the old ones.
+    pub fn replace(
+        &mut self,
+        new: Option<(RangeBound<T>, RangeBound<T>)>,
+    ) -> Option<(RangeBound<T>, RangeBound<T>)> {
+        core::mem::replace(&mut self.bounds, new)
+    }
+}
+
+/// The bounds themselves, as pgrx's `Range` derefs to them: `None` is
+/// empty (`if let Some((lo, hi)) = &*range`).
+impl<T> Deref for Range<T> {
+    type Target = Option<(RangeBound<T>, RangeBound<T>)>;
+    fn deref(&self) -> &Self::Target {
+        &self.bounds
+    }
+}
+
+impl<T> DerefMut for Range<T> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.bounds
+    }
+}
+
+/// range_out's brackets, with the bounds as the subtype's `Display`
+/// writes them.  Like pgrx's, bounds are never quoted: PostgreSQL quotes
+/// one that holds a space, comma, bracket or quote (a timestamp's
+/// space: `["2024-01-01 00:00:00",)`), this does not.
+impl<T: fmt::Display> fmt::Display for Range<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Some((lower, upper)) = &self.bounds else {
+            return f.write_str("empty");
+        };
+        match lower {
+            RangeBound::Infinite => f.write_str("(")?,
+            RangeBound::Inclusive(v) => write!(f, "[{v}")?,
+            RangeBound::Exclusive(v) => write!(f, "({v}")?,
+        }
+        f.write_str(",")?;
+        match upper {
+            RangeBound::Infinite => f.write_str(")"),
+            RangeBound::Inclusive(v) => write!(f, "{v}]"),
+            RangeBound::Exclusive(v) => write!(f, "{v})"),
+        }
+    }
 }
 
 impl<T> From<core::ops::Range<T>> for Range<T> {
@@ -173,6 +227,20 @@ impl<T> From<core::ops::RangeTo<T>> for Range<T> {
     /// `..b` is `(,b)`.
     fn from(r: core::ops::RangeTo<T>) -> Range<T> {
         Range::new(RangeBound::Infinite, RangeBound::Exclusive(r.end))
+    }
+}
+
+impl<T> From<core::ops::RangeToInclusive<T>> for Range<T> {
+    /// `..=b` is `(,b]`.
+    fn from(r: core::ops::RangeToInclusive<T>) -> Range<T> {
+        Range::new(RangeBound::Infinite, RangeBound::Inclusive(r.end))
+    }
+}
+
+impl<T> From<core::ops::RangeFull> for Range<T> {
+    /// `..` is `(,)`.
+    fn from(_: core::ops::RangeFull) -> Range<T> {
+        Range::infinite()
     }
 }
 
@@ -269,6 +337,58 @@ mod tests {
         strict::<Range<i64>>(&round_trip(r), INT8RANGEOID, INT4RANGEOID);
         let r: Range<i32> = (..3).into();
         assert_eq!(round_trip(r)[0], 0x08);
+    }
+
+    #[test]
+    fn std_ranges_and_text() {
+        let cases: [(Range<i32>, &str); 7] = [
+            ((1..4).into(), "[1,4)"),
+            ((1..=4).into(), "[1,4]"),
+            ((1..).into(), "[1,)"),
+            ((..4).into(), "(,4)"),
+            ((..=4).into(), "(,4]"),
+            ((..).into(), "(,)"),
+            (Range::empty(), "empty"),
+        ];
+        for (r, text) in cases {
+            assert_eq!(r.to_string(), text);
+        }
+        let r = Range::<i32>::new(RangeBound::Exclusive(1), RangeBound::Infinite);
+        assert_eq!(r.to_string(), "(1,)");
+        let r = Range::<AnyNumeric>::new(
+            RangeBound::Exclusive("1.5".parse::<AnyNumeric>().unwrap()),
+            RangeBound::Inclusive("2".parse::<AnyNumeric>().unwrap()),
+        );
+        assert_eq!(r.to_string(), "(1.5,2]");
+    }
+
+    #[test]
+    fn bounds_in_place() {
+        let mut r: Range<i32> = (1..4).into();
+        assert_eq!(
+            *r,
+            Some((RangeBound::Inclusive(1), RangeBound::Exclusive(4)))
+        );
+        if let Some((_, upper)) = &mut *r {
+            *upper = RangeBound::Inclusive(9);
+        }
+        assert_eq!(r.to_string(), "[1,9]");
+        let old = r.replace(Some((RangeBound::Infinite, RangeBound::Exclusive(0))));
+        assert_eq!(
+            old,
+            Some((RangeBound::Inclusive(1), RangeBound::Inclusive(9)))
+        );
+        assert_eq!(r.to_string(), "(,0)");
+        assert_eq!(
+            r.take(),
+            Some((RangeBound::Infinite, RangeBound::Exclusive(0)))
+        );
+        assert!(r.is_empty());
+        assert_eq!(round_trip(r), [0x01]);
+        assert_eq!(
+            round_trip(Range::<i32>::from(..=7)),
+            [0x0c, 0, 0, 0, 4, 0, 0, 0, 7]
+        );
     }
 
     #[test]

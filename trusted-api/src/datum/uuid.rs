@@ -1,6 +1,7 @@
 //! uuid: sixteen bytes, sent as they are.
 
 use core::fmt;
+use core::ops::{Deref, DerefMut};
 use core::str::FromStr;
 
 use super::oids::UUIDOID;
@@ -27,15 +28,55 @@ impl Uuid {
     }
 }
 
-impl fmt::Display for Uuid {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+/// The bytes, as pgrx's `Uuid` derefs to them (`u[0]`, `u.iter()`).
+impl Deref for Uuid {
+    type Target = [u8; 16];
+    fn deref(&self) -> &[u8; 16] {
+        &self.0
+    }
+}
+
+impl DerefMut for Uuid {
+    fn deref_mut(&mut self) -> &mut [u8; 16] {
+        &mut self.0
+    }
+}
+
+impl Uuid {
+    /// Thirty-two hex digits; with the `-` flag (`{:-x}`), hyphenated as
+    /// uuid_out writes them.  pgrx's hex formats read the flag so.
+    fn write_hex(&self, f: &mut fmt::Formatter<'_>, upper: bool) -> fmt::Result {
+        let hyphenated = f.sign_minus();
         for (i, b) in self.0.iter().enumerate() {
-            if matches!(i, 4 | 6 | 8 | 10) {
+            if hyphenated && matches!(i, 4 | 6 | 8 | 10) {
                 f.write_str("-")?;
             }
-            write!(f, "{b:02x}")?;
+            if upper {
+                write!(f, "{b:02X}")?;
+            } else {
+                write!(f, "{b:02x}")?;
+            }
         }
         Ok(())
+    }
+}
+
+impl fmt::LowerHex for Uuid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write_hex(f, false)
+    }
+}
+
+impl fmt::UpperHex for Uuid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write_hex(f, true)
+    }
+}
+
+/// uuid_out's form: lower case, hyphenated.
+impl fmt::Display for Uuid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{self:-x}")
     }
 }
 
@@ -134,5 +175,18 @@ mod tests {
             Uuid::from_bytes([0; 16]).to_string(),
             "00000000-0000-0000-0000-000000000000"
         );
+    }
+
+    #[test]
+    fn hex_and_bytes() {
+        let mut u: Uuid = "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11".parse().unwrap();
+        assert_eq!(format!("{u:x}"), "a0eebc999c0b4ef8bb6d6bb9bd380a11");
+        assert_eq!(format!("{u:X}"), "A0EEBC999C0B4EF8BB6D6BB9BD380A11");
+        assert_eq!(format!("{u:-X}"), "A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11");
+        assert_eq!(format!("{u:-x}"), u.to_string());
+        assert_eq!(u[0], 0xa0);
+        assert_eq!(u.len(), 16);
+        u[15] = 0x12;
+        assert_eq!(u.as_bytes()[15], 0x12);
     }
 }
