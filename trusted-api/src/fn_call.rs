@@ -263,6 +263,7 @@ mod tests {
                 context: None,
                 query: query.map(str::to_string),
                 position,
+                ..ErrorOrigin::default()
             })),
         }
     }
