@@ -239,11 +239,7 @@ mod tests {
             detail: None,
             hint: None,
             origin: origin.then(|| {
-                Box::new(crate::entry::ErrorOrigin {
-                    context: None,
-                    query: None,
-                    position: 0,
-                })
+                Box::new(crate::entry::ErrorOrigin::default())
             }),
         })
     }
