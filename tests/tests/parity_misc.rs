@@ -135,7 +135,8 @@ CREATE OR REPLACE FUNCTION parity_misc_range_edit(r int4range) RETURNS int4range
     Ok(Some(r))
 $$;
 CREATE OR REPLACE FUNCTION parity_misc_uuid_forms(u uuid) RETURNS text[] STRICT LANGUAGE plrust AS $$
-    Ok(Some(vec![format!("{u:x}"), format!("{u:X}"), format!("{u:-x}"), u[0].to_string(), u.len().to_string()]))
+    let forms = [format!("{u:x}"), format!("{u:X}"), format!("{u:-x}"), u[0].to_string(), u.len().to_string()];
+    Ok(Some(forms.into_iter().map(Some).collect()))
 $$;
 "#,
     )

@@ -238,9 +238,7 @@ mod tests {
             message: "m".into(),
             detail: None,
             hint: None,
-            origin: origin.then(|| {
-                Box::new(crate::entry::ErrorOrigin::default())
-            }),
+            origin: origin.then(|| Box::new(crate::entry::ErrorOrigin::default())),
         })
     }
 
