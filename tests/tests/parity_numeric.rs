@@ -333,3 +333,39 @@ $$;
         assert_eq!(got, want, "{x}");
     }
 }
+
+#[test]
+fn parity_numeric_from_floats_as_float8_numeric() {
+    let mut c = client();
+    c.batch_execute(
+        r#"
+CREATE OR REPLACE FUNCTION parity_numeric_from_floats(a float8, b float4) RETURNS text STRICT LANGUAGE plrust AS $$
+    Ok(Some(format!(
+        "{}|{}|{}|{}",
+        AnyNumeric::try_from(a)?,
+        AnyNumeric::try_from(b)?,
+        a * AnyNumeric::from(1),
+        AnyNumeric::from(1) + b
+    )))
+$$;
+"#,
+    )
+    .unwrap();
+    for (a, b) in [
+        ("1::float8 / 3", "1::float4 / 3"),
+        ("0.1::float8 + 0.2", "0.1::float4 + 0.2::float4"),
+        ("123456789.123456789", "16777217"),
+        ("1e300", "3.4e38"),
+        ("2.2250738585072014e-308", "1.5e-38"),
+        ("'-0'", "'-0'"),
+        ("'NaN'", "'Infinity'"),
+        ("'-Infinity'", "'NaN'"),
+    ] {
+        compare(
+            &mut c,
+            "parity_numeric_from_floats",
+            "concat_ws('|', $1::numeric, $2::numeric, $1::numeric * 1, 1 + $2::numeric)",
+            &[&[&format!("({a})::float8"), &format!("({b})::float4")]],
+        );
+    }
+}

@@ -806,12 +806,34 @@ macro_rules! from_int {
 }
 from_int!(i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize);
 
+/// C's `printf("%.*g", significant, v)` for a finite `v`, in a form
+/// numeric's input reads: `significant` digits, correctly rounded (ties to
+/// even on the exact binary value, as glibc), trailing fractional zeros
+/// dropped.  Where %g would choose fixed notation this keeps the exponent,
+/// which changes neither the digits nor the scale numeric_in gives them.
+fn printf_g(v: f64, significant: usize) -> String {
+    let sci = format!("{:.*e}", significant.saturating_sub(1), v);
+    match sci.split_once('e') {
+        Some((mantissa, exponent)) => {
+            let mantissa = if mantissa.contains('.') {
+                mantissa.trim_end_matches('0').trim_end_matches('.')
+            } else {
+                mantissa
+            };
+            format!("{mantissa}e{exponent}")
+        }
+        None => sci,
+    }
+}
+
 macro_rules! from_float {
-    ($($t:ty),*) => {$(
-        /// NaN and the infinities map to their numeric counterparts;
-        /// anything else goes through the shortest decimal that reads
-        /// back as the same float (so 0.1 becomes 0.1, not its binary
-        /// expansion).
+    ($($t:ty => $digits:expr),*) => {$(
+        /// As PostgreSQL's float4_numeric and float8_numeric, which pgrx
+        /// calls: NaN and the infinities map to their numeric
+        /// counterparts, anything else goes through its text with
+        /// FLT_DIG (6) or DBL_DIG (15) significant digits, so
+        /// `1.0 / 3.0` becomes 0.333333333333333 and `0.1 + 0.2`
+        /// becomes 0.3, as `(0.1::float8 + 0.2)::numeric` does.
         impl From<$t> for AnyNumeric {
             fn from(v: $t) -> AnyNumeric {
                 if v.is_nan() {
@@ -819,15 +841,16 @@ macro_rules! from_float {
                 } else if v.is_infinite() {
                     if v > 0.0 { AnyNumeric::positive_infinity() } else { AnyNumeric::negative_infinity() }
                 } else {
-                    // Rust's Display never uses exponent notation, and a
-                    // finite float always fits numeric's range.
-                    AnyNumeric::parse(&v.to_string()).unwrap_or_else(|_| AnyNumeric::nan())
+                    // A finite float's exponent (|e| <= 324) is well
+                    // inside numeric_in's limit of 1000.
+                    AnyNumeric::parse(&printf_g(f64::from(v), $digits)).unwrap_or_else(|_| AnyNumeric::nan())
                 }
             }
         }
     )*};
 }
-from_float!(f32, f64);
+// FLT_DIG and DBL_DIG.
+from_float!(f32 => 6, f64 => 15);
 
 impl From<&AnyNumeric> for AnyNumeric {
     fn from(v: &AnyNumeric) -> AnyNumeric {
@@ -1314,6 +1337,34 @@ mod tests {
         assert_eq!(AnyNumeric::from(-1.5e-7f64).to_string(), "-0.00000015");
         assert_eq!(AnyNumeric::from(1e300f64).to_string().len(), 301);
         assert_eq!(AnyNumeric::from(0.1f32).to_string(), "0.1");
+        // float8_numeric's and float4_numeric's digits, as PostgreSQL 15
+        // prints `(x::float8)::numeric` and `(x::float4)::numeric`.
+        for (f, text) in [
+            (1.0 / 3.0, "0.333333333333333"),
+            (0.1 + 0.2, "0.3"),
+            (2.0 / 3.0, "0.666666666666667"),
+            (123456789.12345679, "123456789.123457"),
+            (1e15, "1000000000000000"),
+            (1.2345678901234568e18, "1234567890123460000"),
+            (2.5, "2.5"),
+            (-0.5, "-0.5"),
+            (100.0, "100"),
+        ] {
+            assert_eq!(AnyNumeric::from(f).to_string(), text, "{f:e}");
+        }
+        let tiny = format!("0.{}494065645841247", "0".repeat(323));
+        assert_eq!(AnyNumeric::from(5e-324).to_string(), tiny);
+        for (f, text) in [
+            (1.0f32 / 3.0, "0.333333"),
+            (16777217.0f32, "16777200"),
+            (1.1f32, "1.1"),
+            (3.4028235e38f32, "340282000000000000000000000000000000000"),
+        ] {
+            assert_eq!(AnyNumeric::from(f).to_string(), text, "{f:e}");
+        }
+        // Ties go to even, as glibc's printf: 0.125 is exact in binary.
+        assert_eq!(printf_g(0.125, 2), "1.2e-1");
+        assert_eq!(printf_g(0.375, 2), "3.8e-1");
         assert!(AnyNumeric::from(f64::NAN).is_nan());
         assert_eq!(
             AnyNumeric::from(f64::NEG_INFINITY),
