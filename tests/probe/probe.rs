@@ -33,6 +33,13 @@ let _: fn(i32) -> Result<pgrx::spi::SpiOkCodes, pgrx::spi::Error> = <pgrx::Spi>:
 { #[allow(unused_imports)] use pgrx::datum::AnyNumeric; } // struct pgrx::datum::AnyNumeric
 let _: fn(&pgrx::datum::AnyNumeric) -> bool = <pgrx::datum::AnyNumeric>::is_nan; // fn pgrx::datum::AnyNumeric::is_nan(self: &pgrx::datum::AnyNumeric) -> bool
 let _: fn(&pgrx::datum::AnyNumeric) -> pgrx::datum::AnyNumeric = <pgrx::datum::AnyNumeric>::abs; // fn pgrx::datum::AnyNumeric::abs(self: &pgrx::datum::AnyNumeric) -> pgrx::datum::AnyNumeric
+let _: fn(&pgrx::datum::AnyNumeric, pgrx::datum::AnyNumeric) -> pgrx::datum::AnyNumeric = <pgrx::datum::AnyNumeric>::log; // fn pgrx::datum::AnyNumeric::log(self: &pgrx::datum::AnyNumeric, base: pgrx::datum::AnyNumeric) -> pgrx::datum::AnyNumeric
+let _: fn(&pgrx::datum::AnyNumeric) -> pgrx::datum::AnyNumeric = <pgrx::datum::AnyNumeric>::exp; // fn pgrx::datum::AnyNumeric::exp(x: &pgrx::datum::AnyNumeric) -> pgrx::datum::AnyNumeric
+let _: fn(&pgrx::datum::AnyNumeric) -> pgrx::datum::AnyNumeric = <pgrx::datum::AnyNumeric>::sqrt; // fn pgrx::datum::AnyNumeric::sqrt(self: &pgrx::datum::AnyNumeric) -> pgrx::datum::AnyNumeric
+let _: fn(&pgrx::datum::AnyNumeric) -> pgrx::datum::AnyNumeric = <pgrx::datum::AnyNumeric>::ceil; // fn pgrx::datum::AnyNumeric::ceil(self: &pgrx::datum::AnyNumeric) -> pgrx::datum::AnyNumeric
+let _: fn(&pgrx::datum::AnyNumeric) -> pgrx::datum::AnyNumeric = <pgrx::datum::AnyNumeric>::floor; // fn pgrx::datum::AnyNumeric::floor(self: &pgrx::datum::AnyNumeric) -> pgrx::datum::AnyNumeric
+let _: fn(&pgrx::datum::AnyNumeric, &pgrx::datum::AnyNumeric) -> pgrx::datum::AnyNumeric = <pgrx::datum::AnyNumeric>::gcd; // fn pgrx::datum::AnyNumeric::gcd(self: &pgrx::datum::AnyNumeric, n: &pgrx::datum::AnyNumeric) -> pgrx::datum::AnyNumeric
+let _: fn(&pgrx::datum::AnyNumeric) -> &str = <pgrx::datum::AnyNumeric>::normalize; // fn pgrx::datum::AnyNumeric::normalize(self: &pgrx::datum::AnyNumeric) -> &str
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: std::fmt::Debug {} } // impl std::fmt::Debug for pgrx::datum::AnyNumeric
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: Clone {} } // impl Clone for pgrx::datum::AnyNumeric
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: std::fmt::Display {} } // impl std::fmt::Display for pgrx::datum::AnyNumeric
@@ -58,6 +65,7 @@ let _: fn(&pgrx::datum::AnyNumeric) -> pgrx::datum::AnyNumeric = <pgrx::datum::A
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: TryFrom<f64> {} } // impl TryFrom<f64> for pgrx::datum::AnyNumeric
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: TryFrom<&'static str> {} } // impl TryFrom<&'static str> for pgrx::datum::AnyNumeric
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: std::str::FromStr {} } // impl std::str::FromStr for pgrx::datum::AnyNumeric
+{ #[allow(unused)] fn t() where isize: TryFrom<pgrx::datum::AnyNumeric> {} } // impl TryFrom<pgrx::datum::AnyNumeric> for isize
 { #[allow(unused)] fn t() where i64: TryFrom<pgrx::datum::AnyNumeric> {} } // impl TryFrom<pgrx::datum::AnyNumeric> for i64
 { #[allow(unused)] fn t() where i32: TryFrom<pgrx::datum::AnyNumeric> {} } // impl TryFrom<pgrx::datum::AnyNumeric> for i32
 { #[allow(unused)] fn t() where i16: TryFrom<pgrx::datum::AnyNumeric> {} } // impl TryFrom<pgrx::datum::AnyNumeric> for i16
@@ -65,6 +73,7 @@ let _: fn(&pgrx::datum::AnyNumeric) -> pgrx::datum::AnyNumeric = <pgrx::datum::A
 { #[allow(unused)] fn t() where f32: TryFrom<pgrx::datum::AnyNumeric> {} } // impl TryFrom<pgrx::datum::AnyNumeric> for f32
 { #[allow(unused)] fn t() where f64: TryFrom<pgrx::datum::AnyNumeric> {} } // impl TryFrom<pgrx::datum::AnyNumeric> for f64
 { #[allow(unused)] fn t() where i128: TryFrom<pgrx::datum::AnyNumeric> {} } // impl TryFrom<pgrx::datum::AnyNumeric> for i128
+{ #[allow(unused)] fn t() where usize: TryFrom<pgrx::datum::AnyNumeric> {} } // impl TryFrom<pgrx::datum::AnyNumeric> for usize
 { #[allow(unused)] fn t() where u128: TryFrom<pgrx::datum::AnyNumeric> {} } // impl TryFrom<pgrx::datum::AnyNumeric> for u128
 { #[allow(unused)] fn t() where u64: TryFrom<pgrx::datum::AnyNumeric> {} } // impl TryFrom<pgrx::datum::AnyNumeric> for u64
 { #[allow(unused)] fn t() where u32: TryFrom<pgrx::datum::AnyNumeric> {} } // impl TryFrom<pgrx::datum::AnyNumeric> for u32
@@ -155,75 +164,145 @@ let _: fn(&pgrx::datum::AnyNumeric) -> pgrx::datum::AnyNumeric = <pgrx::datum::A
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: std::ops::DivAssign<f64> {} } // impl std::ops::DivAssign<f64> for pgrx::datum::AnyNumeric
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: std::ops::RemAssign<f64> {} } // impl std::ops::RemAssign<f64> for pgrx::datum::AnyNumeric
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: std::ops::Add<u8> {} } // impl std::ops::Add<u8> for pgrx::datum::AnyNumeric
+{ #[allow(unused)] fn t() where u8: std::ops::Add<pgrx::datum::AnyNumeric> {} } // impl std::ops::Add<pgrx::datum::AnyNumeric> for u8
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: std::ops::Add<u16> {} } // impl std::ops::Add<u16> for pgrx::datum::AnyNumeric
+{ #[allow(unused)] fn t() where u16: std::ops::Add<pgrx::datum::AnyNumeric> {} } // impl std::ops::Add<pgrx::datum::AnyNumeric> for u16
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: std::ops::Add<u32> {} } // impl std::ops::Add<u32> for pgrx::datum::AnyNumeric
+{ #[allow(unused)] fn t() where u32: std::ops::Add<pgrx::datum::AnyNumeric> {} } // impl std::ops::Add<pgrx::datum::AnyNumeric> for u32
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: std::ops::Add<u64> {} } // impl std::ops::Add<u64> for pgrx::datum::AnyNumeric
+{ #[allow(unused)] fn t() where u64: std::ops::Add<pgrx::datum::AnyNumeric> {} } // impl std::ops::Add<pgrx::datum::AnyNumeric> for u64
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: std::ops::Add<u128> {} } // impl std::ops::Add<u128> for pgrx::datum::AnyNumeric
+{ #[allow(unused)] fn t() where u128: std::ops::Add<pgrx::datum::AnyNumeric> {} } // impl std::ops::Add<pgrx::datum::AnyNumeric> for u128
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: std::ops::Add<usize> {} } // impl std::ops::Add<usize> for pgrx::datum::AnyNumeric
+{ #[allow(unused)] fn t() where usize: std::ops::Add<pgrx::datum::AnyNumeric> {} } // impl std::ops::Add<pgrx::datum::AnyNumeric> for usize
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: std::ops::Add<i8> {} } // impl std::ops::Add<i8> for pgrx::datum::AnyNumeric
+{ #[allow(unused)] fn t() where i8: std::ops::Add<pgrx::datum::AnyNumeric> {} } // impl std::ops::Add<pgrx::datum::AnyNumeric> for i8
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: std::ops::Add<i16> {} } // impl std::ops::Add<i16> for pgrx::datum::AnyNumeric
+{ #[allow(unused)] fn t() where i16: std::ops::Add<pgrx::datum::AnyNumeric> {} } // impl std::ops::Add<pgrx::datum::AnyNumeric> for i16
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: std::ops::Add<i32> {} } // impl std::ops::Add<i32> for pgrx::datum::AnyNumeric
+{ #[allow(unused)] fn t() where i32: std::ops::Add<pgrx::datum::AnyNumeric> {} } // impl std::ops::Add<pgrx::datum::AnyNumeric> for i32
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: std::ops::Add<i64> {} } // impl std::ops::Add<i64> for pgrx::datum::AnyNumeric
+{ #[allow(unused)] fn t() where i64: std::ops::Add<pgrx::datum::AnyNumeric> {} } // impl std::ops::Add<pgrx::datum::AnyNumeric> for i64
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: std::ops::Add<i128> {} } // impl std::ops::Add<i128> for pgrx::datum::AnyNumeric
+{ #[allow(unused)] fn t() where i128: std::ops::Add<pgrx::datum::AnyNumeric> {} } // impl std::ops::Add<pgrx::datum::AnyNumeric> for i128
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: std::ops::Add<isize> {} } // impl std::ops::Add<isize> for pgrx::datum::AnyNumeric
+{ #[allow(unused)] fn t() where isize: std::ops::Add<pgrx::datum::AnyNumeric> {} } // impl std::ops::Add<pgrx::datum::AnyNumeric> for isize
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: std::ops::Add<f32> {} } // impl std::ops::Add<f32> for pgrx::datum::AnyNumeric
+{ #[allow(unused)] fn t() where f32: std::ops::Add<pgrx::datum::AnyNumeric> {} } // impl std::ops::Add<pgrx::datum::AnyNumeric> for f32
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: std::ops::Add<f64> {} } // impl std::ops::Add<f64> for pgrx::datum::AnyNumeric
+{ #[allow(unused)] fn t() where f64: std::ops::Add<pgrx::datum::AnyNumeric> {} } // impl std::ops::Add<pgrx::datum::AnyNumeric> for f64
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: std::ops::Sub<u8> {} } // impl std::ops::Sub<u8> for pgrx::datum::AnyNumeric
+{ #[allow(unused)] fn t() where u8: std::ops::Sub<pgrx::datum::AnyNumeric> {} } // impl std::ops::Sub<pgrx::datum::AnyNumeric> for u8
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: std::ops::Sub<u16> {} } // impl std::ops::Sub<u16> for pgrx::datum::AnyNumeric
+{ #[allow(unused)] fn t() where u16: std::ops::Sub<pgrx::datum::AnyNumeric> {} } // impl std::ops::Sub<pgrx::datum::AnyNumeric> for u16
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: std::ops::Sub<u32> {} } // impl std::ops::Sub<u32> for pgrx::datum::AnyNumeric
+{ #[allow(unused)] fn t() where u32: std::ops::Sub<pgrx::datum::AnyNumeric> {} } // impl std::ops::Sub<pgrx::datum::AnyNumeric> for u32
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: std::ops::Sub<u64> {} } // impl std::ops::Sub<u64> for pgrx::datum::AnyNumeric
+{ #[allow(unused)] fn t() where u64: std::ops::Sub<pgrx::datum::AnyNumeric> {} } // impl std::ops::Sub<pgrx::datum::AnyNumeric> for u64
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: std::ops::Sub<u128> {} } // impl std::ops::Sub<u128> for pgrx::datum::AnyNumeric
+{ #[allow(unused)] fn t() where u128: std::ops::Sub<pgrx::datum::AnyNumeric> {} } // impl std::ops::Sub<pgrx::datum::AnyNumeric> for u128
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: std::ops::Sub<usize> {} } // impl std::ops::Sub<usize> for pgrx::datum::AnyNumeric
+{ #[allow(unused)] fn t() where usize: std::ops::Sub<pgrx::datum::AnyNumeric> {} } // impl std::ops::Sub<pgrx::datum::AnyNumeric> for usize
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: std::ops::Sub<i8> {} } // impl std::ops::Sub<i8> for pgrx::datum::AnyNumeric
+{ #[allow(unused)] fn t() where i8: std::ops::Sub<pgrx::datum::AnyNumeric> {} } // impl std::ops::Sub<pgrx::datum::AnyNumeric> for i8
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: std::ops::Sub<i16> {} } // impl std::ops::Sub<i16> for pgrx::datum::AnyNumeric
+{ #[allow(unused)] fn t() where i16: std::ops::Sub<pgrx::datum::AnyNumeric> {} } // impl std::ops::Sub<pgrx::datum::AnyNumeric> for i16
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: std::ops::Sub<i32> {} } // impl std::ops::Sub<i32> for pgrx::datum::AnyNumeric
+{ #[allow(unused)] fn t() where i32: std::ops::Sub<pgrx::datum::AnyNumeric> {} } // impl std::ops::Sub<pgrx::datum::AnyNumeric> for i32
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: std::ops::Sub<i64> {} } // impl std::ops::Sub<i64> for pgrx::datum::AnyNumeric
+{ #[allow(unused)] fn t() where i64: std::ops::Sub<pgrx::datum::AnyNumeric> {} } // impl std::ops::Sub<pgrx::datum::AnyNumeric> for i64
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: std::ops::Sub<i128> {} } // impl std::ops::Sub<i128> for pgrx::datum::AnyNumeric
+{ #[allow(unused)] fn t() where i128: std::ops::Sub<pgrx::datum::AnyNumeric> {} } // impl std::ops::Sub<pgrx::datum::AnyNumeric> for i128
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: std::ops::Sub<isize> {} } // impl std::ops::Sub<isize> for pgrx::datum::AnyNumeric
+{ #[allow(unused)] fn t() where isize: std::ops::Sub<pgrx::datum::AnyNumeric> {} } // impl std::ops::Sub<pgrx::datum::AnyNumeric> for isize
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: std::ops::Sub<f32> {} } // impl std::ops::Sub<f32> for pgrx::datum::AnyNumeric
+{ #[allow(unused)] fn t() where f32: std::ops::Sub<pgrx::datum::AnyNumeric> {} } // impl std::ops::Sub<pgrx::datum::AnyNumeric> for f32
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: std::ops::Sub<f64> {} } // impl std::ops::Sub<f64> for pgrx::datum::AnyNumeric
+{ #[allow(unused)] fn t() where f64: std::ops::Sub<pgrx::datum::AnyNumeric> {} } // impl std::ops::Sub<pgrx::datum::AnyNumeric> for f64
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: std::ops::Mul<u8> {} } // impl std::ops::Mul<u8> for pgrx::datum::AnyNumeric
+{ #[allow(unused)] fn t() where u8: std::ops::Mul<pgrx::datum::AnyNumeric> {} } // impl std::ops::Mul<pgrx::datum::AnyNumeric> for u8
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: std::ops::Mul<u16> {} } // impl std::ops::Mul<u16> for pgrx::datum::AnyNumeric
+{ #[allow(unused)] fn t() where u16: std::ops::Mul<pgrx::datum::AnyNumeric> {} } // impl std::ops::Mul<pgrx::datum::AnyNumeric> for u16
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: std::ops::Mul<u32> {} } // impl std::ops::Mul<u32> for pgrx::datum::AnyNumeric
+{ #[allow(unused)] fn t() where u32: std::ops::Mul<pgrx::datum::AnyNumeric> {} } // impl std::ops::Mul<pgrx::datum::AnyNumeric> for u32
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: std::ops::Mul<u64> {} } // impl std::ops::Mul<u64> for pgrx::datum::AnyNumeric
+{ #[allow(unused)] fn t() where u64: std::ops::Mul<pgrx::datum::AnyNumeric> {} } // impl std::ops::Mul<pgrx::datum::AnyNumeric> for u64
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: std::ops::Mul<u128> {} } // impl std::ops::Mul<u128> for pgrx::datum::AnyNumeric
+{ #[allow(unused)] fn t() where u128: std::ops::Mul<pgrx::datum::AnyNumeric> {} } // impl std::ops::Mul<pgrx::datum::AnyNumeric> for u128
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: std::ops::Mul<usize> {} } // impl std::ops::Mul<usize> for pgrx::datum::AnyNumeric
+{ #[allow(unused)] fn t() where usize: std::ops::Mul<pgrx::datum::AnyNumeric> {} } // impl std::ops::Mul<pgrx::datum::AnyNumeric> for usize
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: std::ops::Mul<i8> {} } // impl std::ops::Mul<i8> for pgrx::datum::AnyNumeric
+{ #[allow(unused)] fn t() where i8: std::ops::Mul<pgrx::datum::AnyNumeric> {} } // impl std::ops::Mul<pgrx::datum::AnyNumeric> for i8
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: std::ops::Mul<i16> {} } // impl std::ops::Mul<i16> for pgrx::datum::AnyNumeric
+{ #[allow(unused)] fn t() where i16: std::ops::Mul<pgrx::datum::AnyNumeric> {} } // impl std::ops::Mul<pgrx::datum::AnyNumeric> for i16
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: std::ops::Mul<i32> {} } // impl std::ops::Mul<i32> for pgrx::datum::AnyNumeric
+{ #[allow(unused)] fn t() where i32: std::ops::Mul<pgrx::datum::AnyNumeric> {} } // impl std::ops::Mul<pgrx::datum::AnyNumeric> for i32
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: std::ops::Mul<i64> {} } // impl std::ops::Mul<i64> for pgrx::datum::AnyNumeric
+{ #[allow(unused)] fn t() where i64: std::ops::Mul<pgrx::datum::AnyNumeric> {} } // impl std::ops::Mul<pgrx::datum::AnyNumeric> for i64
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: std::ops::Mul<i128> {} } // impl std::ops::Mul<i128> for pgrx::datum::AnyNumeric
+{ #[allow(unused)] fn t() where i128: std::ops::Mul<pgrx::datum::AnyNumeric> {} } // impl std::ops::Mul<pgrx::datum::AnyNumeric> for i128
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: std::ops::Mul<isize> {} } // impl std::ops::Mul<isize> for pgrx::datum::AnyNumeric
+{ #[allow(unused)] fn t() where isize: std::ops::Mul<pgrx::datum::AnyNumeric> {} } // impl std::ops::Mul<pgrx::datum::AnyNumeric> for isize
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: std::ops::Mul<f32> {} } // impl std::ops::Mul<f32> for pgrx::datum::AnyNumeric
+{ #[allow(unused)] fn t() where f32: std::ops::Mul<pgrx::datum::AnyNumeric> {} } // impl std::ops::Mul<pgrx::datum::AnyNumeric> for f32
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: std::ops::Mul<f64> {} } // impl std::ops::Mul<f64> for pgrx::datum::AnyNumeric
+{ #[allow(unused)] fn t() where f64: std::ops::Mul<pgrx::datum::AnyNumeric> {} } // impl std::ops::Mul<pgrx::datum::AnyNumeric> for f64
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: std::ops::Div<u8> {} } // impl std::ops::Div<u8> for pgrx::datum::AnyNumeric
+{ #[allow(unused)] fn t() where u8: std::ops::Div<pgrx::datum::AnyNumeric> {} } // impl std::ops::Div<pgrx::datum::AnyNumeric> for u8
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: std::ops::Div<u16> {} } // impl std::ops::Div<u16> for pgrx::datum::AnyNumeric
+{ #[allow(unused)] fn t() where u16: std::ops::Div<pgrx::datum::AnyNumeric> {} } // impl std::ops::Div<pgrx::datum::AnyNumeric> for u16
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: std::ops::Div<u32> {} } // impl std::ops::Div<u32> for pgrx::datum::AnyNumeric
+{ #[allow(unused)] fn t() where u32: std::ops::Div<pgrx::datum::AnyNumeric> {} } // impl std::ops::Div<pgrx::datum::AnyNumeric> for u32
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: std::ops::Div<u64> {} } // impl std::ops::Div<u64> for pgrx::datum::AnyNumeric
+{ #[allow(unused)] fn t() where u64: std::ops::Div<pgrx::datum::AnyNumeric> {} } // impl std::ops::Div<pgrx::datum::AnyNumeric> for u64
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: std::ops::Div<u128> {} } // impl std::ops::Div<u128> for pgrx::datum::AnyNumeric
+{ #[allow(unused)] fn t() where u128: std::ops::Div<pgrx::datum::AnyNumeric> {} } // impl std::ops::Div<pgrx::datum::AnyNumeric> for u128
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: std::ops::Div<usize> {} } // impl std::ops::Div<usize> for pgrx::datum::AnyNumeric
+{ #[allow(unused)] fn t() where usize: std::ops::Div<pgrx::datum::AnyNumeric> {} } // impl std::ops::Div<pgrx::datum::AnyNumeric> for usize
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: std::ops::Div<i8> {} } // impl std::ops::Div<i8> for pgrx::datum::AnyNumeric
+{ #[allow(unused)] fn t() where i8: std::ops::Div<pgrx::datum::AnyNumeric> {} } // impl std::ops::Div<pgrx::datum::AnyNumeric> for i8
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: std::ops::Div<i16> {} } // impl std::ops::Div<i16> for pgrx::datum::AnyNumeric
+{ #[allow(unused)] fn t() where i16: std::ops::Div<pgrx::datum::AnyNumeric> {} } // impl std::ops::Div<pgrx::datum::AnyNumeric> for i16
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: std::ops::Div<i32> {} } // impl std::ops::Div<i32> for pgrx::datum::AnyNumeric
+{ #[allow(unused)] fn t() where i32: std::ops::Div<pgrx::datum::AnyNumeric> {} } // impl std::ops::Div<pgrx::datum::AnyNumeric> for i32
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: std::ops::Div<i64> {} } // impl std::ops::Div<i64> for pgrx::datum::AnyNumeric
+{ #[allow(unused)] fn t() where i64: std::ops::Div<pgrx::datum::AnyNumeric> {} } // impl std::ops::Div<pgrx::datum::AnyNumeric> for i64
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: std::ops::Div<i128> {} } // impl std::ops::Div<i128> for pgrx::datum::AnyNumeric
+{ #[allow(unused)] fn t() where i128: std::ops::Div<pgrx::datum::AnyNumeric> {} } // impl std::ops::Div<pgrx::datum::AnyNumeric> for i128
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: std::ops::Div<isize> {} } // impl std::ops::Div<isize> for pgrx::datum::AnyNumeric
+{ #[allow(unused)] fn t() where isize: std::ops::Div<pgrx::datum::AnyNumeric> {} } // impl std::ops::Div<pgrx::datum::AnyNumeric> for isize
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: std::ops::Div<f32> {} } // impl std::ops::Div<f32> for pgrx::datum::AnyNumeric
+{ #[allow(unused)] fn t() where f32: std::ops::Div<pgrx::datum::AnyNumeric> {} } // impl std::ops::Div<pgrx::datum::AnyNumeric> for f32
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: std::ops::Div<f64> {} } // impl std::ops::Div<f64> for pgrx::datum::AnyNumeric
+{ #[allow(unused)] fn t() where f64: std::ops::Div<pgrx::datum::AnyNumeric> {} } // impl std::ops::Div<pgrx::datum::AnyNumeric> for f64
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: std::ops::Rem<u8> {} } // impl std::ops::Rem<u8> for pgrx::datum::AnyNumeric
+{ #[allow(unused)] fn t() where u8: std::ops::Rem<pgrx::datum::AnyNumeric> {} } // impl std::ops::Rem<pgrx::datum::AnyNumeric> for u8
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: std::ops::Rem<u16> {} } // impl std::ops::Rem<u16> for pgrx::datum::AnyNumeric
+{ #[allow(unused)] fn t() where u16: std::ops::Rem<pgrx::datum::AnyNumeric> {} } // impl std::ops::Rem<pgrx::datum::AnyNumeric> for u16
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: std::ops::Rem<u32> {} } // impl std::ops::Rem<u32> for pgrx::datum::AnyNumeric
+{ #[allow(unused)] fn t() where u32: std::ops::Rem<pgrx::datum::AnyNumeric> {} } // impl std::ops::Rem<pgrx::datum::AnyNumeric> for u32
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: std::ops::Rem<u64> {} } // impl std::ops::Rem<u64> for pgrx::datum::AnyNumeric
+{ #[allow(unused)] fn t() where u64: std::ops::Rem<pgrx::datum::AnyNumeric> {} } // impl std::ops::Rem<pgrx::datum::AnyNumeric> for u64
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: std::ops::Rem<u128> {} } // impl std::ops::Rem<u128> for pgrx::datum::AnyNumeric
+{ #[allow(unused)] fn t() where u128: std::ops::Rem<pgrx::datum::AnyNumeric> {} } // impl std::ops::Rem<pgrx::datum::AnyNumeric> for u128
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: std::ops::Rem<usize> {} } // impl std::ops::Rem<usize> for pgrx::datum::AnyNumeric
+{ #[allow(unused)] fn t() where usize: std::ops::Rem<pgrx::datum::AnyNumeric> {} } // impl std::ops::Rem<pgrx::datum::AnyNumeric> for usize
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: std::ops::Rem<i8> {} } // impl std::ops::Rem<i8> for pgrx::datum::AnyNumeric
+{ #[allow(unused)] fn t() where i8: std::ops::Rem<pgrx::datum::AnyNumeric> {} } // impl std::ops::Rem<pgrx::datum::AnyNumeric> for i8
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: std::ops::Rem<i16> {} } // impl std::ops::Rem<i16> for pgrx::datum::AnyNumeric
+{ #[allow(unused)] fn t() where i16: std::ops::Rem<pgrx::datum::AnyNumeric> {} } // impl std::ops::Rem<pgrx::datum::AnyNumeric> for i16
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: std::ops::Rem<i32> {} } // impl std::ops::Rem<i32> for pgrx::datum::AnyNumeric
+{ #[allow(unused)] fn t() where i32: std::ops::Rem<pgrx::datum::AnyNumeric> {} } // impl std::ops::Rem<pgrx::datum::AnyNumeric> for i32
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: std::ops::Rem<i64> {} } // impl std::ops::Rem<i64> for pgrx::datum::AnyNumeric
+{ #[allow(unused)] fn t() where i64: std::ops::Rem<pgrx::datum::AnyNumeric> {} } // impl std::ops::Rem<pgrx::datum::AnyNumeric> for i64
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: std::ops::Rem<i128> {} } // impl std::ops::Rem<i128> for pgrx::datum::AnyNumeric
+{ #[allow(unused)] fn t() where i128: std::ops::Rem<pgrx::datum::AnyNumeric> {} } // impl std::ops::Rem<pgrx::datum::AnyNumeric> for i128
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: std::ops::Rem<isize> {} } // impl std::ops::Rem<isize> for pgrx::datum::AnyNumeric
+{ #[allow(unused)] fn t() where isize: std::ops::Rem<pgrx::datum::AnyNumeric> {} } // impl std::ops::Rem<pgrx::datum::AnyNumeric> for isize
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: std::ops::Rem<f32> {} } // impl std::ops::Rem<f32> for pgrx::datum::AnyNumeric
+{ #[allow(unused)] fn t() where f32: std::ops::Rem<pgrx::datum::AnyNumeric> {} } // impl std::ops::Rem<pgrx::datum::AnyNumeric> for f32
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: std::ops::Rem<f64> {} } // impl std::ops::Rem<f64> for pgrx::datum::AnyNumeric
+{ #[allow(unused)] fn t() where f64: std::ops::Rem<pgrx::datum::AnyNumeric> {} } // impl std::ops::Rem<pgrx::datum::AnyNumeric> for f64
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: pgrx::datum::RangeSubType {} } // impl pgrx::datum::RangeSubType for pgrx::datum::AnyNumeric
 { #[allow(unused_imports)] use pgrx::datum::Array; } // struct pgrx::datum::Array
 let _: for<'r> fn(&'r pgrx::datum::Array<'static, i32>) -> pgrx::datum::ArrayIterator<'r, i32> = <pgrx::datum::Array<'static, i32>>::iter; // fn pgrx::datum::Array::iter(self: &pgrx::datum::Array<'static, i32>) -> pgrx::datum::ArrayIterator<'_, i32>

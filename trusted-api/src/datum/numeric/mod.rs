@@ -20,6 +20,9 @@ use bigdecimal::num_bigint::{BigInt, Sign};
 use bigdecimal::num_traits::{Signed, ToPrimitive, Zero};
 use bigdecimal::BigDecimal;
 
+mod math;
+mod primitive_lhs;
+
 use super::oids::NUMERICOID;
 use super::reader::Reader;
 use super::{datum, expect_oid, Datum, FromDatum, IntoDatum, TryFromDatumError, TypeOid};
@@ -78,7 +81,16 @@ enum Repr {
 
 /// A SQL `numeric` of any precision and scale.
 #[derive(Clone)]
-pub struct AnyNumeric(Repr);
+pub struct AnyNumeric(Repr, NormalizedText);
+
+/// `normalize()`'s text, made on first use.  pgrx's `normalize(&self) ->
+/// &str` borrows a string PostgreSQL allocated; here the value itself has
+/// to own it for the borrow to live as long as `&self`.  A `OnceLock`
+/// (not a `OnceCell`) keeps `AnyNumeric` `Sync`; every constructor starts
+/// it empty, and a value is never changed in place (assignment operators
+/// replace it whole), so the text cannot go stale.
+#[derive(Clone, Default)]
+struct NormalizedText(std::sync::OnceLock<Box<str>>);
 
 fn pow10(n: u64) -> BigInt {
     // Exponents here are bounded by the format (a few hundred thousand at
@@ -132,8 +144,12 @@ fn weight_and_first_digit(m: &BigInt, s: u32) -> (i64, u32) {
 }
 
 impl AnyNumeric {
+    fn from_repr(repr: Repr) -> AnyNumeric {
+        AnyNumeric(repr, NormalizedText::default())
+    }
+
     fn finite(m: BigInt, scale: u32) -> AnyNumeric {
-        AnyNumeric(Repr::Finite(BigDecimal::new(m, i64::from(scale))))
+        AnyNumeric::from_repr(Repr::Finite(BigDecimal::new(m, i64::from(scale))))
     }
 
     /// Mantissa and dscale of a finite value.
@@ -188,15 +204,15 @@ impl AnyNumeric {
     }
 
     pub fn nan() -> AnyNumeric {
-        AnyNumeric(Repr::NaN)
+        AnyNumeric::from_repr(Repr::NaN)
     }
 
     pub fn positive_infinity() -> AnyNumeric {
-        AnyNumeric(Repr::PosInf)
+        AnyNumeric::from_repr(Repr::PosInf)
     }
 
     pub fn negative_infinity() -> AnyNumeric {
-        AnyNumeric(Repr::NegInf)
+        AnyNumeric::from_repr(Repr::NegInf)
     }
 
     /// The display scale (digits after the decimal point); 0 for NaN and
@@ -236,7 +252,7 @@ impl AnyNumeric {
 
     /// The same value with trailing fractional zeros removed, as
     /// PostgreSQL's trim_scale().
-    pub fn normalize(&self) -> AnyNumeric {
+    pub fn trim_scale(&self) -> AnyNumeric {
         match self.parts() {
             None => self.clone(),
             Some((m, mut s)) => {
@@ -252,6 +268,17 @@ impl AnyNumeric {
                 AnyNumeric::finite(m, s)
             }
         }
+    }
+
+    /// The value's text without insignificant trailing zeros (nor a
+    /// trailing decimal point), as PostgreSQL's numeric_normalize, which
+    /// pgrx calls: equal values give equal strings (`1.50` and `1.5`
+    /// both give `1.5`; `0.00` gives `0`; NaN `NaN`, the infinities
+    /// `Infinity` and `-Infinity`).
+    pub fn normalize(&self) -> &str {
+        self.1
+             .0
+            .get_or_init(|| self.trim_scale().to_string().into_boxed_str())
     }
 
     /// Rounded (half away from zero) or zero-extended to `scale` fraction
@@ -680,6 +707,15 @@ impl TryFrom<&str> for AnyNumeric {
     }
 }
 
+/// As pgrx: bytes that are not UTF-8 become U+FFFD first (so such input is
+/// simply invalid numeric syntax).
+impl TryFrom<&core::ffi::CStr> for AnyNumeric {
+    type Error = NumericError;
+    fn try_from(s: &core::ffi::CStr) -> Result<AnyNumeric, NumericError> {
+        AnyNumeric::parse(&s.to_string_lossy())
+    }
+}
+
 /// PostgreSQL's cmp_numerics: NaN equals itself and sorts above
 /// everything, including Infinity; scale does not matter (1.0 = 1.00).
 impl Ord for AnyNumeric {
@@ -725,7 +761,7 @@ impl Hash for AnyNumeric {
             Repr::NegInf => 2u8.hash(state),
             Repr::Finite(_) => {
                 3u8.hash(state);
-                if let Some((m, s)) = self.normalize().parts() {
+                if let Some((m, s)) = self.trim_scale().parts() {
                     m.hash(state);
                     s.hash(state);
                 }
@@ -770,12 +806,34 @@ macro_rules! from_int {
 }
 from_int!(i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize);
 
+/// C's `printf("%.*g", significant, v)` for a finite `v`, in a form
+/// numeric's input reads: `significant` digits, correctly rounded (ties to
+/// even on the exact binary value, as glibc), trailing fractional zeros
+/// dropped.  Where %g would choose fixed notation this keeps the exponent,
+/// which changes neither the digits nor the scale numeric_in gives them.
+fn printf_g(v: f64, significant: usize) -> String {
+    let sci = format!("{:.*e}", significant.saturating_sub(1), v);
+    match sci.split_once('e') {
+        Some((mantissa, exponent)) => {
+            let mantissa = if mantissa.contains('.') {
+                mantissa.trim_end_matches('0').trim_end_matches('.')
+            } else {
+                mantissa
+            };
+            format!("{mantissa}e{exponent}")
+        }
+        None => sci,
+    }
+}
+
 macro_rules! from_float {
-    ($($t:ty),*) => {$(
-        /// NaN and the infinities map to their numeric counterparts;
-        /// anything else goes through the shortest decimal that reads
-        /// back as the same float (so 0.1 becomes 0.1, not its binary
-        /// expansion).
+    ($($t:ty => $digits:expr),*) => {$(
+        /// As PostgreSQL's float4_numeric and float8_numeric, which pgrx
+        /// calls: NaN and the infinities map to their numeric
+        /// counterparts, anything else goes through its text with
+        /// FLT_DIG (6) or DBL_DIG (15) significant digits, so
+        /// `1.0 / 3.0` becomes 0.333333333333333 and `0.1 + 0.2`
+        /// becomes 0.3, as `(0.1::float8 + 0.2)::numeric` does.
         impl From<$t> for AnyNumeric {
             fn from(v: $t) -> AnyNumeric {
                 if v.is_nan() {
@@ -783,15 +841,16 @@ macro_rules! from_float {
                 } else if v.is_infinite() {
                     if v > 0.0 { AnyNumeric::positive_infinity() } else { AnyNumeric::negative_infinity() }
                 } else {
-                    // Rust's Display never uses exponent notation, and a
-                    // finite float always fits numeric's range.
-                    AnyNumeric::parse(&v.to_string()).unwrap_or_else(|_| AnyNumeric::nan())
+                    // A finite float's exponent (|e| <= 324) is well
+                    // inside numeric_in's limit of 1000.
+                    AnyNumeric::parse(&printf_g(f64::from(v), $digits)).unwrap_or_else(|_| AnyNumeric::nan())
                 }
             }
         }
     )*};
 }
-from_float!(f32, f64);
+// FLT_DIG and DBL_DIG.
+from_float!(f32 => 6, f64 => 15);
 
 impl From<&AnyNumeric> for AnyNumeric {
     fn from(v: &AnyNumeric) -> AnyNumeric {
@@ -832,7 +891,7 @@ macro_rules! to_int {
         }
     )*};
 }
-to_int!(i8 => to_i8, i16 => to_i16, i32 => to_i32, i64 => to_i64, i128 => to_i128, u8 => to_u8, u16 => to_u16, u32 => to_u32, u64 => to_u64, u128 => to_u128);
+to_int!(i8 => to_i8, i16 => to_i16, i32 => to_i32, i64 => to_i64, i128 => to_i128, isize => to_isize, u8 => to_u8, u16 => to_u16, u32 => to_u32, u64 => to_u64, u128 => to_u128, usize => to_usize);
 
 macro_rules! to_float {
     ($($t:ty),*) => {$(
@@ -1204,11 +1263,67 @@ mod tests {
         assert_eq!(n("2.449").rescale(1).to_string(), "2.4");
         assert_eq!(n("2.45").rescale(1).to_string(), "2.5");
         assert_eq!(n("2").rescale(3).to_string(), "2.000");
-        assert_eq!(n("1.5000").normalize().to_string(), "1.5");
-        assert_eq!(n("100").normalize().to_string(), "100");
-        assert_eq!(n("0.000").normalize().to_string(), "0");
+        assert_eq!(n("1.5000").trim_scale().to_string(), "1.5");
+        assert_eq!(n("100").trim_scale().to_string(), "100");
+        assert_eq!(n("0.000").trim_scale().to_string(), "0");
+        assert_eq!(n("1.5000").trim_scale().scale(), 1);
         assert!(AnyNumeric::nan().rescale(2).is_nan());
         assert_eq!(n("1.50").scale(), 2);
+    }
+
+    #[test]
+    fn normalize_is_numeric_normalize() {
+        for (x, text) in [
+            ("1.5000", "1.5"),
+            ("1.5", "1.5"),
+            ("100", "100"),
+            ("100.00", "100"),
+            ("0.000", "0"),
+            ("-0.0500", "-0.05"),
+            ("-120", "-120"),
+            ("1e-20", "0.00000000000000000001"),
+            ("NaN", "NaN"),
+            ("Infinity", "Infinity"),
+            ("-Infinity", "-Infinity"),
+        ] {
+            assert_eq!(n(x).normalize(), text, "normalize({x})");
+        }
+        // Equal values, equal text; the text is made once and kept.
+        let v = n("2.50");
+        assert_eq!(v.normalize(), n("2.5000").normalize());
+        assert!(core::ptr::eq(v.normalize(), v.normalize()));
+        // A clone or a new value from an operator is not stale.
+        let mut w = v.clone();
+        assert_eq!(w.normalize(), "2.5");
+        w += 1;
+        assert_eq!(w.normalize(), "3.5");
+        assert_eq!(w.to_string(), "3.50");
+    }
+
+    #[test]
+    fn from_c_strings() {
+        assert_eq!(AnyNumeric::try_from(c" 1.50 ").unwrap().to_string(), "1.50");
+        assert!(AnyNumeric::try_from(c"NaN").unwrap().is_nan());
+        assert!(AnyNumeric::try_from(c"1.5x").is_err());
+        let not_utf8 = c"1\xff";
+        assert!(matches!(
+            AnyNumeric::try_from(not_utf8),
+            Err(NumericError::Invalid(_))
+        ));
+    }
+
+    #[test]
+    fn to_isize_and_usize() {
+        assert_eq!(isize::try_from(n("-42.00")).unwrap(), -42);
+        assert_eq!(usize::try_from(n("42")).unwrap(), 42);
+        assert_eq!(
+            usize::try_from(AnyNumeric::from(usize::MAX)).unwrap(),
+            usize::MAX
+        );
+        assert!(usize::try_from(n("-1")).is_err());
+        assert!(isize::try_from(n("1e30")).is_err());
+        assert!(isize::try_from(AnyNumeric::nan()).is_err());
+        assert!(usize::try_from(&n("0.5")).is_err());
     }
 
     #[test]
@@ -1222,6 +1337,34 @@ mod tests {
         assert_eq!(AnyNumeric::from(-1.5e-7f64).to_string(), "-0.00000015");
         assert_eq!(AnyNumeric::from(1e300f64).to_string().len(), 301);
         assert_eq!(AnyNumeric::from(0.1f32).to_string(), "0.1");
+        // float8_numeric's and float4_numeric's digits, as PostgreSQL 15
+        // prints `(x::float8)::numeric` and `(x::float4)::numeric`.
+        for (f, text) in [
+            (1.0 / 3.0, "0.333333333333333"),
+            (0.1 + 0.2, "0.3"),
+            (2.0 / 3.0, "0.666666666666667"),
+            (123456789.12345679, "123456789.123457"),
+            (1e15, "1000000000000000"),
+            (1.2345678901234568e18, "1234567890123460000"),
+            (2.5, "2.5"),
+            (-0.5, "-0.5"),
+            (100.0, "100"),
+        ] {
+            assert_eq!(AnyNumeric::from(f).to_string(), text, "{f:e}");
+        }
+        let tiny = format!("0.{}494065645841247", "0".repeat(323));
+        assert_eq!(AnyNumeric::from(5e-324).to_string(), tiny);
+        for (f, text) in [
+            (1.0f32 / 3.0, "0.333333"),
+            (16777217.0f32, "16777200"),
+            (1.1f32, "1.1"),
+            (3.4028235e38f32, "340282000000000000000000000000000000000"),
+        ] {
+            assert_eq!(AnyNumeric::from(f).to_string(), text, "{f:e}");
+        }
+        // Ties go to even, as glibc's printf: 0.125 is exact in binary.
+        assert_eq!(printf_g(0.125, 2), "1.2e-1");
+        assert_eq!(printf_g(0.375, 2), "3.8e-1");
         assert!(AnyNumeric::from(f64::NAN).is_nan());
         assert_eq!(
             AnyNumeric::from(f64::NEG_INFINITY),
