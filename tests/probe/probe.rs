@@ -21,6 +21,9 @@ use pgrx::prelude::*;
 { #[allow(unused)] fn t() where pgrx::FnCallError: PartialEq {} } // impl PartialEq for pgrx::FnCallError
 { #[allow(unused_imports)] use pgrx::Spi; } // struct pgrx::Spi
 let _: fn(&str) -> Result<(), pgrx::spi::Error> = <pgrx::Spi>::run; // fn pgrx::Spi::run(query: &str) -> Result<(), pgrx::spi::Error>
+let _: fn(&str, Option<Vec<(pgrx::pg_sys::oids::PgOid, Option<pgrx::pg_sys::Datum>)>>) -> Result<(), pgrx::spi::Error> = <pgrx::Spi>::run_with_args; // fn pgrx::Spi::run_with_args(query: &str, args: Option<Vec<(pgrx::pg_sys::oids::PgOid, Option<pgrx::pg_sys::Datum>)>>) -> Result<(), pgrx::spi::Error>
+let _: fn(&str) -> pgrx::spi::Result<pgrx::datum::Json> = <pgrx::Spi>::explain; // fn pgrx::Spi::explain(query: &str) -> pgrx::spi::Result<pgrx::datum::Json>
+let _: fn(&str, Option<Vec<(pgrx::pg_sys::oids::PgOid, Option<pgrx::pg_sys::Datum>)>>) -> pgrx::spi::Result<pgrx::datum::Json> = <pgrx::Spi>::explain_with_args; // fn pgrx::Spi::explain_with_args(query: &str, args: Option<Vec<(pgrx::pg_sys::oids::PgOid, Option<pgrx::pg_sys::Datum>)>>) -> pgrx::spi::Result<pgrx::datum::Json>
 let _: fn(i32) -> Result<pgrx::spi::SpiOkCodes, pgrx::spi::Error> = <pgrx::Spi>::check_status; // fn pgrx::Spi::check_status(status_code: i32) -> Result<pgrx::spi::SpiOkCodes, pgrx::spi::Error>
 { #[allow(unused_imports)] use pgrx::datum::AnyNumeric; } // struct pgrx::datum::AnyNumeric
 let _: fn(&pgrx::datum::AnyNumeric) -> bool = <pgrx::datum::AnyNumeric>::is_nan; // fn pgrx::datum::AnyNumeric::is_nan(self: &pgrx::datum::AnyNumeric) -> bool
@@ -469,14 +472,18 @@ let _: fn(&[u8]) -> Result<pgrx::datum::Uuid, String> = <pgrx::datum::Uuid>::fro
 { #[allow(unused_imports)] use pgrx::iter::TableIterator; } // struct pgrx::iter::TableIterator
 let _: fn(i32) -> pgrx::iter::TableIterator<'static, i32> = <pgrx::iter::TableIterator<'static, i32>>::once; // fn pgrx::iter::TableIterator::once(value: i32) -> pgrx::iter::TableIterator<'static, i32>
 { #[allow(unused)] fn t() where pgrx::iter::TableIterator<'static, i32>: Iterator {} } // impl Iterator for pgrx::iter::TableIterator<'static, i32>
+{ #[allow(unused_imports)] use pgrx::pg_sys::BuiltinOid; } // enum pgrx::pg_sys::BuiltinOid
+{ #[allow(unused_imports)] use pgrx::pg_sys::Datum; } // struct pgrx::pg_sys::Datum
 { #[allow(unused_imports)] use pgrx::pg_sys::ItemPointerData; } // struct pgrx::pg_sys::ItemPointerData
 { #[allow(unused_imports)] use pgrx::pg_sys::PgBuiltInOids; } // type_alias pgrx::pg_sys::PgBuiltInOids
 { #[allow(unused_imports)] use pgrx::pg_sys::PgLogLevel; } // enum pgrx::pg_sys::PgLogLevel
 { #[allow(unused_imports)] use pgrx::pg_sys::PgSqlErrorCode; } // enum pgrx::pg_sys::PgSqlErrorCode
+{ #[allow(unused_imports)] use pgrx::pg_sys::oids::NotBuiltinOid; } // enum pgrx::pg_sys::oids::NotBuiltinOid
 { #[allow(unused_imports)] use pgrx::pg_sys::oids::PgOid; } // enum pgrx::pg_sys::oids::PgOid
 { #[allow(unused_imports)] use pgrx::spi::Error; } // type_alias pgrx::spi::Error
 { #[allow(unused_imports)] use pgrx::spi::Result; } // type_alias pgrx::spi::Result
 { #[allow(unused_imports)] use pgrx::spi::SpiClient; } // struct pgrx::spi::SpiClient
+{ #[allow(unused_imports)] use pgrx::spi::SpiCursor; } // struct pgrx::spi::SpiCursor
 { #[allow(unused_imports)] use pgrx::spi::SpiErrorCodes; } // enum pgrx::spi::SpiErrorCodes
 { #[allow(unused)] fn v(x: pgrx::spi::SpiErrorCodes) { if let pgrx::spi::SpiErrorCodes::Connect { .. } = x {} } } // variant pgrx::spi::SpiErrorCodes::Connect
 { #[allow(unused)] fn v(x: pgrx::spi::SpiErrorCodes) { if let pgrx::spi::SpiErrorCodes::Copy { .. } = x {} } } // variant pgrx::spi::SpiErrorCodes::Copy
@@ -497,7 +504,11 @@ let _: fn(i32) -> pgrx::iter::TableIterator<'static, i32> = <pgrx::iter::TableIt
 { #[allow(unused)] fn t() where pgrx::spi::SpiErrorCodes: std::fmt::Display {} } // impl std::fmt::Display for pgrx::spi::SpiErrorCodes
 { #[allow(unused)] fn t() where pgrx::spi::SpiErrorCodes: TryFrom<i32> {} } // impl TryFrom<i32> for pgrx::spi::SpiErrorCodes
 { #[allow(unused_imports)] use pgrx::spi::SpiHeapTupleData; } // struct pgrx::spi::SpiHeapTupleData
+let _: fn(&pgrx::spi::SpiHeapTupleData<'static>) -> usize = <pgrx::spi::SpiHeapTupleData<'static>>::columns; // fn pgrx::spi::SpiHeapTupleData::columns(self: &pgrx::spi::SpiHeapTupleData<'static>) -> usize
+{ #[allow(unused)] fn t() where pgrx::spi::SpiHeapTupleData<'static>: std::ops::Index<usize> {} } // impl std::ops::Index<usize> for pgrx::spi::SpiHeapTupleData<'static>
+{ #[allow(unused)] fn t() where pgrx::spi::SpiHeapTupleData<'static>: std::ops::Index<&'static str> {} } // impl std::ops::Index<&'static str> for pgrx::spi::SpiHeapTupleData<'static>
 { #[allow(unused_imports)] use pgrx::spi::SpiHeapTupleDataEntry; } // struct pgrx::spi::SpiHeapTupleDataEntry
+let _: fn(&pgrx::spi::SpiHeapTupleDataEntry<'static>) -> pgrx::datum::Oid = <pgrx::spi::SpiHeapTupleDataEntry<'static>>::oid; // fn pgrx::spi::SpiHeapTupleDataEntry::oid(self: &pgrx::spi::SpiHeapTupleDataEntry<'static>) -> pgrx::datum::Oid
 { #[allow(unused_imports)] use pgrx::spi::SpiOkCodes; } // enum pgrx::spi::SpiOkCodes
 { #[allow(unused)] fn v(x: pgrx::spi::SpiOkCodes) { if let pgrx::spi::SpiOkCodes::Connect { .. } = x {} } } // variant pgrx::spi::SpiOkCodes::Connect
 { #[allow(unused)] fn v(x: pgrx::spi::SpiOkCodes) { if let pgrx::spi::SpiOkCodes::Finish { .. } = x {} } } // variant pgrx::spi::SpiOkCodes::Finish
@@ -521,29 +532,81 @@ let _: fn(i32) -> pgrx::iter::TableIterator<'static, i32> = <pgrx::iter::TableIt
 { #[allow(unused)] fn t() where pgrx::spi::SpiOkCodes: PartialEq {} } // impl PartialEq for pgrx::spi::SpiOkCodes
 { #[allow(unused)] fn t() where pgrx::spi::SpiOkCodes: TryFrom<i32> {} } // impl TryFrom<i32> for pgrx::spi::SpiOkCodes
 { #[allow(unused_imports)] use pgrx::spi::SpiTupleTable; } // struct pgrx::spi::SpiTupleTable
+let _: fn(pgrx::spi::SpiTupleTable<'static>) -> pgrx::spi::SpiTupleTable<'static> = <pgrx::spi::SpiTupleTable<'static>>::first; // fn pgrx::spi::SpiTupleTable::first(self: pgrx::spi::SpiTupleTable<'static>) -> pgrx::spi::SpiTupleTable<'static>
+let _: fn(pgrx::spi::SpiTupleTable<'static>) -> pgrx::spi::SpiTupleTable<'static> = <pgrx::spi::SpiTupleTable<'static>>::rewind; // fn pgrx::spi::SpiTupleTable::rewind(self: pgrx::spi::SpiTupleTable<'static>) -> pgrx::spi::SpiTupleTable<'static>
+let _: fn(&pgrx::spi::SpiTupleTable<'static>) -> usize = <pgrx::spi::SpiTupleTable<'static>>::len; // fn pgrx::spi::SpiTupleTable::len(self: &pgrx::spi::SpiTupleTable<'static>) -> usize
+let _: fn(&pgrx::spi::SpiTupleTable<'static>) -> bool = <pgrx::spi::SpiTupleTable<'static>>::is_empty; // fn pgrx::spi::SpiTupleTable::is_empty(self: &pgrx::spi::SpiTupleTable<'static>) -> bool
+let _: fn(&pgrx::spi::SpiTupleTable<'static>) -> pgrx::spi::Result<Option<pgrx::spi::SpiHeapTupleData<'static>>> = <pgrx::spi::SpiTupleTable<'static>>::get_heap_tuple; // fn pgrx::spi::SpiTupleTable::get_heap_tuple(self: &pgrx::spi::SpiTupleTable<'static>) -> pgrx::spi::Result<Option<pgrx::spi::SpiHeapTupleData<'static>>>
+let _: fn(&pgrx::spi::SpiTupleTable<'static>, usize) -> pgrx::spi::Result<Option<pgrx::pg_sys::Datum>> = <pgrx::spi::SpiTupleTable<'static>>::get_datum_by_ordinal; // fn pgrx::spi::SpiTupleTable::get_datum_by_ordinal(self: &pgrx::spi::SpiTupleTable<'static>, ordinal: usize) -> pgrx::spi::Result<Option<pgrx::pg_sys::Datum>>
+let _: fn(&pgrx::spi::SpiTupleTable<'static>) -> pgrx::spi::Result<usize> = <pgrx::spi::SpiTupleTable<'static>>::columns; // fn pgrx::spi::SpiTupleTable::columns(self: &pgrx::spi::SpiTupleTable<'static>) -> pgrx::spi::Result<usize>
+let _: fn(&pgrx::spi::SpiTupleTable<'static>, usize) -> pgrx::spi::Result<pgrx::pg_sys::oids::PgOid> = <pgrx::spi::SpiTupleTable<'static>>::column_type_oid; // fn pgrx::spi::SpiTupleTable::column_type_oid(self: &pgrx::spi::SpiTupleTable<'static>, ordinal: usize) -> pgrx::spi::Result<pgrx::pg_sys::oids::PgOid>
+let _: fn(&pgrx::spi::SpiTupleTable<'static>, usize) -> pgrx::spi::Result<String> = <pgrx::spi::SpiTupleTable<'static>>::column_name; // fn pgrx::spi::SpiTupleTable::column_name(self: &pgrx::spi::SpiTupleTable<'static>, ordinal: usize) -> pgrx::spi::Result<String>
+{ #[allow(unused)] fn t() where pgrx::spi::SpiTupleTable<'static>: std::fmt::Debug {} } // impl std::fmt::Debug for pgrx::spi::SpiTupleTable<'static>
+{ #[allow(unused)] fn t() where pgrx::spi::SpiTupleTable<'static>: Iterator {} } // impl Iterator for pgrx::spi::SpiTupleTable<'static>
 { #[allow(unused_imports)] use pgrx::spi::UnknownVariant; } // struct pgrx::spi::UnknownVariant
 { #[allow(unused)] fn t() where pgrx::spi::UnknownVariant: std::fmt::Debug {} } // impl std::fmt::Debug for pgrx::spi::UnknownVariant
 { #[allow(unused_imports)] use pgrx::trigger_support::PgTrigger; } // struct pgrx::trigger_support::PgTrigger
+let _: fn(&pgrx::trigger_support::PgTrigger<'static>) -> pgrx::trigger_support::TriggerEvent = <pgrx::trigger_support::PgTrigger<'static>>::event; // fn pgrx::trigger_support::PgTrigger::event(self: &pgrx::trigger_support::PgTrigger<'static>) -> pgrx::trigger_support::TriggerEvent
+let _: fn(&pgrx::trigger_support::PgTrigger<'static>) -> Result<pgrx::trigger_support::PgTriggerWhen, pgrx::trigger_support::PgTriggerError> = <pgrx::trigger_support::PgTrigger<'static>>::when; // fn pgrx::trigger_support::PgTrigger::when(self: &pgrx::trigger_support::PgTrigger<'static>) -> Result<pgrx::trigger_support::PgTriggerWhen, pgrx::trigger_support::PgTriggerError>
+let _: fn(&pgrx::trigger_support::PgTrigger<'static>) -> pgrx::trigger_support::PgTriggerLevel = <pgrx::trigger_support::PgTrigger<'static>>::level; // fn pgrx::trigger_support::PgTrigger::level(self: &pgrx::trigger_support::PgTrigger<'static>) -> pgrx::trigger_support::PgTriggerLevel
+let _: fn(&pgrx::trigger_support::PgTrigger<'static>) -> Result<pgrx::trigger_support::PgTriggerOperation, pgrx::trigger_support::PgTriggerError> = <pgrx::trigger_support::PgTrigger<'static>>::op; // fn pgrx::trigger_support::PgTrigger::op(self: &pgrx::trigger_support::PgTrigger<'static>) -> Result<pgrx::trigger_support::PgTriggerOperation, pgrx::trigger_support::PgTriggerError>
+let _: fn(&pgrx::trigger_support::PgTrigger<'static>) -> Result<pgrx::datum::Oid, pgrx::trigger_support::PgTriggerError> = <pgrx::trigger_support::PgTrigger<'static>>::relid; // fn pgrx::trigger_support::PgTrigger::relid(self: &pgrx::trigger_support::PgTrigger<'static>) -> Result<pgrx::datum::Oid, pgrx::trigger_support::PgTriggerError>
+let _: fn(&pgrx::trigger_support::PgTrigger<'static>) -> Result<String, pgrx::trigger_support::PgTriggerError> = <pgrx::trigger_support::PgTrigger<'static>>::table_name; // fn pgrx::trigger_support::PgTrigger::table_name(self: &pgrx::trigger_support::PgTrigger<'static>) -> Result<String, pgrx::trigger_support::PgTriggerError>
+let _: fn(&pgrx::trigger_support::PgTrigger<'static>) -> Result<String, pgrx::trigger_support::PgTriggerError> = <pgrx::trigger_support::PgTrigger<'static>>::table_schema; // fn pgrx::trigger_support::PgTrigger::table_schema(self: &pgrx::trigger_support::PgTrigger<'static>) -> Result<String, pgrx::trigger_support::PgTriggerError>
+let _: fn(&pgrx::trigger_support::PgTrigger<'static>) -> Result<Vec<String>, pgrx::trigger_support::PgTriggerError> = <pgrx::trigger_support::PgTrigger<'static>>::extra_args; // fn pgrx::trigger_support::PgTrigger::extra_args(self: &pgrx::trigger_support::PgTrigger<'static>) -> Result<Vec<String>, pgrx::trigger_support::PgTriggerError>
 { #[allow(unused_imports)] use pgrx::trigger_support::PgTriggerError; } // enum pgrx::trigger_support::PgTriggerError
+{ #[allow(unused)] fn v(x: pgrx::trigger_support::PgTriggerError) { if let pgrx::trigger_support::PgTriggerError::NotTrigger { .. } = x {} } } // variant pgrx::trigger_support::PgTriggerError::NotTrigger
+{ #[allow(unused)] fn v(x: pgrx::trigger_support::PgTriggerError) { if let pgrx::trigger_support::PgTriggerError::NullFunctionCallInfo { .. } = x {} } } // variant pgrx::trigger_support::PgTriggerError::NullFunctionCallInfo
 { #[allow(unused)] fn v(x: pgrx::trigger_support::PgTriggerError) { if let pgrx::trigger_support::PgTriggerError::InvalidPgTriggerWhen { .. } = x {} } } // variant pgrx::trigger_support::PgTriggerError::InvalidPgTriggerWhen
 { #[allow(unused)] fn v(x: pgrx::trigger_support::PgTriggerError) { if let pgrx::trigger_support::PgTriggerError::InvalidPgTriggerOperation { .. } = x {} } } // variant pgrx::trigger_support::PgTriggerError::InvalidPgTriggerOperation
+{ #[allow(unused)] fn v(x: pgrx::trigger_support::PgTriggerError) { if let pgrx::trigger_support::PgTriggerError::CoreUtf8 { .. } = x {} } } // variant pgrx::trigger_support::PgTriggerError::CoreUtf8
+{ #[allow(unused)] fn v(x: pgrx::trigger_support::PgTriggerError) { if let pgrx::trigger_support::PgTriggerError::TryFromInt { .. } = x {} } } // variant pgrx::trigger_support::PgTriggerError::TryFromInt
+{ #[allow(unused)] fn v(x: pgrx::trigger_support::PgTriggerError) { if let pgrx::trigger_support::PgTriggerError::NullTrigger { .. } = x {} } } // variant pgrx::trigger_support::PgTriggerError::NullTrigger
+{ #[allow(unused)] fn v(x: pgrx::trigger_support::PgTriggerError) { if let pgrx::trigger_support::PgTriggerError::NullTriggerData { .. } = x {} } } // variant pgrx::trigger_support::PgTriggerError::NullTriggerData
+{ #[allow(unused)] fn v(x: pgrx::trigger_support::PgTriggerError) { if let pgrx::trigger_support::PgTriggerError::NullRelation { .. } = x {} } } // variant pgrx::trigger_support::PgTriggerError::NullRelation
 { #[allow(unused)] fn t() where pgrx::trigger_support::PgTriggerError: std::error::Error {} } // impl std::error::Error for pgrx::trigger_support::PgTriggerError
 { #[allow(unused)] fn t() where pgrx::trigger_support::PgTriggerError: std::fmt::Display {} } // impl std::fmt::Display for pgrx::trigger_support::PgTriggerError
 { #[allow(unused)] fn t() where pgrx::trigger_support::PgTriggerError: std::fmt::Debug {} } // impl std::fmt::Debug for pgrx::trigger_support::PgTriggerError
 { #[allow(unused)] fn t() where pgrx::trigger_support::PgTriggerError: Clone {} } // impl Clone for pgrx::trigger_support::PgTriggerError
+{ #[allow(unused)] fn t() where pgrx::trigger_support::PgTriggerError: Copy {} } // impl Copy for pgrx::trigger_support::PgTriggerError
 { #[allow(unused_imports)] use pgrx::trigger_support::PgTriggerLevel; } // enum pgrx::trigger_support::PgTriggerLevel
 { #[allow(unused)] fn v(x: pgrx::trigger_support::PgTriggerLevel) { if let pgrx::trigger_support::PgTriggerLevel::Row { .. } = x {} } } // variant pgrx::trigger_support::PgTriggerLevel::Row
 { #[allow(unused)] fn v(x: pgrx::trigger_support::PgTriggerLevel) { if let pgrx::trigger_support::PgTriggerLevel::Statement { .. } = x {} } } // variant pgrx::trigger_support::PgTriggerLevel::Statement
+{ #[allow(unused)] fn t() where pgrx::trigger_support::PgTriggerLevel: From<pgrx::trigger_support::TriggerEvent> {} } // impl From<pgrx::trigger_support::TriggerEvent> for pgrx::trigger_support::PgTriggerLevel
 { #[allow(unused)] fn t() where pgrx::trigger_support::PgTriggerLevel: ToString {} } // impl ToString for pgrx::trigger_support::PgTriggerLevel
 { #[allow(unused_imports)] use pgrx::trigger_support::PgTriggerOperation; } // enum pgrx::trigger_support::PgTriggerOperation
 { #[allow(unused)] fn v(x: pgrx::trigger_support::PgTriggerOperation) { if let pgrx::trigger_support::PgTriggerOperation::Insert { .. } = x {} } } // variant pgrx::trigger_support::PgTriggerOperation::Insert
 { #[allow(unused)] fn v(x: pgrx::trigger_support::PgTriggerOperation) { if let pgrx::trigger_support::PgTriggerOperation::Update { .. } = x {} } } // variant pgrx::trigger_support::PgTriggerOperation::Update
 { #[allow(unused)] fn v(x: pgrx::trigger_support::PgTriggerOperation) { if let pgrx::trigger_support::PgTriggerOperation::Delete { .. } = x {} } } // variant pgrx::trigger_support::PgTriggerOperation::Delete
 { #[allow(unused)] fn v(x: pgrx::trigger_support::PgTriggerOperation) { if let pgrx::trigger_support::PgTriggerOperation::Truncate { .. } = x {} } } // variant pgrx::trigger_support::PgTriggerOperation::Truncate
+{ #[allow(unused)] fn t() where pgrx::trigger_support::PgTriggerOperation: TryFrom<pgrx::trigger_support::TriggerEvent> {} } // impl TryFrom<pgrx::trigger_support::TriggerEvent> for pgrx::trigger_support::PgTriggerOperation
 { #[allow(unused)] fn t() where pgrx::trigger_support::PgTriggerOperation: ToString {} } // impl ToString for pgrx::trigger_support::PgTriggerOperation
 { #[allow(unused_imports)] use pgrx::trigger_support::PgTriggerWhen; } // enum pgrx::trigger_support::PgTriggerWhen
 { #[allow(unused)] fn v(x: pgrx::trigger_support::PgTriggerWhen) { if let pgrx::trigger_support::PgTriggerWhen::Before { .. } = x {} } } // variant pgrx::trigger_support::PgTriggerWhen::Before
 { #[allow(unused)] fn v(x: pgrx::trigger_support::PgTriggerWhen) { if let pgrx::trigger_support::PgTriggerWhen::After { .. } = x {} } } // variant pgrx::trigger_support::PgTriggerWhen::After
 { #[allow(unused)] fn v(x: pgrx::trigger_support::PgTriggerWhen) { if let pgrx::trigger_support::PgTriggerWhen::InsteadOf { .. } = x {} } } // variant pgrx::trigger_support::PgTriggerWhen::InsteadOf
+{ #[allow(unused)] fn t() where pgrx::trigger_support::PgTriggerWhen: TryFrom<pgrx::trigger_support::TriggerEvent> {} } // impl TryFrom<pgrx::trigger_support::TriggerEvent> for pgrx::trigger_support::PgTriggerWhen
 { #[allow(unused)] fn t() where pgrx::trigger_support::PgTriggerWhen: ToString {} } // impl ToString for pgrx::trigger_support::PgTriggerWhen
+{ #[allow(unused_imports)] use pgrx::trigger_support::TriggerEvent; } // struct pgrx::trigger_support::TriggerEvent
+let _: fn(&pgrx::trigger_support::TriggerEvent) -> bool = <pgrx::trigger_support::TriggerEvent>::fired_by_insert; // fn pgrx::trigger_support::TriggerEvent::fired_by_insert(self: &pgrx::trigger_support::TriggerEvent) -> bool
+let _: fn(&pgrx::trigger_support::TriggerEvent) -> bool = <pgrx::trigger_support::TriggerEvent>::fired_by_delete; // fn pgrx::trigger_support::TriggerEvent::fired_by_delete(self: &pgrx::trigger_support::TriggerEvent) -> bool
+let _: fn(&pgrx::trigger_support::TriggerEvent) -> bool = <pgrx::trigger_support::TriggerEvent>::fired_by_update; // fn pgrx::trigger_support::TriggerEvent::fired_by_update(self: &pgrx::trigger_support::TriggerEvent) -> bool
+let _: fn(&pgrx::trigger_support::TriggerEvent) -> bool = <pgrx::trigger_support::TriggerEvent>::fired_by_truncate; // fn pgrx::trigger_support::TriggerEvent::fired_by_truncate(self: &pgrx::trigger_support::TriggerEvent) -> bool
+let _: fn(&pgrx::trigger_support::TriggerEvent) -> bool = <pgrx::trigger_support::TriggerEvent>::fired_for_row; // fn pgrx::trigger_support::TriggerEvent::fired_for_row(self: &pgrx::trigger_support::TriggerEvent) -> bool
+let _: fn(&pgrx::trigger_support::TriggerEvent) -> bool = <pgrx::trigger_support::TriggerEvent>::fired_for_statement; // fn pgrx::trigger_support::TriggerEvent::fired_for_statement(self: &pgrx::trigger_support::TriggerEvent) -> bool
+let _: fn(&pgrx::trigger_support::TriggerEvent) -> bool = <pgrx::trigger_support::TriggerEvent>::fired_before; // fn pgrx::trigger_support::TriggerEvent::fired_before(self: &pgrx::trigger_support::TriggerEvent) -> bool
+let _: fn(&pgrx::trigger_support::TriggerEvent) -> bool = <pgrx::trigger_support::TriggerEvent>::fired_after; // fn pgrx::trigger_support::TriggerEvent::fired_after(self: &pgrx::trigger_support::TriggerEvent) -> bool
+let _: fn(&pgrx::trigger_support::TriggerEvent) -> bool = <pgrx::trigger_support::TriggerEvent>::fired_instead; // fn pgrx::trigger_support::TriggerEvent::fired_instead(self: &pgrx::trigger_support::TriggerEvent) -> bool
+{ #[allow(unused)] fn t() where pgrx::trigger_support::PgTriggerLevel: From<pgrx::trigger_support::TriggerEvent> {} } // impl From<pgrx::trigger_support::TriggerEvent> for pgrx::trigger_support::PgTriggerLevel
+{ #[allow(unused)] fn t() where pgrx::trigger_support::PgTriggerOperation: TryFrom<pgrx::trigger_support::TriggerEvent> {} } // impl TryFrom<pgrx::trigger_support::TriggerEvent> for pgrx::trigger_support::PgTriggerOperation
+{ #[allow(unused)] fn t() where pgrx::trigger_support::PgTriggerWhen: TryFrom<pgrx::trigger_support::TriggerEvent> {} } // impl TryFrom<pgrx::trigger_support::TriggerEvent> for pgrx::trigger_support::PgTriggerWhen
+{ #[allow(unused)] fn t() where pgrx::trigger_support::TriggerEvent: std::fmt::Debug {} } // impl std::fmt::Debug for pgrx::trigger_support::TriggerEvent
+{ #[allow(unused)] fn t() where pgrx::trigger_support::TriggerEvent: Copy {} } // impl Copy for pgrx::trigger_support::TriggerEvent
+{ #[allow(unused)] fn t() where pgrx::trigger_support::TriggerEvent: Clone {} } // impl Clone for pgrx::trigger_support::TriggerEvent
+{ #[allow(unused_imports)] use pgrx::trigger_support::TriggerTuple; } // enum pgrx::trigger_support::TriggerTuple
+{ #[allow(unused)] fn v(x: pgrx::trigger_support::TriggerTuple) { if let pgrx::trigger_support::TriggerTuple::New { .. } = x {} } } // variant pgrx::trigger_support::TriggerTuple::New
+{ #[allow(unused)] fn v(x: pgrx::trigger_support::TriggerTuple) { if let pgrx::trigger_support::TriggerTuple::Old { .. } = x {} } } // variant pgrx::trigger_support::TriggerTuple::Old
+{ #[allow(unused)] fn t() where pgrx::trigger_support::TriggerTuple: std::fmt::Debug {} } // impl std::fmt::Debug for pgrx::trigger_support::TriggerTuple
+{ #[allow(unused)] fn t() where pgrx::trigger_support::TriggerTuple: Copy {} } // impl Copy for pgrx::trigger_support::TriggerTuple
+{ #[allow(unused)] fn t() where pgrx::trigger_support::TriggerTuple: Clone {} } // impl Clone for pgrx::trigger_support::TriggerTuple
 Ok(Some(true))
