@@ -314,9 +314,15 @@ def fn_pointer(item, pr, self_ty=None):
     out = f["sig"]["output"]
     ret = "" if out is None else " -> " + pr.ty(out)
     binder = ""
-    if "'_" in ret:
-        pr.elided, binder = "'r", "for<'r> "
-        ret = " -> " + pr.ty(out)
+    if out is not None:
+        # A result that borrows ('_ or an elided &) is tied to the one
+        # borrowed argument by name.
+        pr.elided = "'r"
+        named = " -> " + pr.ty(out)
+        if named != ret:
+            ret, binder = named, "for<'r> "
+        else:
+            pr.elided = None
     ins = [pr.ty(t) for _, t in f["sig"]["inputs"]]
     pr.elided = None
     return binder + "fn(" + ", ".join(ins) + ")" + ret

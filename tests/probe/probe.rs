@@ -29,6 +29,9 @@ use pgrx::prelude::*;
 { #[allow(unused)] fn t() where pgrx::FnCallError: PartialEq {} } // impl PartialEq for pgrx::FnCallError
 { #[allow(unused_imports)] use pgrx::Spi; } // struct pgrx::Spi
 let _: fn(&str) -> Result<(), pgrx::spi::Error> = <pgrx::Spi>::run; // fn pgrx::Spi::run(query: &str) -> Result<(), pgrx::spi::Error>
+let _: fn(&str, Option<Vec<(pgrx::pg_sys::oids::PgOid, Option<pgrx::pg_sys::Datum>)>>) -> Result<(), pgrx::spi::Error> = <pgrx::Spi>::run_with_args; // fn pgrx::Spi::run_with_args(query: &str, args: Option<Vec<(pgrx::pg_sys::oids::PgOid, Option<pgrx::pg_sys::Datum>)>>) -> Result<(), pgrx::spi::Error>
+let _: fn(&str) -> pgrx::spi::Result<pgrx::datum::Json> = <pgrx::Spi>::explain; // fn pgrx::Spi::explain(query: &str) -> pgrx::spi::Result<pgrx::datum::Json>
+let _: fn(&str, Option<Vec<(pgrx::pg_sys::oids::PgOid, Option<pgrx::pg_sys::Datum>)>>) -> pgrx::spi::Result<pgrx::datum::Json> = <pgrx::Spi>::explain_with_args; // fn pgrx::Spi::explain_with_args(query: &str, args: Option<Vec<(pgrx::pg_sys::oids::PgOid, Option<pgrx::pg_sys::Datum>)>>) -> pgrx::spi::Result<pgrx::datum::Json>
 let _: fn(i32) -> Result<pgrx::spi::SpiOkCodes, pgrx::spi::Error> = <pgrx::Spi>::check_status; // fn pgrx::Spi::check_status(status_code: i32) -> Result<pgrx::spi::SpiOkCodes, pgrx::spi::Error>
 { #[allow(unused_imports)] use pgrx::datum::AnyNumeric; } // struct pgrx::datum::AnyNumeric
 let _: fn(&pgrx::datum::AnyNumeric) -> bool = <pgrx::datum::AnyNumeric>::is_nan; // fn pgrx::datum::AnyNumeric::is_nan(self: &pgrx::datum::AnyNumeric) -> bool
@@ -39,7 +42,7 @@ let _: fn(&pgrx::datum::AnyNumeric) -> pgrx::datum::AnyNumeric = <pgrx::datum::A
 let _: fn(&pgrx::datum::AnyNumeric) -> pgrx::datum::AnyNumeric = <pgrx::datum::AnyNumeric>::ceil; // fn pgrx::datum::AnyNumeric::ceil(self: &pgrx::datum::AnyNumeric) -> pgrx::datum::AnyNumeric
 let _: fn(&pgrx::datum::AnyNumeric) -> pgrx::datum::AnyNumeric = <pgrx::datum::AnyNumeric>::floor; // fn pgrx::datum::AnyNumeric::floor(self: &pgrx::datum::AnyNumeric) -> pgrx::datum::AnyNumeric
 let _: fn(&pgrx::datum::AnyNumeric, &pgrx::datum::AnyNumeric) -> pgrx::datum::AnyNumeric = <pgrx::datum::AnyNumeric>::gcd; // fn pgrx::datum::AnyNumeric::gcd(self: &pgrx::datum::AnyNumeric, n: &pgrx::datum::AnyNumeric) -> pgrx::datum::AnyNumeric
-let _: fn(&pgrx::datum::AnyNumeric) -> &str = <pgrx::datum::AnyNumeric>::normalize; // fn pgrx::datum::AnyNumeric::normalize(self: &pgrx::datum::AnyNumeric) -> &str
+let _: for<'r> fn(&'r pgrx::datum::AnyNumeric) -> &'r str = <pgrx::datum::AnyNumeric>::normalize; // fn pgrx::datum::AnyNumeric::normalize(self: &pgrx::datum::AnyNumeric) -> &str
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: std::fmt::Debug {} } // impl std::fmt::Debug for pgrx::datum::AnyNumeric
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: Clone {} } // impl Clone for pgrx::datum::AnyNumeric
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: std::fmt::Display {} } // impl std::fmt::Display for pgrx::datum::AnyNumeric
@@ -63,6 +66,7 @@ let _: fn(&pgrx::datum::AnyNumeric) -> &str = <pgrx::datum::AnyNumeric>::normali
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: From<u128> {} } // impl From<u128> for pgrx::datum::AnyNumeric
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: TryFrom<f32> {} } // impl TryFrom<f32> for pgrx::datum::AnyNumeric
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: TryFrom<f64> {} } // impl TryFrom<f64> for pgrx::datum::AnyNumeric
+{ #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: TryFrom<&'static std::ffi::CStr> {} } // impl TryFrom<&'static std::ffi::CStr> for pgrx::datum::AnyNumeric
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: TryFrom<&'static str> {} } // impl TryFrom<&'static str> for pgrx::datum::AnyNumeric
 { #[allow(unused)] fn t() where pgrx::datum::AnyNumeric: std::str::FromStr {} } // impl std::str::FromStr for pgrx::datum::AnyNumeric
 { #[allow(unused)] fn t() where isize: TryFrom<pgrx::datum::AnyNumeric> {} } // impl TryFrom<pgrx::datum::AnyNumeric> for isize
@@ -428,6 +432,8 @@ let _: fn(pgrx::datum::Oid) -> u32 = <pgrx::datum::Oid>::as_u32; // fn pgrx::dat
 { #[allow(unused)] fn t() where pgrx::datum::Oid: Default {} } // impl Default for pgrx::datum::Oid
 { #[allow(unused)] fn t() where pgrx::datum::Oid: std::fmt::Display {} } // impl std::fmt::Display for pgrx::datum::Oid
 { #[allow(unused)] fn t() where u32: From<pgrx::datum::Oid> {} } // impl From<pgrx::datum::Oid> for u32
+{ #[allow(unused)] fn t() where pgrx::datum::Oid: From<pgrx::pg_sys::BuiltinOid> {} } // impl From<pgrx::pg_sys::BuiltinOid> for pgrx::datum::Oid
+{ #[allow(unused)] fn t() where pgrx::pg_sys::BuiltinOid: TryFrom<pgrx::datum::Oid> {} } // impl TryFrom<pgrx::datum::Oid> for pgrx::pg_sys::BuiltinOid
 { #[allow(unused)] fn t() where pgrx::pg_sys::oids::PgOid: From<pgrx::datum::Oid> {} } // impl From<pgrx::datum::Oid> for pgrx::pg_sys::oids::PgOid
 { #[allow(unused_imports)] use pgrx::datum::Point; } // struct pgrx::datum::Point
 { #[allow(unused)] fn t() where pgrx::datum::Point: std::fmt::Debug {} } // impl std::fmt::Debug for pgrx::datum::Point
@@ -439,8 +445,8 @@ let _: fn(pgrx::datum::Oid) -> u32 = <pgrx::datum::Oid>::as_u32; // fn pgrx::dat
 { #[allow(unused_imports)] use pgrx::datum::Range; } // struct pgrx::datum::Range
 let _: fn() -> pgrx::datum::Range<i32> = <pgrx::datum::Range<i32>>::empty; // fn pgrx::datum::Range::empty() -> pgrx::datum::Range<i32>
 let _: fn() -> pgrx::datum::Range<i32> = <pgrx::datum::Range<i32>>::infinite; // fn pgrx::datum::Range::infinite() -> pgrx::datum::Range<i32>
-let _: fn(&pgrx::datum::Range<i32>) -> Option<&pgrx::datum::RangeBound<i32>> = <pgrx::datum::Range<i32>>::lower; // fn pgrx::datum::Range::lower(self: &pgrx::datum::Range<i32>) -> Option<&pgrx::datum::RangeBound<i32>>
-let _: fn(&pgrx::datum::Range<i32>) -> Option<&pgrx::datum::RangeBound<i32>> = <pgrx::datum::Range<i32>>::upper; // fn pgrx::datum::Range::upper(self: &pgrx::datum::Range<i32>) -> Option<&pgrx::datum::RangeBound<i32>>
+let _: for<'r> fn(&'r pgrx::datum::Range<i32>) -> Option<&'r pgrx::datum::RangeBound<i32>> = <pgrx::datum::Range<i32>>::lower; // fn pgrx::datum::Range::lower(self: &pgrx::datum::Range<i32>) -> Option<&pgrx::datum::RangeBound<i32>>
+let _: for<'r> fn(&'r pgrx::datum::Range<i32>) -> Option<&'r pgrx::datum::RangeBound<i32>> = <pgrx::datum::Range<i32>>::upper; // fn pgrx::datum::Range::upper(self: &pgrx::datum::Range<i32>) -> Option<&pgrx::datum::RangeBound<i32>>
 let _: fn(&pgrx::datum::Range<i32>) -> bool = <pgrx::datum::Range<i32>>::is_empty; // fn pgrx::datum::Range::is_empty(self: &pgrx::datum::Range<i32>) -> bool
 let _: fn(&pgrx::datum::Range<i32>) -> bool = <pgrx::datum::Range<i32>>::is_infinite; // fn pgrx::datum::Range::is_infinite(self: &pgrx::datum::Range<i32>) -> bool
 let _: fn(pgrx::datum::Range<i32>) -> Option<(pgrx::datum::RangeBound<i32>, pgrx::datum::RangeBound<i32>)> = <pgrx::datum::Range<i32>>::into_inner; // fn pgrx::datum::Range::into_inner(self: pgrx::datum::Range<i32>) -> Option<(pgrx::datum::RangeBound<i32>, pgrx::datum::RangeBound<i32>)>
@@ -466,7 +472,7 @@ let _: fn(&mut pgrx::datum::Range<i32>, Option<(pgrx::datum::RangeBound<i32>, pg
 { #[allow(unused)] fn v(x: pgrx::datum::RangeBound<i32>) { if let pgrx::datum::RangeBound::Infinite { .. } = x {} } } // variant pgrx::datum::RangeBound::Infinite
 { #[allow(unused)] fn v(x: pgrx::datum::RangeBound<i32>) { if let pgrx::datum::RangeBound::Inclusive { .. } = x {} } } // variant pgrx::datum::RangeBound::Inclusive
 { #[allow(unused)] fn v(x: pgrx::datum::RangeBound<i32>) { if let pgrx::datum::RangeBound::Exclusive { .. } = x {} } } // variant pgrx::datum::RangeBound::Exclusive
-let _: fn(&pgrx::datum::RangeBound<i32>) -> Option<&i32> = <pgrx::datum::RangeBound<i32>>::get; // fn pgrx::datum::RangeBound::get(self: &pgrx::datum::RangeBound<i32>) -> Option<&i32>
+let _: for<'r> fn(&'r pgrx::datum::RangeBound<i32>) -> Option<&'r i32> = <pgrx::datum::RangeBound<i32>>::get; // fn pgrx::datum::RangeBound::get(self: &pgrx::datum::RangeBound<i32>) -> Option<&i32>
 let _: fn(&pgrx::datum::RangeBound<i32>) -> bool = <pgrx::datum::RangeBound<i32>>::is_infinite; // fn pgrx::datum::RangeBound::is_infinite(self: &pgrx::datum::RangeBound<i32>) -> bool
 let _: fn(&pgrx::datum::RangeBound<i32>) -> bool = <pgrx::datum::RangeBound<i32>>::is_inclusive; // fn pgrx::datum::RangeBound::is_inclusive(self: &pgrx::datum::RangeBound<i32>) -> bool
 let _: fn(&pgrx::datum::RangeBound<i32>) -> bool = <pgrx::datum::RangeBound<i32>>::is_exclusive; // fn pgrx::datum::RangeBound::is_exclusive(self: &pgrx::datum::RangeBound<i32>) -> bool
@@ -617,6 +623,8 @@ let _: fn() -> pgrx::datum::TimestampWithTimeZone = pgrx::datum::transaction_tim
 { #[allow(unused_imports)] use pgrx::fn_call; } // fn pgrx::fn_call(...)  [named only: generic method]
 { #[allow(unused_imports)] use pgrx::fn_call::fn_call_with_collation; } // fn pgrx::fn_call::fn_call_with_collation(...)  [named only: generic method]
 { #[allow(unused_imports)] use pgrx::heap_tuple::PgHeapTuple; } // struct pgrx::heap_tuple::PgHeapTuple
+let _: fn(pgrx::heap_tuple::PgHeapTuple<'static, i32>) -> Option<pgrx::pg_sys::Datum> = <pgrx::heap_tuple::PgHeapTuple<'static, i32>>::into_composite_datum; // fn pgrx::heap_tuple::PgHeapTuple::into_composite_datum(self: pgrx::heap_tuple::PgHeapTuple<'static, i32>) -> Option<pgrx::pg_sys::Datum>
+let _: fn(pgrx::heap_tuple::PgHeapTuple<'static, i32>) -> Option<pgrx::pg_sys::Datum> = <pgrx::heap_tuple::PgHeapTuple<'static, i32>>::into_trigger_datum; // fn pgrx::heap_tuple::PgHeapTuple::into_trigger_datum(self: pgrx::heap_tuple::PgHeapTuple<'static, i32>) -> Option<pgrx::pg_sys::Datum>
 let _: fn(&pgrx::heap_tuple::PgHeapTuple<'static, i32>) -> usize = <pgrx::heap_tuple::PgHeapTuple<'static, i32>>::len; // fn pgrx::heap_tuple::PgHeapTuple::len(self: &pgrx::heap_tuple::PgHeapTuple<'static, i32>) -> usize
 { #[allow(unused)] fn t() where pgrx::heap_tuple::PgHeapTuple<'static, i32>: pgrx::datum::IntoDatum {} } // impl pgrx::datum::IntoDatum for pgrx::heap_tuple::PgHeapTuple<'static, i32>
 { #[allow(unused_imports)] use pgrx::heap_tuple::TryFromDatumError; } // enum pgrx::heap_tuple::TryFromDatumError
@@ -634,6 +642,94 @@ let _: fn(&pgrx::heap_tuple::PgHeapTuple<'static, i32>) -> usize = <pgrx::heap_t
 { #[allow(unused_imports)] use pgrx::iter::TableIterator; } // struct pgrx::iter::TableIterator
 let _: fn(i32) -> pgrx::iter::TableIterator<'static, i32> = <pgrx::iter::TableIterator<'static, i32>>::once; // fn pgrx::iter::TableIterator::once(value: i32) -> pgrx::iter::TableIterator<'static, i32>
 { #[allow(unused)] fn t() where pgrx::iter::TableIterator<'static, i32>: Iterator {} } // impl Iterator for pgrx::iter::TableIterator<'static, i32>
+{ #[allow(unused_imports)] use pgrx::pg_sys::BuiltinOid; } // enum pgrx::pg_sys::BuiltinOid
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::BOOLARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::BOOLARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::BOOLOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::BOOLOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::BOXARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::BOXARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::BOXOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::BOXOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::BPCHARARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::BPCHARARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::BPCHAROID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::BPCHAROID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::BYTEAARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::BYTEAARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::BYTEAOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::BYTEAOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::CHARARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::CHARARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::CHAROID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::CHAROID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::CSTRINGARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::CSTRINGARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::CSTRINGOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::CSTRINGOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::DATEARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::DATEARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::DATEOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::DATEOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::DATERANGEARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::DATERANGEARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::DATERANGEOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::DATERANGEOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::FLOAT4ARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::FLOAT4ARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::FLOAT4OID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::FLOAT4OID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::FLOAT8ARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::FLOAT8ARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::FLOAT8OID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::FLOAT8OID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::INT2ARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::INT2ARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::INT2OID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::INT2OID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::INT4ARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::INT4ARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::INT4OID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::INT4OID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::INT4RANGEARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::INT4RANGEARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::INT4RANGEOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::INT4RANGEOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::INT8ARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::INT8ARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::INT8OID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::INT8OID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::INT8RANGEARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::INT8RANGEARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::INT8RANGEOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::INT8RANGEOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::INTERVALARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::INTERVALARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::INTERVALOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::INTERVALOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::JSONARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::JSONARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::JSONBARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::JSONBARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::JSONBOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::JSONBOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::JSONOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::JSONOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::NAMEARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::NAMEARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::NAMEOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::NAMEOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::NUMERICARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::NUMERICARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::NUMERICOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::NUMERICOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::NUMRANGEARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::NUMRANGEARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::NUMRANGEOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::NUMRANGEOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::OIDARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::OIDARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::OIDOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::OIDOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::POINTARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::POINTARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::POINTOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::POINTOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::RECORDARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::RECORDARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::RECORDOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::RECORDOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::TEXTARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::TEXTARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::TEXTOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::TEXTOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::TIDARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::TIDARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::TIDOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::TIDOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::TIMEARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::TIMEARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::TIMEOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::TIMEOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::TIMESTAMPARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::TIMESTAMPARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::TIMESTAMPOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::TIMESTAMPOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::TIMESTAMPTZARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::TIMESTAMPTZARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::TIMESTAMPTZOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::TIMESTAMPTZOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::TIMETZARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::TIMETZARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::TIMETZOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::TIMETZOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::TSRANGEARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::TSRANGEARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::TSRANGEOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::TSRANGEOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::TSTZRANGEARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::TSTZRANGEARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::TSTZRANGEOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::TSTZRANGEOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::UNKNOWNOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::UNKNOWNOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::UUIDARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::UUIDARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::UUIDOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::UUIDOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::VARCHARARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::VARCHARARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::VARCHAROID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::VARCHAROID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::VOIDOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::VOIDOID
+let _: fn(pgrx::pg_sys::BuiltinOid) -> pgrx::pg_sys::oids::PgOid = <pgrx::pg_sys::BuiltinOid>::oid; // fn pgrx::pg_sys::BuiltinOid::oid(self: pgrx::pg_sys::BuiltinOid) -> pgrx::pg_sys::oids::PgOid
+{ #[allow(unused)] fn t() where pgrx::pg_sys::BuiltinOid: Copy {} } // impl Copy for pgrx::pg_sys::BuiltinOid
+{ #[allow(unused)] fn t() where pgrx::pg_sys::BuiltinOid: Clone {} } // impl Clone for pgrx::pg_sys::BuiltinOid
+{ #[allow(unused)] fn t() where pgrx::pg_sys::BuiltinOid: Eq {} } // impl Eq for pgrx::pg_sys::BuiltinOid
+{ #[allow(unused)] fn t() where pgrx::pg_sys::BuiltinOid: PartialEq {} } // impl PartialEq for pgrx::pg_sys::BuiltinOid
+{ #[allow(unused)] fn t() where pgrx::pg_sys::BuiltinOid: std::hash::Hash {} } // impl std::hash::Hash for pgrx::pg_sys::BuiltinOid
+{ #[allow(unused)] fn t() where pgrx::pg_sys::BuiltinOid: Ord {} } // impl Ord for pgrx::pg_sys::BuiltinOid
+{ #[allow(unused)] fn t() where pgrx::pg_sys::BuiltinOid: PartialOrd {} } // impl PartialOrd for pgrx::pg_sys::BuiltinOid
+{ #[allow(unused)] fn t() where pgrx::pg_sys::BuiltinOid: std::fmt::Debug {} } // impl std::fmt::Debug for pgrx::pg_sys::BuiltinOid
+{ #[allow(unused)] fn t() where pgrx::datum::Oid: From<pgrx::pg_sys::BuiltinOid> {} } // impl From<pgrx::pg_sys::BuiltinOid> for pgrx::datum::Oid
+{ #[allow(unused)] fn t() where pgrx::pg_sys::BuiltinOid: TryFrom<u32> {} } // impl TryFrom<u32> for pgrx::pg_sys::BuiltinOid
+{ #[allow(unused)] fn t() where pgrx::pg_sys::BuiltinOid: TryFrom<pgrx::datum::Oid> {} } // impl TryFrom<pgrx::datum::Oid> for pgrx::pg_sys::BuiltinOid
+{ #[allow(unused)] fn t() where pgrx::pg_sys::oids::PgOid: From<pgrx::pg_sys::BuiltinOid> {} } // impl From<pgrx::pg_sys::BuiltinOid> for pgrx::pg_sys::oids::PgOid
+{ #[allow(unused_imports)] use pgrx::pg_sys::Datum; } // struct pgrx::pg_sys::Datum
+{ #[allow(unused)] fn t() where pgrx::pg_sys::Datum: std::fmt::Debug {} } // impl std::fmt::Debug for pgrx::pg_sys::Datum
+{ #[allow(unused)] fn t() where pgrx::pg_sys::Datum: Clone {} } // impl Clone for pgrx::pg_sys::Datum
+{ #[allow(unused)] fn t() where pgrx::pg_sys::Datum: PartialEq {} } // impl PartialEq for pgrx::pg_sys::Datum
 { #[allow(unused_imports)] use pgrx::pg_sys::ItemPointerData; } // struct pgrx::pg_sys::ItemPointerData
 { #[allow(unused)] fn t() where pgrx::pg_sys::ItemPointerData: std::fmt::Debug {} } // impl std::fmt::Debug for pgrx::pg_sys::ItemPointerData
 { #[allow(unused)] fn t() where pgrx::pg_sys::ItemPointerData: Default {} } // impl Default for pgrx::pg_sys::ItemPointerData
@@ -934,6 +1030,10 @@ let _: fn(i32) -> pgrx::iter::TableIterator<'static, i32> = <pgrx::iter::TableIt
 { #[allow(unused)] fn t() where pgrx::pg_sys::PgSqlErrorCode: From<i32> {} } // impl From<i32> for pgrx::pg_sys::PgSqlErrorCode
 { #[allow(unused)] fn t() where pgrx::pg_sys::PgSqlErrorCode: From<isize> {} } // impl From<isize> for pgrx::pg_sys::PgSqlErrorCode
 { #[allow(unused_imports)] use pgrx::pg_sys::PgTryBuilder; } // struct pgrx::pg_sys::PgTryBuilder
+{ #[allow(unused_imports)] use pgrx::pg_sys::oids::NotBuiltinOid; } // enum pgrx::pg_sys::oids::NotBuiltinOid
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::oids::NotBuiltinOid) { if let pgrx::pg_sys::oids::NotBuiltinOid::Invalid { .. } = x {} } } // variant pgrx::pg_sys::oids::NotBuiltinOid::Invalid
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::oids::NotBuiltinOid) { if let pgrx::pg_sys::oids::NotBuiltinOid::Ambiguous { .. } = x {} } } // variant pgrx::pg_sys::oids::NotBuiltinOid::Ambiguous
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::oids::NotBuiltinOid) { if let pgrx::pg_sys::oids::NotBuiltinOid::TooBig { .. } = x {} } } // variant pgrx::pg_sys::oids::NotBuiltinOid::TooBig
 { #[allow(unused_imports)] use pgrx::pg_sys::oids::PgOid; } // enum pgrx::pg_sys::oids::PgOid
 { #[allow(unused)] fn v(x: pgrx::pg_sys::oids::PgOid) { if let pgrx::pg_sys::oids::PgOid::Custom { .. } = x {} } } // variant pgrx::pg_sys::oids::PgOid::Custom
 { #[allow(unused)] fn v(x: pgrx::pg_sys::oids::PgOid) { if let pgrx::pg_sys::oids::PgOid::BuiltIn { .. } = x {} } } // variant pgrx::pg_sys::oids::PgOid::BuiltIn
@@ -944,10 +1044,12 @@ let _: fn(pgrx::datum::Oid) -> pgrx::pg_sys::oids::PgOid = <pgrx::pg_sys::oids::
 { #[allow(unused)] fn t() where pgrx::pg_sys::oids::PgOid: PartialEq {} } // impl PartialEq for pgrx::pg_sys::oids::PgOid
 { #[allow(unused)] fn t() where pgrx::pg_sys::oids::PgOid: std::hash::Hash {} } // impl std::hash::Hash for pgrx::pg_sys::oids::PgOid
 { #[allow(unused)] fn t() where pgrx::pg_sys::oids::PgOid: std::fmt::Debug {} } // impl std::fmt::Debug for pgrx::pg_sys::oids::PgOid
+{ #[allow(unused)] fn t() where pgrx::pg_sys::oids::PgOid: From<pgrx::pg_sys::BuiltinOid> {} } // impl From<pgrx::pg_sys::BuiltinOid> for pgrx::pg_sys::oids::PgOid
 { #[allow(unused)] fn t() where pgrx::pg_sys::oids::PgOid: From<pgrx::datum::Oid> {} } // impl From<pgrx::datum::Oid> for pgrx::pg_sys::oids::PgOid
 { #[allow(unused_imports)] use pgrx::spi::Error; } // type_alias pgrx::spi::Error
 { #[allow(unused_imports)] use pgrx::spi::Result; } // type_alias pgrx::spi::Result
 { #[allow(unused_imports)] use pgrx::spi::SpiClient; } // struct pgrx::spi::SpiClient
+{ #[allow(unused_imports)] use pgrx::spi::SpiCursor; } // struct pgrx::spi::SpiCursor
 { #[allow(unused_imports)] use pgrx::spi::SpiErrorCodes; } // enum pgrx::spi::SpiErrorCodes
 { #[allow(unused)] fn v(x: pgrx::spi::SpiErrorCodes) { if let pgrx::spi::SpiErrorCodes::Connect { .. } = x {} } } // variant pgrx::spi::SpiErrorCodes::Connect
 { #[allow(unused)] fn v(x: pgrx::spi::SpiErrorCodes) { if let pgrx::spi::SpiErrorCodes::Copy { .. } = x {} } } // variant pgrx::spi::SpiErrorCodes::Copy
@@ -968,7 +1070,12 @@ let _: fn(pgrx::datum::Oid) -> pgrx::pg_sys::oids::PgOid = <pgrx::pg_sys::oids::
 { #[allow(unused)] fn t() where pgrx::spi::SpiErrorCodes: std::fmt::Display {} } // impl std::fmt::Display for pgrx::spi::SpiErrorCodes
 { #[allow(unused)] fn t() where pgrx::spi::SpiErrorCodes: TryFrom<i32> {} } // impl TryFrom<i32> for pgrx::spi::SpiErrorCodes
 { #[allow(unused_imports)] use pgrx::spi::SpiHeapTupleData; } // struct pgrx::spi::SpiHeapTupleData
+let _: for<'r> fn(&'r pgrx::spi::SpiHeapTupleData<'static>, usize) -> pgrx::spi::Result<&'r pgrx::spi::SpiHeapTupleDataEntry<'static>> = <pgrx::spi::SpiHeapTupleData<'static>>::get_datum_by_ordinal; // fn pgrx::spi::SpiHeapTupleData::get_datum_by_ordinal(self: &pgrx::spi::SpiHeapTupleData<'static>, ordinal: usize) -> pgrx::spi::Result<&pgrx::spi::SpiHeapTupleDataEntry<'static>>
+let _: fn(&pgrx::spi::SpiHeapTupleData<'static>) -> usize = <pgrx::spi::SpiHeapTupleData<'static>>::columns; // fn pgrx::spi::SpiHeapTupleData::columns(self: &pgrx::spi::SpiHeapTupleData<'static>) -> usize
+{ #[allow(unused)] fn t() where pgrx::spi::SpiHeapTupleData<'static>: std::ops::Index<usize> {} } // impl std::ops::Index<usize> for pgrx::spi::SpiHeapTupleData<'static>
+{ #[allow(unused)] fn t() where pgrx::spi::SpiHeapTupleData<'static>: std::ops::Index<&'static str> {} } // impl std::ops::Index<&'static str> for pgrx::spi::SpiHeapTupleData<'static>
 { #[allow(unused_imports)] use pgrx::spi::SpiHeapTupleDataEntry; } // struct pgrx::spi::SpiHeapTupleDataEntry
+let _: fn(&pgrx::spi::SpiHeapTupleDataEntry<'static>) -> pgrx::datum::Oid = <pgrx::spi::SpiHeapTupleDataEntry<'static>>::oid; // fn pgrx::spi::SpiHeapTupleDataEntry::oid(self: &pgrx::spi::SpiHeapTupleDataEntry<'static>) -> pgrx::datum::Oid
 { #[allow(unused_imports)] use pgrx::spi::SpiOkCodes; } // enum pgrx::spi::SpiOkCodes
 { #[allow(unused)] fn v(x: pgrx::spi::SpiOkCodes) { if let pgrx::spi::SpiOkCodes::Connect { .. } = x {} } } // variant pgrx::spi::SpiOkCodes::Connect
 { #[allow(unused)] fn v(x: pgrx::spi::SpiOkCodes) { if let pgrx::spi::SpiOkCodes::Finish { .. } = x {} } } // variant pgrx::spi::SpiOkCodes::Finish
@@ -992,29 +1099,86 @@ let _: fn(pgrx::datum::Oid) -> pgrx::pg_sys::oids::PgOid = <pgrx::pg_sys::oids::
 { #[allow(unused)] fn t() where pgrx::spi::SpiOkCodes: PartialEq {} } // impl PartialEq for pgrx::spi::SpiOkCodes
 { #[allow(unused)] fn t() where pgrx::spi::SpiOkCodes: TryFrom<i32> {} } // impl TryFrom<i32> for pgrx::spi::SpiOkCodes
 { #[allow(unused_imports)] use pgrx::spi::SpiTupleTable; } // struct pgrx::spi::SpiTupleTable
+let _: fn(pgrx::spi::SpiTupleTable<'static>) -> pgrx::spi::SpiTupleTable<'static> = <pgrx::spi::SpiTupleTable<'static>>::first; // fn pgrx::spi::SpiTupleTable::first(self: pgrx::spi::SpiTupleTable<'static>) -> pgrx::spi::SpiTupleTable<'static>
+let _: fn(pgrx::spi::SpiTupleTable<'static>) -> pgrx::spi::SpiTupleTable<'static> = <pgrx::spi::SpiTupleTable<'static>>::rewind; // fn pgrx::spi::SpiTupleTable::rewind(self: pgrx::spi::SpiTupleTable<'static>) -> pgrx::spi::SpiTupleTable<'static>
+let _: fn(&pgrx::spi::SpiTupleTable<'static>) -> usize = <pgrx::spi::SpiTupleTable<'static>>::len; // fn pgrx::spi::SpiTupleTable::len(self: &pgrx::spi::SpiTupleTable<'static>) -> usize
+let _: fn(&pgrx::spi::SpiTupleTable<'static>) -> bool = <pgrx::spi::SpiTupleTable<'static>>::is_empty; // fn pgrx::spi::SpiTupleTable::is_empty(self: &pgrx::spi::SpiTupleTable<'static>) -> bool
+let _: fn(&pgrx::spi::SpiTupleTable<'static>) -> pgrx::spi::Result<Option<pgrx::spi::SpiHeapTupleData<'static>>> = <pgrx::spi::SpiTupleTable<'static>>::get_heap_tuple; // fn pgrx::spi::SpiTupleTable::get_heap_tuple(self: &pgrx::spi::SpiTupleTable<'static>) -> pgrx::spi::Result<Option<pgrx::spi::SpiHeapTupleData<'static>>>
+let _: fn(&pgrx::spi::SpiTupleTable<'static>, usize) -> pgrx::spi::Result<Option<pgrx::pg_sys::Datum>> = <pgrx::spi::SpiTupleTable<'static>>::get_datum_by_ordinal; // fn pgrx::spi::SpiTupleTable::get_datum_by_ordinal(self: &pgrx::spi::SpiTupleTable<'static>, ordinal: usize) -> pgrx::spi::Result<Option<pgrx::pg_sys::Datum>>
+let _: fn(&pgrx::spi::SpiTupleTable<'static>) -> pgrx::spi::Result<usize> = <pgrx::spi::SpiTupleTable<'static>>::columns; // fn pgrx::spi::SpiTupleTable::columns(self: &pgrx::spi::SpiTupleTable<'static>) -> pgrx::spi::Result<usize>
+let _: fn(&pgrx::spi::SpiTupleTable<'static>, usize) -> pgrx::spi::Result<pgrx::pg_sys::oids::PgOid> = <pgrx::spi::SpiTupleTable<'static>>::column_type_oid; // fn pgrx::spi::SpiTupleTable::column_type_oid(self: &pgrx::spi::SpiTupleTable<'static>, ordinal: usize) -> pgrx::spi::Result<pgrx::pg_sys::oids::PgOid>
+let _: fn(&pgrx::spi::SpiTupleTable<'static>, usize) -> pgrx::spi::Result<String> = <pgrx::spi::SpiTupleTable<'static>>::column_name; // fn pgrx::spi::SpiTupleTable::column_name(self: &pgrx::spi::SpiTupleTable<'static>, ordinal: usize) -> pgrx::spi::Result<String>
+{ #[allow(unused)] fn t() where pgrx::spi::SpiTupleTable<'static>: std::fmt::Debug {} } // impl std::fmt::Debug for pgrx::spi::SpiTupleTable<'static>
+{ #[allow(unused)] fn t() where pgrx::spi::SpiTupleTable<'static>: Iterator {} } // impl Iterator for pgrx::spi::SpiTupleTable<'static>
 { #[allow(unused_imports)] use pgrx::spi::UnknownVariant; } // struct pgrx::spi::UnknownVariant
 { #[allow(unused)] fn t() where pgrx::spi::UnknownVariant: std::fmt::Debug {} } // impl std::fmt::Debug for pgrx::spi::UnknownVariant
 { #[allow(unused_imports)] use pgrx::trigger_support::PgTrigger; } // struct pgrx::trigger_support::PgTrigger
+let _: for<'r> fn(&'r pgrx::trigger_support::PgTrigger<'static>) -> Result<&'r str, pgrx::trigger_support::PgTriggerError> = <pgrx::trigger_support::PgTrigger<'static>>::name; // fn pgrx::trigger_support::PgTrigger::name(self: &pgrx::trigger_support::PgTrigger<'static>) -> Result<&str, pgrx::trigger_support::PgTriggerError>
+let _: fn(&pgrx::trigger_support::PgTrigger<'static>) -> pgrx::trigger_support::TriggerEvent = <pgrx::trigger_support::PgTrigger<'static>>::event; // fn pgrx::trigger_support::PgTrigger::event(self: &pgrx::trigger_support::PgTrigger<'static>) -> pgrx::trigger_support::TriggerEvent
+let _: fn(&pgrx::trigger_support::PgTrigger<'static>) -> Result<pgrx::trigger_support::PgTriggerWhen, pgrx::trigger_support::PgTriggerError> = <pgrx::trigger_support::PgTrigger<'static>>::when; // fn pgrx::trigger_support::PgTrigger::when(self: &pgrx::trigger_support::PgTrigger<'static>) -> Result<pgrx::trigger_support::PgTriggerWhen, pgrx::trigger_support::PgTriggerError>
+let _: fn(&pgrx::trigger_support::PgTrigger<'static>) -> pgrx::trigger_support::PgTriggerLevel = <pgrx::trigger_support::PgTrigger<'static>>::level; // fn pgrx::trigger_support::PgTrigger::level(self: &pgrx::trigger_support::PgTrigger<'static>) -> pgrx::trigger_support::PgTriggerLevel
+let _: fn(&pgrx::trigger_support::PgTrigger<'static>) -> Result<pgrx::trigger_support::PgTriggerOperation, pgrx::trigger_support::PgTriggerError> = <pgrx::trigger_support::PgTrigger<'static>>::op; // fn pgrx::trigger_support::PgTrigger::op(self: &pgrx::trigger_support::PgTrigger<'static>) -> Result<pgrx::trigger_support::PgTriggerOperation, pgrx::trigger_support::PgTriggerError>
+let _: fn(&pgrx::trigger_support::PgTrigger<'static>) -> Result<pgrx::datum::Oid, pgrx::trigger_support::PgTriggerError> = <pgrx::trigger_support::PgTrigger<'static>>::relid; // fn pgrx::trigger_support::PgTrigger::relid(self: &pgrx::trigger_support::PgTrigger<'static>) -> Result<pgrx::datum::Oid, pgrx::trigger_support::PgTriggerError>
+let _: for<'r> fn(&'r pgrx::trigger_support::PgTrigger<'static>) -> Result<Option<&'r str>, pgrx::trigger_support::PgTriggerError> = <pgrx::trigger_support::PgTrigger<'static>>::old_transition_table_name; // fn pgrx::trigger_support::PgTrigger::old_transition_table_name(self: &pgrx::trigger_support::PgTrigger<'static>) -> Result<Option<&str>, pgrx::trigger_support::PgTriggerError>
+let _: for<'r> fn(&'r pgrx::trigger_support::PgTrigger<'static>) -> Result<Option<&'r str>, pgrx::trigger_support::PgTriggerError> = <pgrx::trigger_support::PgTrigger<'static>>::new_transition_table_name; // fn pgrx::trigger_support::PgTrigger::new_transition_table_name(self: &pgrx::trigger_support::PgTrigger<'static>) -> Result<Option<&str>, pgrx::trigger_support::PgTriggerError>
+let _: fn(&pgrx::trigger_support::PgTrigger<'static>) -> Result<String, pgrx::trigger_support::PgTriggerError> = <pgrx::trigger_support::PgTrigger<'static>>::table_name; // fn pgrx::trigger_support::PgTrigger::table_name(self: &pgrx::trigger_support::PgTrigger<'static>) -> Result<String, pgrx::trigger_support::PgTriggerError>
+let _: fn(&pgrx::trigger_support::PgTrigger<'static>) -> Result<String, pgrx::trigger_support::PgTriggerError> = <pgrx::trigger_support::PgTrigger<'static>>::table_schema; // fn pgrx::trigger_support::PgTrigger::table_schema(self: &pgrx::trigger_support::PgTrigger<'static>) -> Result<String, pgrx::trigger_support::PgTriggerError>
+let _: fn(&pgrx::trigger_support::PgTrigger<'static>) -> Result<Vec<String>, pgrx::trigger_support::PgTriggerError> = <pgrx::trigger_support::PgTrigger<'static>>::extra_args; // fn pgrx::trigger_support::PgTrigger::extra_args(self: &pgrx::trigger_support::PgTrigger<'static>) -> Result<Vec<String>, pgrx::trigger_support::PgTriggerError>
 { #[allow(unused_imports)] use pgrx::trigger_support::PgTriggerError; } // enum pgrx::trigger_support::PgTriggerError
+{ #[allow(unused)] fn v(x: pgrx::trigger_support::PgTriggerError) { if let pgrx::trigger_support::PgTriggerError::NotTrigger { .. } = x {} } } // variant pgrx::trigger_support::PgTriggerError::NotTrigger
+{ #[allow(unused)] fn v(x: pgrx::trigger_support::PgTriggerError) { if let pgrx::trigger_support::PgTriggerError::NullFunctionCallInfo { .. } = x {} } } // variant pgrx::trigger_support::PgTriggerError::NullFunctionCallInfo
 { #[allow(unused)] fn v(x: pgrx::trigger_support::PgTriggerError) { if let pgrx::trigger_support::PgTriggerError::InvalidPgTriggerWhen { .. } = x {} } } // variant pgrx::trigger_support::PgTriggerError::InvalidPgTriggerWhen
 { #[allow(unused)] fn v(x: pgrx::trigger_support::PgTriggerError) { if let pgrx::trigger_support::PgTriggerError::InvalidPgTriggerOperation { .. } = x {} } } // variant pgrx::trigger_support::PgTriggerError::InvalidPgTriggerOperation
+{ #[allow(unused)] fn v(x: pgrx::trigger_support::PgTriggerError) { if let pgrx::trigger_support::PgTriggerError::CoreUtf8 { .. } = x {} } } // variant pgrx::trigger_support::PgTriggerError::CoreUtf8
+{ #[allow(unused)] fn v(x: pgrx::trigger_support::PgTriggerError) { if let pgrx::trigger_support::PgTriggerError::TryFromInt { .. } = x {} } } // variant pgrx::trigger_support::PgTriggerError::TryFromInt
+{ #[allow(unused)] fn v(x: pgrx::trigger_support::PgTriggerError) { if let pgrx::trigger_support::PgTriggerError::NullTrigger { .. } = x {} } } // variant pgrx::trigger_support::PgTriggerError::NullTrigger
+{ #[allow(unused)] fn v(x: pgrx::trigger_support::PgTriggerError) { if let pgrx::trigger_support::PgTriggerError::NullTriggerData { .. } = x {} } } // variant pgrx::trigger_support::PgTriggerError::NullTriggerData
+{ #[allow(unused)] fn v(x: pgrx::trigger_support::PgTriggerError) { if let pgrx::trigger_support::PgTriggerError::NullRelation { .. } = x {} } } // variant pgrx::trigger_support::PgTriggerError::NullRelation
 { #[allow(unused)] fn t() where pgrx::trigger_support::PgTriggerError: std::error::Error {} } // impl std::error::Error for pgrx::trigger_support::PgTriggerError
 { #[allow(unused)] fn t() where pgrx::trigger_support::PgTriggerError: std::fmt::Display {} } // impl std::fmt::Display for pgrx::trigger_support::PgTriggerError
+{ #[allow(unused)] fn t() where pgrx::trigger_support::PgTriggerError: From<std::str::Utf8Error> {} } // impl From<std::str::Utf8Error> for pgrx::trigger_support::PgTriggerError
+{ #[allow(unused)] fn t() where pgrx::trigger_support::PgTriggerError: From<std::num::TryFromIntError> {} } // impl From<std::num::TryFromIntError> for pgrx::trigger_support::PgTriggerError
 { #[allow(unused)] fn t() where pgrx::trigger_support::PgTriggerError: std::fmt::Debug {} } // impl std::fmt::Debug for pgrx::trigger_support::PgTriggerError
 { #[allow(unused)] fn t() where pgrx::trigger_support::PgTriggerError: Clone {} } // impl Clone for pgrx::trigger_support::PgTriggerError
+{ #[allow(unused)] fn t() where pgrx::trigger_support::PgTriggerError: Copy {} } // impl Copy for pgrx::trigger_support::PgTriggerError
 { #[allow(unused_imports)] use pgrx::trigger_support::PgTriggerLevel; } // enum pgrx::trigger_support::PgTriggerLevel
 { #[allow(unused)] fn v(x: pgrx::trigger_support::PgTriggerLevel) { if let pgrx::trigger_support::PgTriggerLevel::Row { .. } = x {} } } // variant pgrx::trigger_support::PgTriggerLevel::Row
 { #[allow(unused)] fn v(x: pgrx::trigger_support::PgTriggerLevel) { if let pgrx::trigger_support::PgTriggerLevel::Statement { .. } = x {} } } // variant pgrx::trigger_support::PgTriggerLevel::Statement
+{ #[allow(unused)] fn t() where pgrx::trigger_support::PgTriggerLevel: From<pgrx::trigger_support::TriggerEvent> {} } // impl From<pgrx::trigger_support::TriggerEvent> for pgrx::trigger_support::PgTriggerLevel
 { #[allow(unused)] fn t() where pgrx::trigger_support::PgTriggerLevel: ToString {} } // impl ToString for pgrx::trigger_support::PgTriggerLevel
 { #[allow(unused_imports)] use pgrx::trigger_support::PgTriggerOperation; } // enum pgrx::trigger_support::PgTriggerOperation
 { #[allow(unused)] fn v(x: pgrx::trigger_support::PgTriggerOperation) { if let pgrx::trigger_support::PgTriggerOperation::Insert { .. } = x {} } } // variant pgrx::trigger_support::PgTriggerOperation::Insert
 { #[allow(unused)] fn v(x: pgrx::trigger_support::PgTriggerOperation) { if let pgrx::trigger_support::PgTriggerOperation::Update { .. } = x {} } } // variant pgrx::trigger_support::PgTriggerOperation::Update
 { #[allow(unused)] fn v(x: pgrx::trigger_support::PgTriggerOperation) { if let pgrx::trigger_support::PgTriggerOperation::Delete { .. } = x {} } } // variant pgrx::trigger_support::PgTriggerOperation::Delete
 { #[allow(unused)] fn v(x: pgrx::trigger_support::PgTriggerOperation) { if let pgrx::trigger_support::PgTriggerOperation::Truncate { .. } = x {} } } // variant pgrx::trigger_support::PgTriggerOperation::Truncate
+{ #[allow(unused)] fn t() where pgrx::trigger_support::PgTriggerOperation: TryFrom<pgrx::trigger_support::TriggerEvent> {} } // impl TryFrom<pgrx::trigger_support::TriggerEvent> for pgrx::trigger_support::PgTriggerOperation
 { #[allow(unused)] fn t() where pgrx::trigger_support::PgTriggerOperation: ToString {} } // impl ToString for pgrx::trigger_support::PgTriggerOperation
 { #[allow(unused_imports)] use pgrx::trigger_support::PgTriggerWhen; } // enum pgrx::trigger_support::PgTriggerWhen
 { #[allow(unused)] fn v(x: pgrx::trigger_support::PgTriggerWhen) { if let pgrx::trigger_support::PgTriggerWhen::Before { .. } = x {} } } // variant pgrx::trigger_support::PgTriggerWhen::Before
 { #[allow(unused)] fn v(x: pgrx::trigger_support::PgTriggerWhen) { if let pgrx::trigger_support::PgTriggerWhen::After { .. } = x {} } } // variant pgrx::trigger_support::PgTriggerWhen::After
 { #[allow(unused)] fn v(x: pgrx::trigger_support::PgTriggerWhen) { if let pgrx::trigger_support::PgTriggerWhen::InsteadOf { .. } = x {} } } // variant pgrx::trigger_support::PgTriggerWhen::InsteadOf
+{ #[allow(unused)] fn t() where pgrx::trigger_support::PgTriggerWhen: TryFrom<pgrx::trigger_support::TriggerEvent> {} } // impl TryFrom<pgrx::trigger_support::TriggerEvent> for pgrx::trigger_support::PgTriggerWhen
 { #[allow(unused)] fn t() where pgrx::trigger_support::PgTriggerWhen: ToString {} } // impl ToString for pgrx::trigger_support::PgTriggerWhen
+{ #[allow(unused_imports)] use pgrx::trigger_support::TriggerEvent; } // struct pgrx::trigger_support::TriggerEvent
+let _: fn(&pgrx::trigger_support::TriggerEvent) -> bool = <pgrx::trigger_support::TriggerEvent>::fired_by_insert; // fn pgrx::trigger_support::TriggerEvent::fired_by_insert(self: &pgrx::trigger_support::TriggerEvent) -> bool
+let _: fn(&pgrx::trigger_support::TriggerEvent) -> bool = <pgrx::trigger_support::TriggerEvent>::fired_by_delete; // fn pgrx::trigger_support::TriggerEvent::fired_by_delete(self: &pgrx::trigger_support::TriggerEvent) -> bool
+let _: fn(&pgrx::trigger_support::TriggerEvent) -> bool = <pgrx::trigger_support::TriggerEvent>::fired_by_update; // fn pgrx::trigger_support::TriggerEvent::fired_by_update(self: &pgrx::trigger_support::TriggerEvent) -> bool
+let _: fn(&pgrx::trigger_support::TriggerEvent) -> bool = <pgrx::trigger_support::TriggerEvent>::fired_by_truncate; // fn pgrx::trigger_support::TriggerEvent::fired_by_truncate(self: &pgrx::trigger_support::TriggerEvent) -> bool
+let _: fn(&pgrx::trigger_support::TriggerEvent) -> bool = <pgrx::trigger_support::TriggerEvent>::fired_for_row; // fn pgrx::trigger_support::TriggerEvent::fired_for_row(self: &pgrx::trigger_support::TriggerEvent) -> bool
+let _: fn(&pgrx::trigger_support::TriggerEvent) -> bool = <pgrx::trigger_support::TriggerEvent>::fired_for_statement; // fn pgrx::trigger_support::TriggerEvent::fired_for_statement(self: &pgrx::trigger_support::TriggerEvent) -> bool
+let _: fn(&pgrx::trigger_support::TriggerEvent) -> bool = <pgrx::trigger_support::TriggerEvent>::fired_before; // fn pgrx::trigger_support::TriggerEvent::fired_before(self: &pgrx::trigger_support::TriggerEvent) -> bool
+let _: fn(&pgrx::trigger_support::TriggerEvent) -> bool = <pgrx::trigger_support::TriggerEvent>::fired_after; // fn pgrx::trigger_support::TriggerEvent::fired_after(self: &pgrx::trigger_support::TriggerEvent) -> bool
+let _: fn(&pgrx::trigger_support::TriggerEvent) -> bool = <pgrx::trigger_support::TriggerEvent>::fired_instead; // fn pgrx::trigger_support::TriggerEvent::fired_instead(self: &pgrx::trigger_support::TriggerEvent) -> bool
+{ #[allow(unused)] fn t() where pgrx::trigger_support::PgTriggerLevel: From<pgrx::trigger_support::TriggerEvent> {} } // impl From<pgrx::trigger_support::TriggerEvent> for pgrx::trigger_support::PgTriggerLevel
+{ #[allow(unused)] fn t() where pgrx::trigger_support::PgTriggerOperation: TryFrom<pgrx::trigger_support::TriggerEvent> {} } // impl TryFrom<pgrx::trigger_support::TriggerEvent> for pgrx::trigger_support::PgTriggerOperation
+{ #[allow(unused)] fn t() where pgrx::trigger_support::PgTriggerWhen: TryFrom<pgrx::trigger_support::TriggerEvent> {} } // impl TryFrom<pgrx::trigger_support::TriggerEvent> for pgrx::trigger_support::PgTriggerWhen
+{ #[allow(unused)] fn t() where pgrx::trigger_support::TriggerEvent: std::fmt::Debug {} } // impl std::fmt::Debug for pgrx::trigger_support::TriggerEvent
+{ #[allow(unused)] fn t() where pgrx::trigger_support::TriggerEvent: Copy {} } // impl Copy for pgrx::trigger_support::TriggerEvent
+{ #[allow(unused)] fn t() where pgrx::trigger_support::TriggerEvent: Clone {} } // impl Clone for pgrx::trigger_support::TriggerEvent
+{ #[allow(unused_imports)] use pgrx::trigger_support::TriggerTuple; } // enum pgrx::trigger_support::TriggerTuple
+{ #[allow(unused)] fn v(x: pgrx::trigger_support::TriggerTuple) { if let pgrx::trigger_support::TriggerTuple::New { .. } = x {} } } // variant pgrx::trigger_support::TriggerTuple::New
+{ #[allow(unused)] fn v(x: pgrx::trigger_support::TriggerTuple) { if let pgrx::trigger_support::TriggerTuple::Old { .. } = x {} } } // variant pgrx::trigger_support::TriggerTuple::Old
+{ #[allow(unused)] fn t() where pgrx::trigger_support::TriggerTuple: std::fmt::Debug {} } // impl std::fmt::Debug for pgrx::trigger_support::TriggerTuple
+{ #[allow(unused)] fn t() where pgrx::trigger_support::TriggerTuple: Copy {} } // impl Copy for pgrx::trigger_support::TriggerTuple
+{ #[allow(unused)] fn t() where pgrx::trigger_support::TriggerTuple: Clone {} } // impl Clone for pgrx::trigger_support::TriggerTuple
 Ok(Some(true))

@@ -20,6 +20,7 @@ pub mod spi;
 pub mod spi_codes;
 pub mod trigger;
 
+pub use datum::oids::BuiltinOid;
 pub use datum::*;
 pub use errcodes::PgSqlErrorCode;
 pub use fn_call::{fn_call, Arg, FnCallArg, FnCallError};
@@ -30,13 +31,20 @@ pub use pg_try::PgTryBuilder;
 pub use pgbox::{AllocatedByPostgres, AllocatedByRust, WhoAllocated};
 pub use report::ErrorReportable;
 pub use spi::{Spi, SpiClient, SpiError, SpiHeapTupleData, SpiHeapTupleDataEntry, SpiTupleTable};
-pub use trigger::{PgTrigger, PgTriggerError, PgTriggerLevel, PgTriggerOperation, PgTriggerWhen};
+pub use trigger::{
+    PgTrigger, PgTriggerError, PgTriggerLevel, PgTriggerOperation, PgTriggerWhen, TriggerEvent,
+    TriggerTuple,
+};
 
 /// The few `pg_sys` names PL/Rust bodies use.
 /// The paths plrust-trusted-pgrx 1.2.8 gives these names (`pgrx::pg_sys::…`,
 /// `pgrx::trigger_support::…`, `pgrx::heap_tuple::…`): bodies written for
 /// PL/Rust name them so (tests/probe).
 pub mod pg_sys {
+    pub use crate::datum::oids::BuiltinOid;
+    /// A value as PL/Rust bodies pass one to SPI (`x.into_datum()`): here its
+    /// binary format and type, not a word of backend memory.
+    pub use crate::datum::Datum;
     pub use crate::datum::{ItemPointerData, Oid, PgBuiltInOids, Point, BOX};
     pub use crate::errcodes::PgSqlErrorCode;
     pub use crate::log::PgLogLevel;
@@ -48,6 +56,7 @@ pub mod pg_sys {
     }
 
     pub mod oids {
+        pub use crate::datum::oids::NotBuiltinOid;
         pub use crate::datum::{PgBuiltInOids, PgOid};
     }
     pub mod elog {
@@ -63,7 +72,8 @@ pub mod pg_sys {
 
 pub mod trigger_support {
     pub use crate::trigger::{
-        PgTrigger, PgTriggerError, PgTriggerLevel, PgTriggerOperation, PgTriggerWhen,
+        PgTrigger, PgTriggerError, PgTriggerLevel, PgTriggerOperation, PgTriggerWhen, TriggerEvent,
+        TriggerTuple,
     };
 }
 
@@ -84,12 +94,14 @@ pub mod prelude {
     pub use crate::iter::{SetOfIterator, TableIterator};
     pub use crate::log::PgLogLevel;
     pub use crate::pg_sys;
+    pub use crate::pg_sys::BuiltinOid;
     pub use crate::pg_try::PgTryBuilder;
     pub use crate::pgbox::{AllocatedByPostgres, AllocatedByRust, WhoAllocated};
     pub use crate::report::ErrorReportable;
     pub use crate::spi::{self, Spi, SpiClient, SpiHeapTupleData, SpiTupleTable};
     pub use crate::trigger::{
-        PgTrigger, PgTriggerError, PgTriggerLevel, PgTriggerOperation, PgTriggerWhen,
+        PgTrigger, PgTriggerError, PgTriggerLevel, PgTriggerOperation, PgTriggerWhen, TriggerEvent,
+        TriggerTuple,
     };
     pub use crate::{
         composite_type, debug1, debug2, debug3, debug4, debug5, ereport, error, info, log, name,

@@ -7,16 +7,24 @@
 //! The names follow pgrx 0.11, which PL/Rust 1.2 bodies use:
 //! `Spi::get_one`, `Spi::get_one_with_args`, `Spi::run`,
 //! `Spi::connect(|client| client.select(...))`, `row["col"].value::<T>()`.
+//! The lifetimes pgrx gives its SPI types (`SpiClient<'conn>` and what it
+//! returns) are markers here: every value is owned, but a table still
+//! cannot outlive the `Spi::connect` closure, as in pgrx, so a body that
+//! compiles here compiles under PL/Rust.
 
-use std::collections::VecDeque;
-use std::rc::Rc;
+mod cursor;
+mod tuple;
 
-use plrust_ipc::message::{Answer, Column, SpiArg, Upcall};
+use std::marker::PhantomData;
 
-use crate::datum::{Datum, FromDatum, PgOid, TryFromDatumError};
+use plrust_ipc::message::{Answer, SpiArg, Upcall};
+
+use crate::datum::{Datum, FromDatum, Json, PgOid, TryFromDatumError};
 use crate::entry::upcall;
 pub use crate::entry::ErrorOrigin;
 pub use crate::spi_codes::{SpiErrorCodes, SpiOkCodes, UnknownVariant};
+pub use cursor::SpiCursor;
+pub use tuple::{SpiHeapTupleData, SpiHeapTupleDataEntry, SpiTupleTable};
 
 /// Why an SPI call failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,17 +77,18 @@ impl From<TryFromDatumError> for SpiError {
     }
 }
 
-type Row = Vec<Option<Vec<u8>>>;
-
 /// Arguments as PL/Rust bodies write them: `(PgBuiltInOids::INT4OID.oid(), 1.into_datum())`.
 pub type SpiArgs = Vec<(PgOid, Option<Datum>)>;
 
-fn execute(
+/// Run `query` in the backend.  `select` reads through a cursor (the
+/// backend decides whether one is needed); otherwise the statement runs to
+/// completion and its rows, if any, come back at once.
+fn execute<'conn>(
     query: &str,
     args: &[(PgOid, Option<Datum>)],
     select: bool,
     limit: Option<i64>,
-) -> Result<SpiTupleTable> {
+) -> Result<SpiTupleTable<'conn>> {
     let args: Vec<SpiArg<'_>> = args
         .iter()
         .map(|(oid, d)| SpiArg {
@@ -93,7 +102,7 @@ fn execute(
         select,
         limit: limit.filter(|l| *l > 0).map_or(0, |l| l as u64),
     });
-    SpiTupleTable::from_answer(answer)
+    SpiTupleTable::from_answer(answer, tuple::BACKEND)
 }
 
 fn sql_error(answer: Answer) -> SpiError {
@@ -156,6 +165,13 @@ impl Spi {
         execute(query, &args, true, Some(1))?.first().get_two()
     }
 
+    pub fn get_three_with_args<A: FromDatum, B: FromDatum, C: FromDatum>(
+        query: &str,
+        args: SpiArgs,
+    ) -> Result<(Option<A>, Option<B>, Option<C>)> {
+        execute(query, &args, true, Some(1))?.first().get_three()
+    }
+
     /// Run a statement for its effects.
     pub fn run(query: &str) -> Result<()> {
         execute(query, &[], false, None).map(drop)
@@ -165,26 +181,51 @@ impl Spi {
         execute(query, args.as_deref().unwrap_or(&[]), false, None).map(drop)
     }
 
+    /// The plan of `query`, as `EXPLAIN (FORMAT JSON)` gives it.
+    pub fn explain(query: &str) -> Result<Json> {
+        Spi::explain_with_args(query, None)
+    }
+
+    /// The plan of `query` with parameters of the given types (and values,
+    /// which only `EXPLAIN ANALYZE` would use).  Run as a statement, not
+    /// read-only, because `EXPLAIN ANALYZE` of a write really writes.
+    pub fn explain_with_args(query: &str, args: Option<SpiArgs>) -> Result<Json> {
+        let plan = execute(
+            &format!("EXPLAIN (FORMAT JSON) {query}"),
+            args.as_deref().unwrap_or(&[]),
+            false,
+            None,
+        )?
+        .first()
+        .get_one::<Json>()?;
+        // EXPLAIN always returns its plan: a missing one means the backend
+        // answered something other than what was asked.
+        plan.ok_or(SpiError::Protocol)
+    }
+
     /// Run `f` with a client; pgrx's SPI connection scope.  The backend
-    /// connects to SPI for the whole call, so this only hands out the client.
-    pub fn connect<R, F: FnOnce(SpiClient) -> R>(f: F) -> R {
-        f(SpiClient { _private: () })
+    /// connects to SPI for the whole call, so this only hands out the
+    /// client; its lifetime keeps what it returns inside `f`, as in pgrx.
+    pub fn connect<R, F: FnOnce(SpiClient<'_>) -> R>(f: F) -> R {
+        f(SpiClient {
+            _connection: PhantomData,
+        })
     }
 }
 
 /// What `Spi::connect` gives its closure.
-pub struct SpiClient {
-    _private: (),
+pub struct SpiClient<'conn> {
+    _connection: PhantomData<&'conn ()>,
 }
 
-impl SpiClient {
+impl<'conn> SpiClient<'conn> {
     /// A query's rows, read through a cursor.  `limit` caps the rows.
     pub fn select(
         &self,
         query: &str,
         limit: Option<i64>,
         args: Option<SpiArgs>,
-    ) -> Result<SpiTupleTable> {
+    ) -> Result<SpiTupleTable<'conn>> {
         execute(query, args.as_deref().unwrap_or(&[]), true, limit)
     }
 
@@ -194,226 +235,21 @@ impl SpiClient {
         query: &str,
         limit: Option<i64>,
         args: Option<SpiArgs>,
-    ) -> Result<SpiTupleTable> {
+    ) -> Result<SpiTupleTable<'conn>> {
         execute(query, args.as_deref().unwrap_or(&[]), false, limit)
     }
-}
 
-/// A query's result: an iterator of rows, which also has a current row
-/// (`first()`, then `get_one()` and friends).
-pub struct SpiTupleTable {
-    columns: Rc<Vec<Column>>,
-    pending: VecDeque<Row>,
-    cursor: Option<u32>,
-    processed: u64,
-    current: Option<SpiHeapTupleData>,
-}
-
-impl SpiTupleTable {
-    fn from_answer(answer: Answer) -> Result<SpiTupleTable> {
-        match answer {
-            Answer::Table {
-                columns,
-                rows,
-                processed,
-                cursor,
-            } => Ok(SpiTupleTable {
-                columns: Rc::new(columns),
-                pending: rows.into(),
-                cursor,
-                processed,
-                current: None,
-            }),
-            other => Err(sql_error(other)),
-        }
+    /// A cursor over a query's rows, fetched `count` at a time
+    /// (`SpiCursor::fetch`).  An error opening it comes back from its
+    /// first fetch: pgrx's `open_cursor` has no `Result`, and here an SQL
+    /// error is a value, not an abort of the call.
+    pub fn open_cursor(&self, query: &str, args: Option<SpiArgs>) -> SpiCursor<'conn> {
+        SpiCursor::open(execute(query, args.as_deref().unwrap_or(&[]), true, None))
     }
 
-    /// Fetch the next batch if this one is used up; false at the end.
-    fn refill(&mut self) -> bool {
-        if !self.pending.is_empty() {
-            return true;
-        }
-        let Some(cursor) = self.cursor.take() else {
-            return false;
-        };
-        match upcall(&Upcall::Fetch { cursor }) {
-            Answer::Table { rows, cursor, .. } => {
-                self.pending = rows.into();
-                self.cursor = cursor;
-                !self.pending.is_empty()
-            }
-            other => panic!("plrust: fetching rows failed: {}", sql_error(other)),
-        }
-    }
-
-    /// Rows the statement processed (for a select: rows read so far).
-    pub fn processed(&self) -> u64 {
-        self.processed
-    }
-
-    /// How many rows are left, reading the rest of a cursor to count them.
-    pub fn len(&mut self) -> usize {
-        while self.cursor.is_some() {
-            let before = std::mem::take(&mut self.pending);
-            self.refill();
-            let mut all = before;
-            all.extend(std::mem::take(&mut self.pending));
-            self.pending = all;
-        }
-        self.pending.len() + usize::from(self.current.is_some())
-    }
-
-    pub fn is_empty(&mut self) -> bool {
-        self.len() == 0
-    }
-
-    /// Make the first row current.
-    pub fn first(mut self) -> Self {
-        self.current = self.next();
-        self
-    }
-
-    fn current(&self) -> Result<&SpiHeapTupleData> {
-        self.current.as_ref().ok_or(SpiError::InvalidPosition)
-    }
-
-    pub fn get<T: FromDatum>(&self, ordinal: usize) -> Result<Option<T>> {
-        self.current()?.get(ordinal)
-    }
-
-    pub fn get_by_name<T: FromDatum>(&self, name: &str) -> Result<Option<T>> {
-        self.current()?.get_by_name(name)
-    }
-
-    pub fn get_one<A: FromDatum>(&self) -> Result<Option<A>> {
-        self.get(1)
-    }
-
-    pub fn get_two<A: FromDatum, B: FromDatum>(&self) -> Result<(Option<A>, Option<B>)> {
-        Ok((self.get(1)?, self.get(2)?))
-    }
-
-    pub fn get_three<A: FromDatum, B: FromDatum, C: FromDatum>(
-        &self,
-    ) -> Result<(Option<A>, Option<B>, Option<C>)> {
-        Ok((self.get(1)?, self.get(2)?, self.get(3)?))
-    }
-
-    /// Number of columns.
-    pub fn columns(&self) -> Result<usize> {
-        Ok(self.columns.len())
-    }
-
-    pub fn column_name(&self, ordinal: usize) -> Result<String> {
-        ordinal
-            .checked_sub(1)
-            .and_then(|i| self.columns.get(i))
-            .map(|c| c.name.clone())
-            .ok_or_else(|| SpiError::NoSuchColumn(ordinal.to_string()))
-    }
-}
-
-impl Iterator for SpiTupleTable {
-    type Item = SpiHeapTupleData;
-
-    fn next(&mut self) -> Option<SpiHeapTupleData> {
-        if !self.refill() {
-            return None;
-        }
-        let values = self.pending.pop_front()?;
-        Some(SpiHeapTupleData {
-            columns: Rc::clone(&self.columns),
-            entries: values
-                .into_iter()
-                .zip(self.columns.iter())
-                .map(|(value, c)| SpiHeapTupleDataEntry {
-                    type_oid: c.type_oid,
-                    value,
-                })
-                .collect(),
-        })
-    }
-}
-
-impl Drop for SpiTupleTable {
-    fn drop(&mut self) {
-        // A cursor read to the end is already closed; one dropped early is
-        // closed now rather than at the end of the call.
-        if let Some(cursor) = self.cursor.take() {
-            let _ = upcall(&Upcall::Close { cursor });
-        }
-    }
-}
-
-/// One row of a result.
-pub struct SpiHeapTupleData {
-    columns: Rc<Vec<Column>>,
-    entries: Vec<SpiHeapTupleDataEntry>,
-}
-
-/// One value of a row: `row["name"].value::<T>()`.
-pub struct SpiHeapTupleDataEntry {
-    type_oid: u32,
-    value: Option<Vec<u8>>,
-}
-
-impl SpiHeapTupleDataEntry {
-    pub fn value<T: FromDatum>(&self) -> Result<Option<T>> {
-        match &self.value {
-            None => Ok(None),
-            Some(bytes) => Ok(Some(T::from_binary(bytes, self.type_oid)?)),
-        }
-    }
-
-    /// The column's SQL type oid.
-    pub fn oid(&self) -> u32 {
-        self.type_oid
-    }
-}
-
-impl SpiHeapTupleData {
-    /// The value at `ordinal` (1-based).
-    pub fn get<T: FromDatum>(&self, ordinal: usize) -> Result<Option<T>> {
-        ordinal
-            .checked_sub(1)
-            .and_then(|i| self.entries.get(i))
-            .ok_or_else(|| SpiError::NoSuchColumn(ordinal.to_string()))?
-            .value()
-    }
-
-    pub fn get_by_name<T: FromDatum>(&self, name: &str) -> Result<Option<T>> {
-        self.entry(name)
-            .ok_or_else(|| SpiError::NoSuchColumn(name.to_string()))?
-            .value()
-    }
-
-    fn entry(&self, name: &str) -> Option<&SpiHeapTupleDataEntry> {
-        let i = self.columns.iter().position(|c| c.name == name)?;
-        self.entries.get(i)
-    }
-
-    pub fn columns(&self) -> usize {
-        self.entries.len()
-    }
-}
-
-impl std::ops::Index<&str> for SpiHeapTupleData {
-    type Output = SpiHeapTupleDataEntry;
-
-    fn index(&self, name: &str) -> &SpiHeapTupleDataEntry {
-        self.entry(name)
-            .unwrap_or_else(|| panic!("no such column: {name}"))
-    }
-}
-
-impl std::ops::Index<usize> for SpiHeapTupleData {
-    type Output = SpiHeapTupleDataEntry;
-
-    /// 1-based, like pgrx.
-    fn index(&self, ordinal: usize) -> &SpiHeapTupleDataEntry {
-        ordinal
-            .checked_sub(1)
-            .and_then(|i| self.entries.get(i))
-            .unwrap_or_else(|| panic!("no such column: {ordinal}"))
+    /// `open_cursor` for a query that writes (pgrx marks the transaction
+    /// as writing first; here the backend runs every cursor the same way).
+    pub fn open_cursor_mut(&mut self, query: &str, args: Option<SpiArgs>) -> SpiCursor<'conn> {
+        self.open_cursor(query, args)
     }
 }

@@ -3,6 +3,10 @@
 //! `TriggerInfo`) and the rows; the body returns the row to use (a
 //! `PgHeapTuple`), or None to skip the operation in a BEFORE ROW trigger.
 
+mod error;
+mod event;
+
+use std::marker::PhantomData;
 use std::rc::Rc;
 
 use plrust_ipc::message::{Attribute, TriggerInfo};
@@ -11,87 +15,31 @@ use plrust_ipc::wire;
 use crate::datum::Oid;
 use crate::entry::{Args, BoxError};
 use crate::heap_tuple::PgHeapTuple;
+pub use error::PgTriggerError;
+pub use event::{PgTriggerLevel, PgTriggerOperation, PgTriggerWhen, TriggerEvent};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PgTriggerWhen {
-    Before,
-    After,
-    InsteadOf,
+/// Which of a firing's rows (pgrx uses it to pick one out of the trigger
+/// data; here `PgTrigger::new()` and `old()` give them).
+#[derive(Debug, Clone, Copy)]
+pub enum TriggerTuple {
+    /// The row inserted, or an update's new version (row-level only).
+    New,
+    /// The row deleted, or an update's old version (row-level only).
+    Old,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PgTriggerLevel {
-    Row,
-    Statement,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PgTriggerOperation {
-    Insert,
-    Update,
-    Delete,
-    Truncate,
-}
-
-impl std::fmt::Display for PgTriggerWhen {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            PgTriggerWhen::Before => "BEFORE",
-            PgTriggerWhen::After => "AFTER",
-            PgTriggerWhen::InsteadOf => "INSTEAD OF",
-        })
-    }
-}
-
-impl std::fmt::Display for PgTriggerLevel {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            PgTriggerLevel::Row => "ROW",
-            PgTriggerLevel::Statement => "STATEMENT",
-        })
-    }
-}
-
-impl std::fmt::Display for PgTriggerOperation {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            PgTriggerOperation::Insert => "INSERT",
-            PgTriggerOperation::Update => "UPDATE",
-            PgTriggerOperation::Delete => "DELETE",
-            PgTriggerOperation::Truncate => "TRUNCATE",
-        })
-    }
-}
-
-/// pgrx's trigger errors; here only a firing the backend described
-/// wrongly can produce one.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PgTriggerError {
-    InvalidPgTriggerWhen(u8),
-    InvalidPgTriggerOperation(u8),
-}
-
-impl std::fmt::Display for PgTriggerError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            PgTriggerError::InvalidPgTriggerWhen(w) => write!(f, "invalid trigger timing {w}"),
-            PgTriggerError::InvalidPgTriggerOperation(o) => {
-                write!(f, "invalid trigger operation {o}")
-            }
-        }
-    }
-}
-
-impl std::error::Error for PgTriggerError {}
-
-/// The trigger firing a trigger function runs for.
-pub struct PgTrigger {
+/// The trigger firing a trigger function runs for.  Everything in it is
+/// owned; the lifetime is pgrx's (`PgTrigger<'a>`), so bodies that spell
+/// it out compile.
+pub struct PgTrigger<'a> {
     info: TriggerInfo,
+    event: TriggerEvent,
     new: Option<PgHeapTuple<'static>>,
     old: Option<PgHeapTuple<'static>>,
+    _call: PhantomData<&'a ()>,
 }
 
-impl PgTrigger {
+impl PgTrigger<'_> {
     /// The new row (INSERT, UPDATE; row-level only).  pgrx's name.
     #[allow(clippy::new_ret_no_self)]
     pub fn new(&self) -> Option<PgHeapTuple<'_>> {
@@ -107,31 +55,21 @@ impl PgTrigger {
         Ok(&self.info.name)
     }
 
+    /// What fired the trigger, for the `fired_*()` tests.
+    pub fn event(&self) -> TriggerEvent {
+        self.event
+    }
+
     pub fn when(&self) -> Result<PgTriggerWhen, PgTriggerError> {
-        match self.info.when {
-            b'B' => Ok(PgTriggerWhen::Before),
-            b'A' => Ok(PgTriggerWhen::After),
-            b'I' => Ok(PgTriggerWhen::InsteadOf),
-            other => Err(PgTriggerError::InvalidPgTriggerWhen(other)),
-        }
+        PgTriggerWhen::try_from(self.event)
     }
 
     pub fn level(&self) -> PgTriggerLevel {
-        if self.info.level == b'R' {
-            PgTriggerLevel::Row
-        } else {
-            PgTriggerLevel::Statement
-        }
+        PgTriggerLevel::from(self.event)
     }
 
     pub fn op(&self) -> Result<PgTriggerOperation, PgTriggerError> {
-        match self.info.op {
-            b'I' => Ok(PgTriggerOperation::Insert),
-            b'U' => Ok(PgTriggerOperation::Update),
-            b'D' => Ok(PgTriggerOperation::Delete),
-            b'T' => Ok(PgTriggerOperation::Truncate),
-            other => Err(PgTriggerError::InvalidPgTriggerOperation(other)),
-        }
+        PgTriggerOperation::try_from(self.event)
     }
 
     pub fn relid(&self) -> Result<Oid, PgTriggerError> {
@@ -164,11 +102,12 @@ impl PgTrigger {
 
 impl Args<'_> {
     /// A trigger call's arguments: the firing, then the new and old rows.
-    pub fn trigger(&mut self) -> Result<PgTrigger, BoxError> {
+    pub fn trigger(&mut self) -> Result<PgTrigger<'static>, BoxError> {
         let info = self
             .raw()?
             .ok_or("plrust: trigger call without its description")?;
         let info: TriggerInfo = wire::decode_exact(info)?;
+        let event = TriggerEvent::from_info(info.when, info.level, info.op)?;
         let attributes: Rc<[Attribute]> = info.attributes.clone().into();
         let row = |a: &mut Self| -> Result<Option<PgHeapTuple>, BoxError> {
             match a.raw()? {
@@ -182,6 +121,32 @@ impl Args<'_> {
         };
         let new = row(self)?;
         let old = row(self)?;
-        Ok(PgTrigger { info, new, old })
+        Ok(PgTrigger {
+            info,
+            event,
+            new,
+            old,
+            _call: PhantomData,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// pgrx's signatures the probe cannot spell (an elided output lifetime
+    /// beside `'static`; std's private paths of the error types), which
+    /// tests/probe/gaps.txt therefore keeps: checked here instead.
+    #[test]
+    fn signatures_the_probe_cannot_spell() {
+        type Name = for<'x> fn(&'x PgTrigger<'static>) -> Result<&'x str, PgTriggerError>;
+        type Transition =
+            for<'x> fn(&'x PgTrigger<'static>) -> Result<Option<&'x str>, PgTriggerError>;
+        let _: Name = PgTrigger::name;
+        let _: Transition = PgTrigger::old_transition_table_name;
+        let _: Transition = PgTrigger::new_transition_table_name;
+        fn from<T: From<std::str::Utf8Error> + From<std::num::TryFromIntError>>() {}
+        from::<PgTriggerError>();
     }
 }

@@ -256,6 +256,59 @@ impl PgBuiltInOids {
     }
 }
 
+/// pgrx's name for the enum of built-in type oids (`pg_sys::BuiltinOid`;
+/// `PgBuiltInOids` is its alias there, the enum's name here).
+pub type BuiltinOid = PgBuiltInOids;
+
+/// Why a number is not a `BuiltinOid` (pgrx's `pg_sys::oids::NotBuiltinOid`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum NotBuiltinOid {
+    /// 0, `InvalidOid`.
+    Invalid,
+    /// Not a built-in type this crate knows by name: a user's type, or a
+    /// built-in object that is not a type.
+    Ambiguous,
+    /// Larger than an oid (from a `Datum` that does not hold one).
+    TooBig,
+}
+
+impl fmt::Display for NotBuiltinOid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            NotBuiltinOid::Invalid => "the invalid oid",
+            NotBuiltinOid::Ambiguous => "not a built-in type oid",
+            NotBuiltinOid::TooBig => "too large to be an oid",
+        })
+    }
+}
+
+impl std::error::Error for NotBuiltinOid {}
+
+impl TryFrom<u32> for PgBuiltInOids {
+    type Error = NotBuiltinOid;
+
+    fn try_from(oid: u32) -> Result<PgBuiltInOids, NotBuiltinOid> {
+        match oid {
+            0 => Err(NotBuiltinOid::Invalid),
+            _ => PgBuiltInOids::from_u32(oid).ok_or(NotBuiltinOid::Ambiguous),
+        }
+    }
+}
+
+impl TryFrom<Oid> for PgBuiltInOids {
+    type Error = NotBuiltinOid;
+
+    fn try_from(oid: Oid) -> Result<PgBuiltInOids, NotBuiltinOid> {
+        PgBuiltInOids::try_from(oid.as_u32())
+    }
+}
+
+impl From<PgBuiltInOids> for Oid {
+    fn from(b: PgBuiltInOids) -> Oid {
+        Oid(b.value())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -282,5 +335,17 @@ mod tests {
         assert_eq!(PgOid::from(20000).value(), 20000);
         assert_eq!(Oid::from(7).to_string(), "7");
         assert_eq!(Oid::INVALID.as_u32(), 0);
+    }
+
+    #[test]
+    fn builtin_oid_or_why_not() {
+        assert_eq!(BuiltinOid::try_from(25), Ok(BuiltinOid::TEXTOID));
+        assert_eq!(
+            BuiltinOid::try_from(Oid::from(1007)),
+            Ok(PgBuiltInOids::INT4ARRAYOID)
+        );
+        assert_eq!(BuiltinOid::try_from(0), Err(NotBuiltinOid::Invalid));
+        assert_eq!(BuiltinOid::try_from(20000), Err(NotBuiltinOid::Ambiguous));
+        assert_eq!(Oid::from(BuiltinOid::BOOLOID).as_u32(), 16);
     }
 }
