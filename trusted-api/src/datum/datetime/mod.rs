@@ -18,10 +18,15 @@ use super::oids::{DATEOID, INTERVALOID, TIMEOID, TIMESTAMPOID, TIMESTAMPTZOID, T
 use super::reader::Reader;
 use super::{datum, expect_oid, Datum, FromDatum, IntoDatum, TryFromDatumError, TypeOid};
 
+mod arith;
+mod convert;
 mod interval;
 mod parse;
+mod parts;
+mod session;
 
 pub use interval::Interval;
+pub use parts::{DateTimeParts, HasExtractableParts, ToIsoString};
 
 const POSTGRES_EPOCH_JDATE: i64 = 2_451_545;
 const UNIX_EPOCH_JDATE: i64 = 2_440_588;
@@ -44,6 +49,9 @@ pub enum DateTimeConversionError {
     FieldOverflow,
     InvalidFormat,
     UnknownTimezone(String),
+    /// An interval that is not a time zone offset (months or days in it,
+    /// or beyond ±15:59:59).
+    InvalidTimezoneOffset(Interval),
     CannotParseTimezone,
     /// The value is outside the range PostgreSQL supports.
     OutOfRange,
@@ -61,6 +69,12 @@ impl fmt::Display for DateTimeConversionError {
             DateTimeConversionError::UnknownTimezone(tz) => {
                 write!(f, "time zone \"{tz}\" not recognized")
             }
+            DateTimeConversionError::InvalidTimezoneOffset(offset) => {
+                write!(
+                    f,
+                    "interval time zone \"{offset}\" is not a valid time zone offset"
+                )
+            }
             DateTimeConversionError::CannotParseTimezone => f.write_str("cannot parse time zone"),
             DateTimeConversionError::OutOfRange => f.write_str("date/time value out of range"),
         }
@@ -69,18 +83,58 @@ impl fmt::Display for DateTimeConversionError {
 
 impl std::error::Error for DateTimeConversionError {}
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IntervalConversionError {
+    /// A `Duration` of more than `i32::MAX` months of 30 days.
+    DurationMonthsOutOfBounds,
+    /// Parts of one interval with opposite signs (`Interval::from`).
+    MismatchedSigns,
+    /// A negative interval asked for as a `Duration`.
+    NegativeInterval,
+    /// An interval longer than a `Duration` of `u64` microseconds.
+    IntervalTooLarge,
+    /// The fields overflow PostgreSQL's interval ("interval out of range").
     OutOfRange,
 }
 
 impl fmt::Display for IntervalConversionError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("interval out of range")
+        f.write_str(match self {
+            IntervalConversionError::DurationMonthsOutOfBounds => {
+                "duration's total month count outside of valid i32::MIN..=i32::MAX range"
+            }
+            IntervalConversionError::MismatchedSigns => {
+                "Interval parts must all have the same sign"
+            }
+            IntervalConversionError::NegativeInterval => {
+                "Negative Intervals cannot be converted into Durations"
+            }
+            IntervalConversionError::IntervalTooLarge => {
+                "Interval overflows Duration's u64 micros constructor"
+            }
+            IntervalConversionError::OutOfRange => "interval out of range",
+        })
     }
 }
 
 impl std::error::Error for IntervalConversionError {}
+
+/// Ends the call with an ERROR of PostgreSQL's own SQLSTATE and message,
+/// as the backend function would have: these operators and conversions
+/// return plain values (pgrx's signatures), so an ERROR is their only way
+/// to fail.
+#[track_caller]
+fn sql_error(code: crate::errcodes::PgSqlErrorCode, message: &str) -> ! {
+    crate::log::raise(Some(code.sqlstate()), message.to_string(), None)
+}
+
+#[track_caller]
+fn out_of_range(what: &str) -> ! {
+    sql_error(
+        crate::errcodes::PgSqlErrorCode::ERRCODE_DATETIME_VALUE_OUT_OF_RANGE,
+        &format!("{what} out of range"),
+    )
+}
 
 /// PostgreSQL's date2j, widened so that no input can overflow.
 fn date2j(y: i64, m: i64, d: i64) -> i64 {
@@ -170,6 +224,20 @@ fn pg_days(year: i32, month: u8, day: u8) -> Result<i64, DateTimeConversionError
         Ok(days)
     } else {
         Err(DateTimeConversionError::OutOfRange)
+    }
+}
+
+/// The ERROR PostgreSQL's make_date/make_time/make_timestamp raise for
+/// what `new` refuses.
+#[track_caller]
+fn date_error(e: DateTimeConversionError, what: &str) -> ! {
+    use crate::errcodes::PgSqlErrorCode as C;
+    match e {
+        DateTimeConversionError::FieldOverflow => sql_error(
+            C::ERRCODE_DATETIME_FIELD_OVERFLOW,
+            "date/time field value out of range",
+        ),
+        _ => out_of_range(what),
     }
 }
 
@@ -311,12 +379,33 @@ impl Date {
         }
     }
 
-    /// None for the infinities.
-    pub fn to_unix_epoch_days(&self) -> Option<i32> {
+    /// As `new`, but an ERROR (as make_date's) for an invalid date, so no
+    /// invalid `Date` can come of it.
+    pub fn new_unchecked(year: isize, month: u8, day: u8) -> Date {
+        let year = i32::try_from(year)
+            .unwrap_or_else(|_| out_of_range(&format!("date field value {year}")));
+        Date::new(year, month, day).unwrap_or_else(|e| date_error(e, "date"))
+    }
+
+    /// Days since 1970-01-01.  pgrx adds the offset even to the
+    /// infinities (overflowing); here they stay `i32::MAX`/`MIN`.
+    pub fn to_unix_epoch_days(&self) -> i32 {
+        self.shifted(UNIX_EPOCH_OFFSET_DAYS)
+    }
+
+    /// The Julian day number (0 is 4714-11-24 BC); the infinities stay
+    /// `i32::MAX`/`MIN`.
+    pub fn to_julian_days(&self) -> i32 {
+        self.shifted(POSTGRES_EPOCH_JDATE)
+    }
+
+    /// Finite dates lie within Julian days 0..2147483494, so any of
+    /// these shifts fits in an i32.
+    fn shifted(&self, by: i64) -> i32 {
         if self.is_finite() {
-            i32::try_from(i64::from(self.0) + UNIX_EPOCH_OFFSET_DAYS).ok()
+            (i64::from(self.0) + by) as i32
         } else {
-            None
+            self.0
         }
     }
 
@@ -397,7 +486,7 @@ impl Add<i32> for Date {
         let d = i64::from(self.0) + i64::from(days);
         match i32::try_from(d) {
             Ok(d) if (DATE_MIN..DATE_END).contains(&i64::from(d)) => Date(d),
-            _ => panic!("date out of range"),
+            _ => out_of_range("date"),
         }
     }
 }
@@ -408,7 +497,7 @@ impl Sub<i32> for Date {
         if !self.is_finite() {
             return self;
         }
-        self + i32::try_from(-i64::from(days)).unwrap_or_else(|_| panic!("date out of range"))
+        self + i32::try_from(-i64::from(days)).unwrap_or_else(|_| out_of_range("date"))
     }
 }
 
@@ -421,7 +510,7 @@ impl Sub<Date> for Date {
         }
         // Both finite and in range, so the difference fits.
         i32::try_from(i64::from(self.0) - i64::from(other.0))
-            .unwrap_or_else(|_| panic!("date out of range"))
+            .unwrap_or_else(|_| out_of_range("date"))
     }
 }
 
@@ -450,12 +539,28 @@ macro_rules! hms_accessors {
         pub fn microseconds(&self) -> u32 {
             (self.micros_of_day() % USECS_PER_MINUTE) as u32
         }
+        /// (hour, minute, whole seconds, `microseconds()`): the last is
+        /// pgrx's, whole seconds included (13:45:07.5 gives 7500000).
+        pub fn to_hms_micro(&self) -> (u8, u8, u8, u32) {
+            let micros = self.microseconds();
+            (
+                self.hour(),
+                self.minute(),
+                (i64::from(micros) / USECS_PER_SEC) as u8,
+                micros,
+            )
+        }
     };
 }
 
 impl Time {
     pub fn new(hour: u8, minute: u8, second: f64) -> Result<Time, DateTimeConversionError> {
         time_micros(hour, minute, second).map(Time)
+    }
+
+    /// As `new`, but an ERROR for invalid parts.
+    pub fn new_unchecked(hour: u8, minute: u8, second: f64) -> Time {
+        Time::new(hour, minute, second).unwrap_or_else(|e| date_error(e, "time"))
     }
 
     /// 00:00:00
@@ -507,8 +612,47 @@ impl TimeWithTimeZone {
         })
     }
 
-    /// A time at `offset_seconds` EAST of UTC (+05:30 is 19800).
+    /// As `new`, but an ERROR for invalid parts.
+    pub fn new_unchecked(hour: u8, minute: u8, second: f64) -> TimeWithTimeZone {
+        TimeWithTimeZone::new(hour, minute, second).unwrap_or_else(|e| date_error(e, "time"))
+    }
+
+    /// pgrx's: the time `hour:minute:second` of `new` (UTC here, the
+    /// session's zone in pgrx) moved to the zone `timezone_offset` east
+    /// of UTC, as `AT TIME ZONE interval` (timetz_izone) moves it: (12, 0,
+    /// 0, 2 hours) is 14:00:00+02.  The offset may hold neither months nor
+    /// days, and must lie within ±15:59:59 (timetz's own limit).
     pub fn with_timezone_offset(
+        hour: u8,
+        minute: u8,
+        second: f64,
+        timezone_offset: Interval,
+    ) -> Result<TimeWithTimeZone, DateTimeConversionError> {
+        let utc = TimeWithTimeZone::new(hour, minute, second)?;
+        let invalid = || DateTimeConversionError::InvalidTimezoneOffset(timezone_offset);
+        if timezone_offset.months != 0 || timezone_offset.days != 0 {
+            return Err(invalid());
+        }
+        // timetz_izone: whole seconds, truncated toward zero; west positive.
+        let zone = i32::try_from(-(timezone_offset.micros / USECS_PER_SEC))
+            .ok()
+            .filter(|z| -TZDISP_LIMIT < *z && *z < TZDISP_LIMIT)
+            .ok_or_else(invalid)?;
+        Ok(utc.at_zone_west(zone))
+    }
+
+    /// The same instant at `zone` seconds west of UTC.
+    pub(super) fn at_zone_west(&self, zone: i32) -> TimeWithTimeZone {
+        let shifted = self.time + i64::from(self.zone - zone) * USECS_PER_SEC;
+        TimeWithTimeZone {
+            time: shifted.rem_euclid(USECS_PER_DAY),
+            zone,
+        }
+    }
+
+    /// A time at `offset_seconds` EAST of UTC (+05:30 is 19800), the
+    /// reading kept as given.
+    pub(super) fn at_offset(
         hour: u8,
         minute: u8,
         second: f64,
@@ -529,6 +673,17 @@ impl TimeWithTimeZone {
     /// Seconds EAST of UTC, as extract(timezone).
     pub fn timezone_offset(&self) -> i32 {
         -self.zone
+    }
+
+    /// The offset's hours, as extract(timezone_hour): -3 for -03:30.
+    pub fn timezone_hour(&self) -> i32 {
+        -self.zone / 3600
+    }
+
+    /// The offset's minutes within its hour, signed as the offset, as
+    /// extract(timezone_minute): -30 for -03:30.
+    pub fn timezone_minute(&self) -> i32 {
+        (-self.zone / 60) % 60
     }
 
     /// The local time of day, without the zone.
@@ -640,7 +795,7 @@ fn timestamp_plus_interval(t: i64, span: &Interval) -> i64 {
     if t == i64::MAX || t == i64::MIN {
         return t;
     }
-    let out_of_range = || -> ! { panic!("timestamp out of range") };
+    let overflow = || -> ! { out_of_range("timestamp") };
     let mut t = t;
     if span.months != 0 {
         let (days, time) = split_timestamp(t);
@@ -652,23 +807,23 @@ fn timestamp_plus_interval(t: i64, span: &Interval) -> i64 {
         t = days
             .checked_mul(USECS_PER_DAY)
             .and_then(|x| x.checked_add(time))
-            .unwrap_or_else(|| out_of_range());
+            .unwrap_or_else(|| overflow());
         if !(TIMESTAMP_MIN..TIMESTAMP_END).contains(&t) {
-            out_of_range();
+            overflow();
         }
     }
     if span.days != 0 {
         t = i64::from(span.days)
             .checked_mul(USECS_PER_DAY)
             .and_then(|x| x.checked_add(t))
-            .unwrap_or_else(|| out_of_range());
+            .unwrap_or_else(|| overflow());
         if !(TIMESTAMP_MIN..TIMESTAMP_END).contains(&t) {
-            out_of_range();
+            overflow();
         }
     }
-    t = t.checked_add(span.micros).unwrap_or_else(|| out_of_range());
+    t = t.checked_add(span.micros).unwrap_or_else(|| overflow());
     if !(TIMESTAMP_MIN..TIMESTAMP_END).contains(&t) {
-        out_of_range();
+        overflow();
     }
     t
 }
@@ -678,9 +833,7 @@ fn timestamp_minus(a: i64, b: i64) -> Interval {
     if !(valid_finite(a) && valid_finite(b)) {
         panic!("cannot subtract infinite timestamps");
     }
-    let diff = a
-        .checked_sub(b)
-        .unwrap_or_else(|| panic!("interval out of range"));
+    let diff = a.checked_sub(b).unwrap_or_else(|| out_of_range("interval"));
     let mut days = diff / USECS_PER_DAY;
     let mut time = diff - days * USECS_PER_DAY;
     if days > 0 && time < 0 {
@@ -692,7 +845,7 @@ fn timestamp_minus(a: i64, b: i64) -> Interval {
     }
     Interval {
         months: 0,
-        days: i32::try_from(days).unwrap_or_else(|_| panic!("interval out of range")),
+        days: i32::try_from(days).unwrap_or_else(|_| out_of_range("interval")),
         micros: time,
     }
 }
@@ -738,6 +891,21 @@ macro_rules! timestamp_type {
                 second: f64,
             ) -> Result<$t, DateTimeConversionError> {
                 make_timestamp(year, month, day, hour, minute, second).map($t)
+            }
+
+            /// As `new`, but an ERROR for invalid parts.
+            pub fn new_unchecked(
+                year: isize,
+                month: u8,
+                day: u8,
+                hour: u8,
+                minute: u8,
+                second: f64,
+            ) -> $t {
+                let year = i32::try_from(year)
+                    .unwrap_or_else(|_| out_of_range(&format!("date field value {year}")));
+                $t::new(year, month, day, hour, minute, second)
+                    .unwrap_or_else(|e| date_error(e, "timestamp"))
             }
 
             /// Microseconds since 2000-01-01 00:00:00, unchecked.
@@ -827,6 +995,10 @@ macro_rules! timestamp_type {
             pub fn microseconds(&self) -> u32 {
                 self.time().microseconds()
             }
+            /// (hour, minute, whole seconds, `microseconds()`), as `Time`'s.
+            pub fn to_hms_micro(&self) -> (u8, u8, u8, u32) {
+                self.time().to_hms_micro()
+            }
         }
 
         impl fmt::Display for $t {
@@ -859,11 +1031,7 @@ macro_rules! timestamp_type {
         impl From<Date> for $t {
             /// Midnight (UTC for timestamptz) of the date.
             fn from(d: Date) -> $t {
-                match (d.is_infinity(), d.is_neg_infinity()) {
-                    (true, _) => $t::positive_infinity(),
-                    (_, true) => $t::negative_infinity(),
-                    _ => $t(i64::from(d.0) * USECS_PER_DAY),
-                }
+                $t(arith::date_to_timestamp(d))
             }
         }
     };
@@ -988,7 +1156,7 @@ mod tests {
             Date::from_unix_epoch_days(0).unwrap(),
             Date::new(1970, 1, 1).unwrap()
         );
-        assert_eq!(d.to_unix_epoch_days(), Some(19782));
+        assert_eq!(d.to_unix_epoch_days(), 19782);
     }
 
     #[test]
@@ -1028,7 +1196,7 @@ mod tests {
         assert!(Time::from_binary(&(-1i64).to_be_bytes(), TIMEOID).is_err());
         assert!(Time::from_binary(&(USECS_PER_DAY + 1).to_be_bytes(), TIMEOID).is_err());
 
-        let tz = TimeWithTimeZone::with_timezone_offset(13, 45, 0.5, 19800).unwrap();
+        let tz = TimeWithTimeZone::at_offset(13, 45, 0.5, 19800).unwrap();
         assert_eq!(tz.to_string(), "13:45:00.5+05:30");
         assert_eq!(tz.timezone_offset(), 19800);
         assert_eq!(tz.to_utc().to_string(), "08:15:00.5");
@@ -1039,18 +1207,60 @@ mod tests {
             TimeWithTimeZone::new(1, 2, 3.0).unwrap().to_string(),
             "01:02:03+00"
         );
-        let west =
-            TimeWithTimeZone::with_timezone_offset(1, 2, 3.0, -(3 * 3600 + 30 * 60 + 15)).unwrap();
+        let west = TimeWithTimeZone::at_offset(1, 2, 3.0, -(3 * 3600 + 30 * 60 + 15)).unwrap();
         assert_eq!(west.to_string(), "01:02:03-03:30:15");
         round_trip(west);
         let mut bad = b.clone();
         bad[8..].copy_from_slice(&57600i32.to_be_bytes());
         assert!(TimeWithTimeZone::from_binary(&bad, TIMETZOID).is_err());
         // Same instant, different zones: distinct, ordered by zone.
-        let a = TimeWithTimeZone::with_timezone_offset(12, 0, 0.0, 3600).unwrap();
+        let a = TimeWithTimeZone::at_offset(12, 0, 0.0, 3600).unwrap();
         let c = TimeWithTimeZone::new(11, 0, 0.0).unwrap();
         assert_ne!(a, c);
         assert!(a < c, "timetz_cmp orders by the stored (west) zone");
+    }
+
+    #[test]
+    fn pgrx_accessors_and_constructors() {
+        let d = Date::new_unchecked(2024, 2, 29);
+        assert_eq!(d.to_julian_days(), 2_460_370);
+        assert_eq!(Date::new_unchecked(-4714, 11, 24).to_julian_days(), 0);
+        assert_eq!(Date::positive_infinity().to_unix_epoch_days(), i32::MAX);
+        assert!(std::panic::catch_unwind(|| Date::new_unchecked(2024, 2, 30)).is_err());
+        assert!(std::panic::catch_unwind(|| Date::new_unchecked(1 << 40, 1, 1)).is_err());
+        let t = Time::new_unchecked(13, 45, 7.5);
+        // pgrx's to_hms_micro: the last is extract(microseconds).
+        assert_eq!(t.to_hms_micro(), (13, 45, 7, 7_500_000));
+        assert!(std::panic::catch_unwind(|| Time::new_unchecked(25, 0, 0.0)).is_err());
+        let ts = Timestamp::new_unchecked(2024, 2, 29, 13, 45, 7.5);
+        assert_eq!(ts.to_hms_micro(), (13, 45, 7, 7_500_000));
+        assert_eq!(
+            TimestampWithTimeZone::new_unchecked(2024, 2, 29, 13, 45, 7.5).to_string(),
+            "2024-02-29 13:45:07.5+00"
+        );
+        // with_timezone_offset moves the (UTC) time to the offset, as
+        // timetz_izone: SELECT timetz '12:00+00' AT TIME ZONE interval
+        // '02:00' = '14:00:00+02'.
+        let two_hours = Interval::from_micros(2 * USECS_PER_HOUR);
+        let tz = TimeWithTimeZone::with_timezone_offset(12, 0, 0.0, two_hours).unwrap();
+        assert_eq!(tz.to_string(), "14:00:00+02");
+        let west = Interval::from_micros(-(3 * USECS_PER_HOUR + 30 * USECS_PER_MINUTE));
+        let tz = TimeWithTimeZone::with_timezone_offset(1, 0, 0.0, west).unwrap();
+        assert_eq!(tz.to_string(), "21:30:00-03:30");
+        assert_eq!((tz.timezone_hour(), tz.timezone_minute()), (-3, -30));
+        assert_eq!(tz.timezone_offset(), -12600);
+        assert_eq!(tz.to_hms_micro(), (21, 30, 0, 0));
+        let day = Interval::from_days(1);
+        assert_eq!(
+            TimeWithTimeZone::with_timezone_offset(1, 0, 0.0, day),
+            Err(DateTimeConversionError::InvalidTimezoneOffset(day))
+        );
+        let far = Interval::from_micros(16 * USECS_PER_HOUR);
+        assert!(TimeWithTimeZone::with_timezone_offset(1, 0, 0.0, far).is_err());
+        assert_eq!(
+            TimeWithTimeZone::new_unchecked(1, 2, 3.0).to_string(),
+            "01:02:03+00"
+        );
     }
 
     #[test]

@@ -196,7 +196,7 @@ impl FromStr for TimeWithTimeZone {
         let (h, m, sec) = p.time()?;
         let zone = if p.s.is_empty() { 0 } else { p.zone()? };
         p.end()?;
-        TimeWithTimeZone::with_timezone_offset(h, m, sec, zone)
+        TimeWithTimeZone::at_offset(h, m, sec, zone)
     }
 }
 
