@@ -221,6 +221,7 @@ let _: fn(&pgrx::datum::AnyNumeric) -> pgrx::datum::AnyNumeric = <pgrx::datum::A
 { #[allow(unused_imports)] use pgrx::datum::BOX; } // struct pgrx::datum::BOX
 { #[allow(unused_imports)] use pgrx::datum::Date; } // struct pgrx::datum::Date
 let _: fn(i32, u8, u8) -> Result<pgrx::datum::Date, pgrx::datum::DateTimeConversionError> = <pgrx::datum::Date>::new; // fn pgrx::datum::Date::new(year: i32, month: u8, day: u8) -> Result<pgrx::datum::Date, pgrx::datum::DateTimeConversionError>
+let _: fn(isize, u8, u8) -> pgrx::datum::Date = <pgrx::datum::Date>::new_unchecked; // fn pgrx::datum::Date::new_unchecked(year: isize, month: u8, day: u8) -> pgrx::datum::Date
 let _: fn() -> pgrx::datum::Date = <pgrx::datum::Date>::positive_infinity; // fn pgrx::datum::Date::positive_infinity() -> pgrx::datum::Date
 let _: fn() -> pgrx::datum::Date = <pgrx::datum::Date>::negative_infinity; // fn pgrx::datum::Date::negative_infinity() -> pgrx::datum::Date
 let _: fn(i32) -> pgrx::datum::Date = <pgrx::datum::Date>::from_pg_epoch_days; // fn pgrx::datum::Date::from_pg_epoch_days(pg_epoch_days: i32) -> pgrx::datum::Date
@@ -229,20 +230,35 @@ let _: fn(&pgrx::datum::Date) -> u8 = <pgrx::datum::Date>::day; // fn pgrx::datu
 let _: fn(&pgrx::datum::Date) -> i32 = <pgrx::datum::Date>::year; // fn pgrx::datum::Date::year(self: &pgrx::datum::Date) -> i32
 let _: fn(&pgrx::datum::Date) -> bool = <pgrx::datum::Date>::is_infinity; // fn pgrx::datum::Date::is_infinity(self: &pgrx::datum::Date) -> bool
 let _: fn(&pgrx::datum::Date) -> bool = <pgrx::datum::Date>::is_neg_infinity; // fn pgrx::datum::Date::is_neg_infinity(self: &pgrx::datum::Date) -> bool
+let _: fn(&pgrx::datum::Date) -> i32 = <pgrx::datum::Date>::to_julian_days; // fn pgrx::datum::Date::to_julian_days(self: &pgrx::datum::Date) -> i32
 let _: fn(&pgrx::datum::Date) -> i32 = <pgrx::datum::Date>::to_pg_epoch_days; // fn pgrx::datum::Date::to_pg_epoch_days(self: &pgrx::datum::Date) -> i32
+let _: fn(&pgrx::datum::Date) -> i32 = <pgrx::datum::Date>::to_unix_epoch_days; // fn pgrx::datum::Date::to_unix_epoch_days(self: &pgrx::datum::Date) -> i32
 let _: fn(&pgrx::datum::Date) -> bool = <pgrx::datum::Date>::is_finite; // fn pgrx::datum::Date::is_finite(self: &pgrx::datum::Date) -> bool
 { #[allow(unused)] fn t() where pgrx::datum::Date: std::fmt::Debug {} } // impl std::fmt::Debug for pgrx::datum::Date
 { #[allow(unused)] fn t() where pgrx::datum::Date: Copy {} } // impl Copy for pgrx::datum::Date
 { #[allow(unused)] fn t() where pgrx::datum::Date: Clone {} } // impl Clone for pgrx::datum::Date
+{ #[allow(unused)] fn t() where pgrx::datum::Date: From<pgrx::datum::Timestamp> {} } // impl From<pgrx::datum::Timestamp> for pgrx::datum::Date
+{ #[allow(unused)] fn t() where pgrx::datum::Date: From<pgrx::datum::TimestampWithTimeZone> {} } // impl From<pgrx::datum::TimestampWithTimeZone> for pgrx::datum::Date
+{ #[allow(unused)] fn t() where pgrx::datum::Date: TryFrom<i32> {} } // impl TryFrom<i32> for pgrx::datum::Date
 { #[allow(unused)] fn t() where pgrx::datum::Date: pgrx::datum::FromDatum {} } // impl pgrx::datum::FromDatum for pgrx::datum::Date
 { #[allow(unused)] fn t() where pgrx::datum::Date: pgrx::datum::IntoDatum {} } // impl pgrx::datum::IntoDatum for pgrx::datum::Date
 { #[allow(unused)] fn t() where pgrx::datum::Date: std::ops::Sub<i32> {} } // impl std::ops::Sub<i32> for pgrx::datum::Date
 { #[allow(unused)] fn t() where pgrx::datum::Date: std::ops::Add<i32> {} } // impl std::ops::Add<i32> for pgrx::datum::Date
+{ #[allow(unused)] fn t() where i32: std::ops::Add<pgrx::datum::Date> {} } // impl std::ops::Add<pgrx::datum::Date> for i32
+{ #[allow(unused)] fn t() where pgrx::datum::Date: std::ops::Sub<pgrx::datum::Interval> {} } // impl std::ops::Sub<pgrx::datum::Interval> for pgrx::datum::Date
+{ #[allow(unused)] fn t() where pgrx::datum::Date: std::ops::Add<pgrx::datum::Interval> {} } // impl std::ops::Add<pgrx::datum::Interval> for pgrx::datum::Date
+{ #[allow(unused)] fn t() where pgrx::datum::Date: std::ops::Add<pgrx::datum::Time> {} } // impl std::ops::Add<pgrx::datum::Time> for pgrx::datum::Date
+{ #[allow(unused)] fn t() where pgrx::datum::Interval: std::ops::Add<pgrx::datum::Date> {} } // impl std::ops::Add<pgrx::datum::Date> for pgrx::datum::Interval
+{ #[allow(unused)] fn t() where pgrx::datum::Time: std::ops::Add<pgrx::datum::Date> {} } // impl std::ops::Add<pgrx::datum::Date> for pgrx::datum::Time
+{ #[allow(unused)] fn t() where pgrx::datum::Date: std::ops::Add<pgrx::datum::TimeWithTimeZone> {} } // impl std::ops::Add<pgrx::datum::TimeWithTimeZone> for pgrx::datum::Date
+{ #[allow(unused)] fn t() where pgrx::datum::TimeWithTimeZone: std::ops::Add<pgrx::datum::Date> {} } // impl std::ops::Add<pgrx::datum::Date> for pgrx::datum::TimeWithTimeZone
 { #[allow(unused)] fn t() where pgrx::datum::Date: Eq {} } // impl Eq for pgrx::datum::Date
 { #[allow(unused)] fn t() where pgrx::datum::Date: PartialEq {} } // impl PartialEq for pgrx::datum::Date
 { #[allow(unused)] fn t() where pgrx::datum::Date: Ord {} } // impl Ord for pgrx::datum::Date
 { #[allow(unused)] fn t() where pgrx::datum::Date: PartialOrd {} } // impl PartialOrd for pgrx::datum::Date
 { #[allow(unused)] fn t() where pgrx::datum::Date: std::hash::Hash {} } // impl std::hash::Hash for pgrx::datum::Date
+{ #[allow(unused)] fn t() where pgrx::datum::Date: pgrx::datum::HasExtractableParts {} } // impl pgrx::datum::HasExtractableParts for pgrx::datum::Date
+{ #[allow(unused)] fn t() where pgrx::datum::Date: pgrx::datum::ToIsoString {} } // impl pgrx::datum::ToIsoString for pgrx::datum::Date
 { #[allow(unused)] fn t() where pgrx::datum::Date: std::str::FromStr {} } // impl std::str::FromStr for pgrx::datum::Date
 { #[allow(unused)] fn t() where pgrx::datum::Date: std::fmt::Display {} } // impl std::fmt::Display for pgrx::datum::Date
 { #[allow(unused)] fn t() where pgrx::datum::Date: pgrx::datum::RangeSubType {} } // impl pgrx::datum::RangeSubType for pgrx::datum::Date
@@ -252,6 +268,7 @@ let _: fn(&pgrx::datum::Date) -> bool = <pgrx::datum::Date>::is_finite; // fn pg
 { #[allow(unused)] fn v(x: pgrx::datum::DateTimeConversionError) { if let pgrx::datum::DateTimeConversionError::FieldOverflow { .. } = x {} } } // variant pgrx::datum::DateTimeConversionError::FieldOverflow
 { #[allow(unused)] fn v(x: pgrx::datum::DateTimeConversionError) { if let pgrx::datum::DateTimeConversionError::InvalidFormat { .. } = x {} } } // variant pgrx::datum::DateTimeConversionError::InvalidFormat
 { #[allow(unused)] fn v(x: pgrx::datum::DateTimeConversionError) { if let pgrx::datum::DateTimeConversionError::UnknownTimezone { .. } = x {} } } // variant pgrx::datum::DateTimeConversionError::UnknownTimezone
+{ #[allow(unused)] fn v(x: pgrx::datum::DateTimeConversionError) { if let pgrx::datum::DateTimeConversionError::InvalidTimezoneOffset { .. } = x {} } } // variant pgrx::datum::DateTimeConversionError::InvalidTimezoneOffset
 { #[allow(unused)] fn v(x: pgrx::datum::DateTimeConversionError) { if let pgrx::datum::DateTimeConversionError::CannotParseTimezone { .. } = x {} } } // variant pgrx::datum::DateTimeConversionError::CannotParseTimezone
 { #[allow(unused)] fn v(x: pgrx::datum::DateTimeConversionError) { if let pgrx::datum::DateTimeConversionError::OutOfRange { .. } = x {} } } // variant pgrx::datum::DateTimeConversionError::OutOfRange
 { #[allow(unused)] fn t() where pgrx::datum::DateTimeConversionError: std::error::Error {} } // impl std::error::Error for pgrx::datum::DateTimeConversionError
@@ -259,38 +276,116 @@ let _: fn(&pgrx::datum::Date) -> bool = <pgrx::datum::Date>::is_finite; // fn pg
 { #[allow(unused)] fn t() where pgrx::datum::DateTimeConversionError: std::fmt::Debug {} } // impl std::fmt::Debug for pgrx::datum::DateTimeConversionError
 { #[allow(unused)] fn t() where pgrx::datum::DateTimeConversionError: PartialEq {} } // impl PartialEq for pgrx::datum::DateTimeConversionError
 { #[allow(unused)] fn t() where pgrx::datum::DateTimeConversionError: Eq {} } // impl Eq for pgrx::datum::DateTimeConversionError
+{ #[allow(unused_imports)] use pgrx::datum::DateTimeParts; } // enum pgrx::datum::DateTimeParts
+{ #[allow(unused)] fn v(x: pgrx::datum::DateTimeParts) { if let pgrx::datum::DateTimeParts::Century { .. } = x {} } } // variant pgrx::datum::DateTimeParts::Century
+{ #[allow(unused)] fn v(x: pgrx::datum::DateTimeParts) { if let pgrx::datum::DateTimeParts::Day { .. } = x {} } } // variant pgrx::datum::DateTimeParts::Day
+{ #[allow(unused)] fn v(x: pgrx::datum::DateTimeParts) { if let pgrx::datum::DateTimeParts::Decade { .. } = x {} } } // variant pgrx::datum::DateTimeParts::Decade
+{ #[allow(unused)] fn v(x: pgrx::datum::DateTimeParts) { if let pgrx::datum::DateTimeParts::DayOfWeek { .. } = x {} } } // variant pgrx::datum::DateTimeParts::DayOfWeek
+{ #[allow(unused)] fn v(x: pgrx::datum::DateTimeParts) { if let pgrx::datum::DateTimeParts::DayOfYear { .. } = x {} } } // variant pgrx::datum::DateTimeParts::DayOfYear
+{ #[allow(unused)] fn v(x: pgrx::datum::DateTimeParts) { if let pgrx::datum::DateTimeParts::Epoch { .. } = x {} } } // variant pgrx::datum::DateTimeParts::Epoch
+{ #[allow(unused)] fn v(x: pgrx::datum::DateTimeParts) { if let pgrx::datum::DateTimeParts::Hour { .. } = x {} } } // variant pgrx::datum::DateTimeParts::Hour
+{ #[allow(unused)] fn v(x: pgrx::datum::DateTimeParts) { if let pgrx::datum::DateTimeParts::ISODayOfWeek { .. } = x {} } } // variant pgrx::datum::DateTimeParts::ISODayOfWeek
+{ #[allow(unused)] fn v(x: pgrx::datum::DateTimeParts) { if let pgrx::datum::DateTimeParts::ISOYear { .. } = x {} } } // variant pgrx::datum::DateTimeParts::ISOYear
+{ #[allow(unused)] fn v(x: pgrx::datum::DateTimeParts) { if let pgrx::datum::DateTimeParts::Julian { .. } = x {} } } // variant pgrx::datum::DateTimeParts::Julian
+{ #[allow(unused)] fn v(x: pgrx::datum::DateTimeParts) { if let pgrx::datum::DateTimeParts::Microseconds { .. } = x {} } } // variant pgrx::datum::DateTimeParts::Microseconds
+{ #[allow(unused)] fn v(x: pgrx::datum::DateTimeParts) { if let pgrx::datum::DateTimeParts::Millennium { .. } = x {} } } // variant pgrx::datum::DateTimeParts::Millennium
+{ #[allow(unused)] fn v(x: pgrx::datum::DateTimeParts) { if let pgrx::datum::DateTimeParts::Milliseconds { .. } = x {} } } // variant pgrx::datum::DateTimeParts::Milliseconds
+{ #[allow(unused)] fn v(x: pgrx::datum::DateTimeParts) { if let pgrx::datum::DateTimeParts::Minute { .. } = x {} } } // variant pgrx::datum::DateTimeParts::Minute
+{ #[allow(unused)] fn v(x: pgrx::datum::DateTimeParts) { if let pgrx::datum::DateTimeParts::Month { .. } = x {} } } // variant pgrx::datum::DateTimeParts::Month
+{ #[allow(unused)] fn v(x: pgrx::datum::DateTimeParts) { if let pgrx::datum::DateTimeParts::Quarter { .. } = x {} } } // variant pgrx::datum::DateTimeParts::Quarter
+{ #[allow(unused)] fn v(x: pgrx::datum::DateTimeParts) { if let pgrx::datum::DateTimeParts::Second { .. } = x {} } } // variant pgrx::datum::DateTimeParts::Second
+{ #[allow(unused)] fn v(x: pgrx::datum::DateTimeParts) { if let pgrx::datum::DateTimeParts::Timezone { .. } = x {} } } // variant pgrx::datum::DateTimeParts::Timezone
+{ #[allow(unused)] fn v(x: pgrx::datum::DateTimeParts) { if let pgrx::datum::DateTimeParts::TimezoneHour { .. } = x {} } } // variant pgrx::datum::DateTimeParts::TimezoneHour
+{ #[allow(unused)] fn v(x: pgrx::datum::DateTimeParts) { if let pgrx::datum::DateTimeParts::TimezoneMinute { .. } = x {} } } // variant pgrx::datum::DateTimeParts::TimezoneMinute
+{ #[allow(unused)] fn v(x: pgrx::datum::DateTimeParts) { if let pgrx::datum::DateTimeParts::Week { .. } = x {} } } // variant pgrx::datum::DateTimeParts::Week
+{ #[allow(unused)] fn v(x: pgrx::datum::DateTimeParts) { if let pgrx::datum::DateTimeParts::Year { .. } = x {} } } // variant pgrx::datum::DateTimeParts::Year
+{ #[allow(unused)] fn t() where pgrx::datum::DateTimeParts: std::fmt::Debug {} } // impl std::fmt::Debug for pgrx::datum::DateTimeParts
+{ #[allow(unused)] fn t() where pgrx::datum::DateTimeParts: Copy {} } // impl Copy for pgrx::datum::DateTimeParts
+{ #[allow(unused)] fn t() where pgrx::datum::DateTimeParts: Clone {} } // impl Clone for pgrx::datum::DateTimeParts
+{ #[allow(unused)] fn t() where pgrx::datum::DateTimeParts: Eq {} } // impl Eq for pgrx::datum::DateTimeParts
+{ #[allow(unused)] fn t() where pgrx::datum::DateTimeParts: PartialEq {} } // impl PartialEq for pgrx::datum::DateTimeParts
+{ #[allow(unused)] fn t() where &'static str: From<pgrx::datum::DateTimeParts> {} } // impl From<pgrx::datum::DateTimeParts> for &'static str
+{ #[allow(unused)] fn t() where pgrx::datum::DateTimeParts: std::fmt::Display {} } // impl std::fmt::Display for pgrx::datum::DateTimeParts
+{ #[allow(unused)] fn t() where pgrx::datum::DateTimeParts: pgrx::datum::IntoDatum {} } // impl pgrx::datum::IntoDatum for pgrx::datum::DateTimeParts
 { #[allow(unused_imports)] use pgrx::datum::FromDatum; } // trait pgrx::datum::FromDatum
+{ #[allow(unused_imports)] use pgrx::datum::HasExtractableParts; } // trait pgrx::datum::HasExtractableParts
 { #[allow(unused_imports)] use pgrx::datum::Interval; } // struct pgrx::datum::Interval
 let _: fn(i32, i32, i64) -> Result<pgrx::datum::Interval, pgrx::datum::IntervalConversionError> = <pgrx::datum::Interval>::new; // fn pgrx::datum::Interval::new(months: i32, days: i32, micros: i64) -> Result<pgrx::datum::Interval, pgrx::datum::IntervalConversionError>
+let _: fn(i32) -> pgrx::datum::Interval = <pgrx::datum::Interval>::from_years; // fn pgrx::datum::Interval::from_years(years: i32) -> pgrx::datum::Interval
 let _: fn(i32) -> pgrx::datum::Interval = <pgrx::datum::Interval>::from_months; // fn pgrx::datum::Interval::from_months(months: i32) -> pgrx::datum::Interval
+let _: fn(i32) -> pgrx::datum::Interval = <pgrx::datum::Interval>::from_weeks; // fn pgrx::datum::Interval::from_weeks(weeks: i32) -> pgrx::datum::Interval
 let _: fn(i32) -> pgrx::datum::Interval = <pgrx::datum::Interval>::from_days; // fn pgrx::datum::Interval::from_days(days: i32) -> pgrx::datum::Interval
+let _: fn(i32) -> pgrx::datum::Interval = <pgrx::datum::Interval>::from_hours; // fn pgrx::datum::Interval::from_hours(hours: i32) -> pgrx::datum::Interval
+let _: fn(i32) -> pgrx::datum::Interval = <pgrx::datum::Interval>::from_minutes; // fn pgrx::datum::Interval::from_minutes(minutes: i32) -> pgrx::datum::Interval
+let _: fn(f64) -> pgrx::datum::Interval = <pgrx::datum::Interval>::from_seconds; // fn pgrx::datum::Interval::from_seconds(seconds: f64) -> pgrx::datum::Interval
 let _: fn(i64) -> pgrx::datum::Interval = <pgrx::datum::Interval>::from_micros; // fn pgrx::datum::Interval::from_micros(microseconds: i64) -> pgrx::datum::Interval
+let _: fn(Option<i32>, Option<i32>, Option<i32>, Option<i32>, Option<i32>, Option<i32>, Option<f64>) -> Result<pgrx::datum::Interval, pgrx::datum::IntervalConversionError> = <pgrx::datum::Interval>::from; // fn pgrx::datum::Interval::from(years: Option<i32>, months: Option<i32>, weeks: Option<i32>, days: Option<i32>, hours: Option<i32>, minutes: Option<i32>, seconds: Option<f64>) -> Result<pgrx::datum::Interval, pgrx::datum::IntervalConversionError>
 let _: fn(&pgrx::datum::Interval) -> i32 = <pgrx::datum::Interval>::months; // fn pgrx::datum::Interval::months(self: &pgrx::datum::Interval) -> i32
 let _: fn(&pgrx::datum::Interval) -> i32 = <pgrx::datum::Interval>::days; // fn pgrx::datum::Interval::days(self: &pgrx::datum::Interval) -> i32
 let _: fn(&pgrx::datum::Interval) -> i64 = <pgrx::datum::Interval>::micros; // fn pgrx::datum::Interval::micros(self: &pgrx::datum::Interval) -> i64
+let _: fn(&pgrx::datum::Interval) -> i128 = <pgrx::datum::Interval>::as_micros; // fn pgrx::datum::Interval::as_micros(self: &pgrx::datum::Interval) -> i128
+let _: fn(pgrx::datum::Interval) -> pgrx::datum::Interval = <pgrx::datum::Interval>::abs; // fn pgrx::datum::Interval::abs(self: pgrx::datum::Interval) -> pgrx::datum::Interval
+let _: fn(pgrx::datum::Interval) -> pgrx::datum::Interval = <pgrx::datum::Interval>::signum; // fn pgrx::datum::Interval::signum(self: pgrx::datum::Interval) -> pgrx::datum::Interval
+let _: fn(pgrx::datum::Interval) -> bool = <pgrx::datum::Interval>::is_positive; // fn pgrx::datum::Interval::is_positive(self: pgrx::datum::Interval) -> bool
+let _: fn(pgrx::datum::Interval) -> bool = <pgrx::datum::Interval>::is_negative; // fn pgrx::datum::Interval::is_negative(self: pgrx::datum::Interval) -> bool
+let _: fn(&pgrx::datum::Interval) -> bool = <pgrx::datum::Interval>::is_finite; // fn pgrx::datum::Interval::is_finite(self: &pgrx::datum::Interval) -> bool
+let _: fn(pgrx::datum::Interval, pgrx::datum::DateTimeParts) -> pgrx::datum::Interval = <pgrx::datum::Interval>::truncate; // fn pgrx::datum::Interval::truncate(self: pgrx::datum::Interval, units: pgrx::datum::DateTimeParts) -> pgrx::datum::Interval
+let _: fn(pgrx::datum::Interval) -> pgrx::datum::Interval = <pgrx::datum::Interval>::justify_days; // fn pgrx::datum::Interval::justify_days(self: pgrx::datum::Interval) -> pgrx::datum::Interval
+let _: fn(pgrx::datum::Interval) -> pgrx::datum::Interval = <pgrx::datum::Interval>::justify_hours; // fn pgrx::datum::Interval::justify_hours(self: pgrx::datum::Interval) -> pgrx::datum::Interval
+let _: fn(pgrx::datum::Interval) -> pgrx::datum::Interval = <pgrx::datum::Interval>::justify; // fn pgrx::datum::Interval::justify(self: pgrx::datum::Interval) -> pgrx::datum::Interval
+{ #[allow(unused)] fn t() where pgrx::datum::Interval: std::ops::Div<f64> {} } // impl std::ops::Div<f64> for pgrx::datum::Interval
+{ #[allow(unused)] fn t() where pgrx::datum::Interval: std::ops::DivAssign<f64> {} } // impl std::ops::DivAssign<f64> for pgrx::datum::Interval
 { #[allow(unused)] fn t() where pgrx::datum::Interval: std::ops::Sub {} } // impl std::ops::Sub for pgrx::datum::Interval
+{ #[allow(unused)] fn t() where pgrx::datum::Interval: std::ops::SubAssign {} } // impl std::ops::SubAssign for pgrx::datum::Interval
+{ #[allow(unused)] fn t() where pgrx::datum::Interval: std::ops::Mul<f64> {} } // impl std::ops::Mul<f64> for pgrx::datum::Interval
+{ #[allow(unused)] fn t() where f64: std::ops::Mul<pgrx::datum::Interval> {} } // impl std::ops::Mul<pgrx::datum::Interval> for f64
+{ #[allow(unused)] fn t() where pgrx::datum::Interval: std::ops::MulAssign<f64> {} } // impl std::ops::MulAssign<f64> for pgrx::datum::Interval
 { #[allow(unused)] fn t() where pgrx::datum::Interval: std::ops::Add {} } // impl std::ops::Add for pgrx::datum::Interval
+{ #[allow(unused)] fn t() where pgrx::datum::Interval: std::ops::AddAssign {} } // impl std::ops::AddAssign for pgrx::datum::Interval
 { #[allow(unused)] fn t() where pgrx::datum::Interval: std::ops::Neg {} } // impl std::ops::Neg for pgrx::datum::Interval
+{ #[allow(unused)] fn t() where pgrx::datum::Time: std::ops::Sub<pgrx::datum::Interval> {} } // impl std::ops::Sub<pgrx::datum::Interval> for pgrx::datum::Time
+{ #[allow(unused)] fn t() where pgrx::datum::Time: std::ops::Add<pgrx::datum::Interval> {} } // impl std::ops::Add<pgrx::datum::Interval> for pgrx::datum::Time
+{ #[allow(unused)] fn t() where pgrx::datum::Interval: std::ops::Add<pgrx::datum::Time> {} } // impl std::ops::Add<pgrx::datum::Time> for pgrx::datum::Interval
+{ #[allow(unused)] fn t() where pgrx::datum::Date: std::ops::Sub<pgrx::datum::Interval> {} } // impl std::ops::Sub<pgrx::datum::Interval> for pgrx::datum::Date
+{ #[allow(unused)] fn t() where pgrx::datum::Date: std::ops::Add<pgrx::datum::Interval> {} } // impl std::ops::Add<pgrx::datum::Interval> for pgrx::datum::Date
+{ #[allow(unused)] fn t() where pgrx::datum::Interval: std::ops::Add<pgrx::datum::Date> {} } // impl std::ops::Add<pgrx::datum::Date> for pgrx::datum::Interval
+{ #[allow(unused)] fn t() where pgrx::datum::Interval: std::ops::Add<pgrx::datum::Timestamp> {} } // impl std::ops::Add<pgrx::datum::Timestamp> for pgrx::datum::Interval
 { #[allow(unused)] fn t() where pgrx::datum::Timestamp: std::ops::Sub<pgrx::datum::Interval> {} } // impl std::ops::Sub<pgrx::datum::Interval> for pgrx::datum::Timestamp
 { #[allow(unused)] fn t() where pgrx::datum::Timestamp: std::ops::Add<pgrx::datum::Interval> {} } // impl std::ops::Add<pgrx::datum::Interval> for pgrx::datum::Timestamp
+{ #[allow(unused)] fn t() where pgrx::datum::Interval: std::ops::Add<pgrx::datum::TimeWithTimeZone> {} } // impl std::ops::Add<pgrx::datum::TimeWithTimeZone> for pgrx::datum::Interval
+{ #[allow(unused)] fn t() where pgrx::datum::TimeWithTimeZone: std::ops::Add<pgrx::datum::Interval> {} } // impl std::ops::Add<pgrx::datum::Interval> for pgrx::datum::TimeWithTimeZone
+{ #[allow(unused)] fn t() where pgrx::datum::Interval: std::ops::Add<pgrx::datum::TimestampWithTimeZone> {} } // impl std::ops::Add<pgrx::datum::TimestampWithTimeZone> for pgrx::datum::Interval
 { #[allow(unused)] fn t() where pgrx::datum::TimestampWithTimeZone: std::ops::Sub<pgrx::datum::Interval> {} } // impl std::ops::Sub<pgrx::datum::Interval> for pgrx::datum::TimestampWithTimeZone
 { #[allow(unused)] fn t() where pgrx::datum::TimestampWithTimeZone: std::ops::Add<pgrx::datum::Interval> {} } // impl std::ops::Add<pgrx::datum::Interval> for pgrx::datum::TimestampWithTimeZone
+{ #[allow(unused)] fn t() where pgrx::datum::TimeWithTimeZone: std::ops::Sub<pgrx::datum::Interval> {} } // impl std::ops::Sub<pgrx::datum::Interval> for pgrx::datum::TimeWithTimeZone
 { #[allow(unused)] fn t() where pgrx::datum::Interval: Eq {} } // impl Eq for pgrx::datum::Interval
 { #[allow(unused)] fn t() where pgrx::datum::Interval: PartialEq {} } // impl PartialEq for pgrx::datum::Interval
 { #[allow(unused)] fn t() where pgrx::datum::Interval: Ord {} } // impl Ord for pgrx::datum::Interval
 { #[allow(unused)] fn t() where pgrx::datum::Interval: PartialOrd {} } // impl PartialOrd for pgrx::datum::Interval
 { #[allow(unused)] fn t() where pgrx::datum::Interval: std::hash::Hash {} } // impl std::hash::Hash for pgrx::datum::Interval
+{ #[allow(unused)] fn t() where pgrx::datum::Interval: pgrx::datum::HasExtractableParts {} } // impl pgrx::datum::HasExtractableParts for pgrx::datum::Interval
+{ #[allow(unused)] fn t() where pgrx::datum::Interval: pgrx::datum::ToIsoString {} } // impl pgrx::datum::ToIsoString for pgrx::datum::Interval
+{ #[allow(unused)] fn t() where pgrx::datum::Interval: std::str::FromStr {} } // impl std::str::FromStr for pgrx::datum::Interval
 { #[allow(unused)] fn t() where pgrx::datum::Interval: std::fmt::Display {} } // impl std::fmt::Display for pgrx::datum::Interval
 { #[allow(unused)] fn t() where pgrx::datum::Interval: std::fmt::Debug {} } // impl std::fmt::Debug for pgrx::datum::Interval
 { #[allow(unused)] fn t() where pgrx::datum::Interval: Clone {} } // impl Clone for pgrx::datum::Interval
 { #[allow(unused)] fn t() where pgrx::datum::Interval: Copy {} } // impl Copy for pgrx::datum::Interval
 { #[allow(unused)] fn t() where pgrx::datum::Interval: pgrx::datum::FromDatum {} } // impl pgrx::datum::FromDatum for pgrx::datum::Interval
 { #[allow(unused)] fn t() where pgrx::datum::Interval: pgrx::datum::IntoDatum {} } // impl pgrx::datum::IntoDatum for pgrx::datum::Interval
+{ #[allow(unused)] fn t() where pgrx::datum::Interval: TryFrom<std::time::Duration> {} } // impl TryFrom<std::time::Duration> for pgrx::datum::Interval
+{ #[allow(unused)] fn t() where pgrx::datum::Interval: From<pgrx::datum::Time> {} } // impl From<pgrx::datum::Time> for pgrx::datum::Interval
+{ #[allow(unused)] fn t() where std::time::Duration: TryFrom<pgrx::datum::Interval> {} } // impl TryFrom<pgrx::datum::Interval> for std::time::Duration
+{ #[allow(unused)] fn t() where pgrx::datum::Time: From<pgrx::datum::Interval> {} } // impl From<pgrx::datum::Interval> for pgrx::datum::Time
 { #[allow(unused_imports)] use pgrx::datum::IntervalConversionError; } // enum pgrx::datum::IntervalConversionError
+{ #[allow(unused)] fn v(x: pgrx::datum::IntervalConversionError) { if let pgrx::datum::IntervalConversionError::DurationMonthsOutOfBounds { .. } = x {} } } // variant pgrx::datum::IntervalConversionError::DurationMonthsOutOfBounds
+{ #[allow(unused)] fn v(x: pgrx::datum::IntervalConversionError) { if let pgrx::datum::IntervalConversionError::MismatchedSigns { .. } = x {} } } // variant pgrx::datum::IntervalConversionError::MismatchedSigns
+{ #[allow(unused)] fn v(x: pgrx::datum::IntervalConversionError) { if let pgrx::datum::IntervalConversionError::NegativeInterval { .. } = x {} } } // variant pgrx::datum::IntervalConversionError::NegativeInterval
+{ #[allow(unused)] fn v(x: pgrx::datum::IntervalConversionError) { if let pgrx::datum::IntervalConversionError::IntervalTooLarge { .. } = x {} } } // variant pgrx::datum::IntervalConversionError::IntervalTooLarge
 { #[allow(unused)] fn t() where pgrx::datum::IntervalConversionError: std::error::Error {} } // impl std::error::Error for pgrx::datum::IntervalConversionError
 { #[allow(unused)] fn t() where pgrx::datum::IntervalConversionError: std::fmt::Display {} } // impl std::fmt::Display for pgrx::datum::IntervalConversionError
 { #[allow(unused)] fn t() where pgrx::datum::IntervalConversionError: std::fmt::Debug {} } // impl std::fmt::Debug for pgrx::datum::IntervalConversionError
 { #[allow(unused)] fn t() where pgrx::datum::IntervalConversionError: Clone {} } // impl Clone for pgrx::datum::IntervalConversionError
+{ #[allow(unused)] fn t() where pgrx::datum::IntervalConversionError: Copy {} } // impl Copy for pgrx::datum::IntervalConversionError
 { #[allow(unused)] fn t() where pgrx::datum::IntervalConversionError: PartialEq {} } // impl PartialEq for pgrx::datum::IntervalConversionError
 { #[allow(unused)] fn t() where pgrx::datum::IntervalConversionError: Eq {} } // impl Eq for pgrx::datum::IntervalConversionError
 { #[allow(unused_imports)] use pgrx::datum::IntoDatum; } // trait pgrx::datum::IntoDatum
@@ -337,44 +432,78 @@ let _: fn(&pgrx::datum::RangeBound<i32>) -> bool = <pgrx::datum::RangeBound<i32>
 { #[allow(unused_imports)] use pgrx::datum::RangeSubType; } // trait pgrx::datum::RangeSubType
 { #[allow(unused_imports)] use pgrx::datum::Time; } // struct pgrx::datum::Time
 let _: fn(u8, u8, f64) -> Result<pgrx::datum::Time, pgrx::datum::DateTimeConversionError> = <pgrx::datum::Time>::new; // fn pgrx::datum::Time::new(hour: u8, minute: u8, second: f64) -> Result<pgrx::datum::Time, pgrx::datum::DateTimeConversionError>
+let _: fn(u8, u8, f64) -> pgrx::datum::Time = <pgrx::datum::Time>::new_unchecked; // fn pgrx::datum::Time::new_unchecked(hour: u8, minute: u8, second: f64) -> pgrx::datum::Time
 let _: fn(&pgrx::datum::Time) -> u8 = <pgrx::datum::Time>::hour; // fn pgrx::datum::Time::hour(self: &pgrx::datum::Time) -> u8
 let _: fn(&pgrx::datum::Time) -> u8 = <pgrx::datum::Time>::minute; // fn pgrx::datum::Time::minute(self: &pgrx::datum::Time) -> u8
 let _: fn(&pgrx::datum::Time) -> f64 = <pgrx::datum::Time>::second; // fn pgrx::datum::Time::second(self: &pgrx::datum::Time) -> f64
 let _: fn(&pgrx::datum::Time) -> u32 = <pgrx::datum::Time>::microseconds; // fn pgrx::datum::Time::microseconds(self: &pgrx::datum::Time) -> u32
+let _: fn(&pgrx::datum::Time) -> (u8, u8, u8, u32) = <pgrx::datum::Time>::to_hms_micro; // fn pgrx::datum::Time::to_hms_micro(self: &pgrx::datum::Time) -> (u8, u8, u8, u32)
+{ #[allow(unused)] fn t() where pgrx::datum::Time: std::ops::Sub {} } // impl std::ops::Sub for pgrx::datum::Time
+{ #[allow(unused)] fn t() where pgrx::datum::Time: std::ops::Sub<pgrx::datum::Interval> {} } // impl std::ops::Sub<pgrx::datum::Interval> for pgrx::datum::Time
+{ #[allow(unused)] fn t() where pgrx::datum::Time: std::ops::Add<pgrx::datum::Interval> {} } // impl std::ops::Add<pgrx::datum::Interval> for pgrx::datum::Time
+{ #[allow(unused)] fn t() where pgrx::datum::Interval: std::ops::Add<pgrx::datum::Time> {} } // impl std::ops::Add<pgrx::datum::Time> for pgrx::datum::Interval
+{ #[allow(unused)] fn t() where pgrx::datum::Date: std::ops::Add<pgrx::datum::Time> {} } // impl std::ops::Add<pgrx::datum::Time> for pgrx::datum::Date
+{ #[allow(unused)] fn t() where pgrx::datum::Time: std::ops::Add<pgrx::datum::Date> {} } // impl std::ops::Add<pgrx::datum::Date> for pgrx::datum::Time
 { #[allow(unused)] fn t() where pgrx::datum::Time: Eq {} } // impl Eq for pgrx::datum::Time
 { #[allow(unused)] fn t() where pgrx::datum::Time: PartialEq {} } // impl PartialEq for pgrx::datum::Time
 { #[allow(unused)] fn t() where pgrx::datum::Time: Ord {} } // impl Ord for pgrx::datum::Time
 { #[allow(unused)] fn t() where pgrx::datum::Time: PartialOrd {} } // impl PartialOrd for pgrx::datum::Time
 { #[allow(unused)] fn t() where pgrx::datum::Time: std::hash::Hash {} } // impl std::hash::Hash for pgrx::datum::Time
+{ #[allow(unused)] fn t() where pgrx::datum::Time: pgrx::datum::HasExtractableParts {} } // impl pgrx::datum::HasExtractableParts for pgrx::datum::Time
+{ #[allow(unused)] fn t() where pgrx::datum::Time: pgrx::datum::ToIsoString {} } // impl pgrx::datum::ToIsoString for pgrx::datum::Time
 { #[allow(unused)] fn t() where pgrx::datum::Time: std::str::FromStr {} } // impl std::str::FromStr for pgrx::datum::Time
 { #[allow(unused)] fn t() where pgrx::datum::Time: std::fmt::Display {} } // impl std::fmt::Display for pgrx::datum::Time
+{ #[allow(unused)] fn t() where pgrx::datum::Interval: From<pgrx::datum::Time> {} } // impl From<pgrx::datum::Time> for pgrx::datum::Interval
 { #[allow(unused)] fn t() where pgrx::datum::Time: std::fmt::Debug {} } // impl std::fmt::Debug for pgrx::datum::Time
 { #[allow(unused)] fn t() where pgrx::datum::Time: Clone {} } // impl Clone for pgrx::datum::Time
 { #[allow(unused)] fn t() where pgrx::datum::Time: Copy {} } // impl Copy for pgrx::datum::Time
+{ #[allow(unused)] fn t() where pgrx::datum::Time: From<i64> {} } // impl From<i64> for pgrx::datum::Time
+{ #[allow(unused)] fn t() where pgrx::datum::Time: From<pgrx::datum::Timestamp> {} } // impl From<pgrx::datum::Timestamp> for pgrx::datum::Time
+{ #[allow(unused)] fn t() where pgrx::datum::Time: From<pgrx::datum::TimestampWithTimeZone> {} } // impl From<pgrx::datum::TimestampWithTimeZone> for pgrx::datum::Time
+{ #[allow(unused)] fn t() where pgrx::datum::Time: From<pgrx::datum::Interval> {} } // impl From<pgrx::datum::Interval> for pgrx::datum::Time
+{ #[allow(unused)] fn t() where pgrx::datum::Time: From<pgrx::datum::TimeWithTimeZone> {} } // impl From<pgrx::datum::TimeWithTimeZone> for pgrx::datum::Time
 { #[allow(unused)] fn t() where pgrx::datum::Time: pgrx::datum::FromDatum {} } // impl pgrx::datum::FromDatum for pgrx::datum::Time
 { #[allow(unused)] fn t() where pgrx::datum::Time: pgrx::datum::IntoDatum {} } // impl pgrx::datum::IntoDatum for pgrx::datum::Time
+{ #[allow(unused)] fn t() where pgrx::datum::TimeWithTimeZone: From<pgrx::datum::Time> {} } // impl From<pgrx::datum::Time> for pgrx::datum::TimeWithTimeZone
 { #[allow(unused_imports)] use pgrx::datum::TimeWithTimeZone; } // struct pgrx::datum::TimeWithTimeZone
 let _: fn(u8, u8, f64) -> Result<pgrx::datum::TimeWithTimeZone, pgrx::datum::DateTimeConversionError> = <pgrx::datum::TimeWithTimeZone>::new; // fn pgrx::datum::TimeWithTimeZone::new(hour: u8, minute: u8, second: f64) -> Result<pgrx::datum::TimeWithTimeZone, pgrx::datum::DateTimeConversionError>
+let _: fn(u8, u8, f64) -> pgrx::datum::TimeWithTimeZone = <pgrx::datum::TimeWithTimeZone>::new_unchecked; // fn pgrx::datum::TimeWithTimeZone::new_unchecked(hour: u8, minute: u8, second: f64) -> pgrx::datum::TimeWithTimeZone
+let _: fn(u8, u8, f64, pgrx::datum::Interval) -> Result<pgrx::datum::TimeWithTimeZone, pgrx::datum::DateTimeConversionError> = <pgrx::datum::TimeWithTimeZone>::with_timezone_offset; // fn pgrx::datum::TimeWithTimeZone::with_timezone_offset(hour: u8, minute: u8, second: f64, timezone_offset: pgrx::datum::Interval) -> Result<pgrx::datum::TimeWithTimeZone, pgrx::datum::DateTimeConversionError>
 let _: fn(&pgrx::datum::TimeWithTimeZone) -> u8 = <pgrx::datum::TimeWithTimeZone>::hour; // fn pgrx::datum::TimeWithTimeZone::hour(self: &pgrx::datum::TimeWithTimeZone) -> u8
 let _: fn(&pgrx::datum::TimeWithTimeZone) -> u8 = <pgrx::datum::TimeWithTimeZone>::minute; // fn pgrx::datum::TimeWithTimeZone::minute(self: &pgrx::datum::TimeWithTimeZone) -> u8
 let _: fn(&pgrx::datum::TimeWithTimeZone) -> f64 = <pgrx::datum::TimeWithTimeZone>::second; // fn pgrx::datum::TimeWithTimeZone::second(self: &pgrx::datum::TimeWithTimeZone) -> f64
 let _: fn(&pgrx::datum::TimeWithTimeZone) -> u32 = <pgrx::datum::TimeWithTimeZone>::microseconds; // fn pgrx::datum::TimeWithTimeZone::microseconds(self: &pgrx::datum::TimeWithTimeZone) -> u32
 let _: fn(&pgrx::datum::TimeWithTimeZone) -> i32 = <pgrx::datum::TimeWithTimeZone>::timezone_offset; // fn pgrx::datum::TimeWithTimeZone::timezone_offset(self: &pgrx::datum::TimeWithTimeZone) -> i32
+let _: fn(&pgrx::datum::TimeWithTimeZone) -> i32 = <pgrx::datum::TimeWithTimeZone>::timezone_hour; // fn pgrx::datum::TimeWithTimeZone::timezone_hour(self: &pgrx::datum::TimeWithTimeZone) -> i32
+let _: fn(&pgrx::datum::TimeWithTimeZone) -> i32 = <pgrx::datum::TimeWithTimeZone>::timezone_minute; // fn pgrx::datum::TimeWithTimeZone::timezone_minute(self: &pgrx::datum::TimeWithTimeZone) -> i32
+let _: fn(&pgrx::datum::TimeWithTimeZone) -> (u8, u8, u8, u32) = <pgrx::datum::TimeWithTimeZone>::to_hms_micro; // fn pgrx::datum::TimeWithTimeZone::to_hms_micro(self: &pgrx::datum::TimeWithTimeZone) -> (u8, u8, u8, u32)
 let _: fn(&pgrx::datum::TimeWithTimeZone) -> pgrx::datum::Time = <pgrx::datum::TimeWithTimeZone>::to_utc; // fn pgrx::datum::TimeWithTimeZone::to_utc(self: &pgrx::datum::TimeWithTimeZone) -> pgrx::datum::Time
+{ #[allow(unused)] fn t() where pgrx::datum::Date: std::ops::Add<pgrx::datum::TimeWithTimeZone> {} } // impl std::ops::Add<pgrx::datum::TimeWithTimeZone> for pgrx::datum::Date
+{ #[allow(unused)] fn t() where pgrx::datum::Interval: std::ops::Add<pgrx::datum::TimeWithTimeZone> {} } // impl std::ops::Add<pgrx::datum::TimeWithTimeZone> for pgrx::datum::Interval
+{ #[allow(unused)] fn t() where pgrx::datum::TimeWithTimeZone: std::ops::Add<pgrx::datum::Interval> {} } // impl std::ops::Add<pgrx::datum::Interval> for pgrx::datum::TimeWithTimeZone
+{ #[allow(unused)] fn t() where pgrx::datum::TimeWithTimeZone: std::ops::Add<pgrx::datum::Date> {} } // impl std::ops::Add<pgrx::datum::Date> for pgrx::datum::TimeWithTimeZone
+{ #[allow(unused)] fn t() where pgrx::datum::TimeWithTimeZone: std::ops::Sub<pgrx::datum::Interval> {} } // impl std::ops::Sub<pgrx::datum::Interval> for pgrx::datum::TimeWithTimeZone
 { #[allow(unused)] fn t() where pgrx::datum::TimeWithTimeZone: Eq {} } // impl Eq for pgrx::datum::TimeWithTimeZone
 { #[allow(unused)] fn t() where pgrx::datum::TimeWithTimeZone: PartialEq {} } // impl PartialEq for pgrx::datum::TimeWithTimeZone
 { #[allow(unused)] fn t() where pgrx::datum::TimeWithTimeZone: Ord {} } // impl Ord for pgrx::datum::TimeWithTimeZone
 { #[allow(unused)] fn t() where pgrx::datum::TimeWithTimeZone: PartialOrd {} } // impl PartialOrd for pgrx::datum::TimeWithTimeZone
 { #[allow(unused)] fn t() where pgrx::datum::TimeWithTimeZone: std::hash::Hash {} } // impl std::hash::Hash for pgrx::datum::TimeWithTimeZone
+{ #[allow(unused)] fn t() where pgrx::datum::TimeWithTimeZone: pgrx::datum::HasExtractableParts {} } // impl pgrx::datum::HasExtractableParts for pgrx::datum::TimeWithTimeZone
+{ #[allow(unused)] fn t() where pgrx::datum::TimeWithTimeZone: pgrx::datum::ToIsoString {} } // impl pgrx::datum::ToIsoString for pgrx::datum::TimeWithTimeZone
 { #[allow(unused)] fn t() where pgrx::datum::TimeWithTimeZone: std::str::FromStr {} } // impl std::str::FromStr for pgrx::datum::TimeWithTimeZone
 { #[allow(unused)] fn t() where pgrx::datum::TimeWithTimeZone: std::fmt::Display {} } // impl std::fmt::Display for pgrx::datum::TimeWithTimeZone
+{ #[allow(unused)] fn t() where pgrx::datum::Time: From<pgrx::datum::TimeWithTimeZone> {} } // impl From<pgrx::datum::TimeWithTimeZone> for pgrx::datum::Time
 { #[allow(unused)] fn t() where pgrx::datum::TimeWithTimeZone: std::fmt::Debug {} } // impl std::fmt::Debug for pgrx::datum::TimeWithTimeZone
 { #[allow(unused)] fn t() where pgrx::datum::TimeWithTimeZone: Copy {} } // impl Copy for pgrx::datum::TimeWithTimeZone
 { #[allow(unused)] fn t() where pgrx::datum::TimeWithTimeZone: Clone {} } // impl Clone for pgrx::datum::TimeWithTimeZone
+{ #[allow(unused)] fn t() where pgrx::datum::TimeWithTimeZone: From<(i64, i32)> {} } // impl From<(i64, i32)> for pgrx::datum::TimeWithTimeZone
+{ #[allow(unused)] fn t() where pgrx::datum::TimeWithTimeZone: From<pgrx::datum::TimestampWithTimeZone> {} } // impl From<pgrx::datum::TimestampWithTimeZone> for pgrx::datum::TimeWithTimeZone
 { #[allow(unused)] fn t() where pgrx::datum::TimeWithTimeZone: pgrx::datum::FromDatum {} } // impl pgrx::datum::FromDatum for pgrx::datum::TimeWithTimeZone
 { #[allow(unused)] fn t() where pgrx::datum::TimeWithTimeZone: pgrx::datum::IntoDatum {} } // impl pgrx::datum::IntoDatum for pgrx::datum::TimeWithTimeZone
+{ #[allow(unused)] fn t() where pgrx::datum::TimeWithTimeZone: From<pgrx::datum::Time> {} } // impl From<pgrx::datum::Time> for pgrx::datum::TimeWithTimeZone
 { #[allow(unused_imports)] use pgrx::datum::Timestamp; } // struct pgrx::datum::Timestamp
 let _: fn(i32, u8, u8, u8, u8, f64) -> Result<pgrx::datum::Timestamp, pgrx::datum::DateTimeConversionError> = <pgrx::datum::Timestamp>::new; // fn pgrx::datum::Timestamp::new(year: i32, month: u8, day: u8, hour: u8, minute: u8, second: f64) -> Result<pgrx::datum::Timestamp, pgrx::datum::DateTimeConversionError>
+let _: fn(isize, u8, u8, u8, u8, f64) -> pgrx::datum::Timestamp = <pgrx::datum::Timestamp>::new_unchecked; // fn pgrx::datum::Timestamp::new_unchecked(year: isize, month: u8, day: u8, hour: u8, minute: u8, second: f64) -> pgrx::datum::Timestamp
 let _: fn() -> pgrx::datum::Timestamp = <pgrx::datum::Timestamp>::positive_infinity; // fn pgrx::datum::Timestamp::positive_infinity() -> pgrx::datum::Timestamp
 let _: fn() -> pgrx::datum::Timestamp = <pgrx::datum::Timestamp>::negative_infinity; // fn pgrx::datum::Timestamp::negative_infinity() -> pgrx::datum::Timestamp
 let _: fn(&pgrx::datum::Timestamp) -> bool = <pgrx::datum::Timestamp>::is_infinity; // fn pgrx::datum::Timestamp::is_infinity(self: &pgrx::datum::Timestamp) -> bool
@@ -386,8 +515,13 @@ let _: fn(&pgrx::datum::Timestamp) -> u8 = <pgrx::datum::Timestamp>::hour; // fn
 let _: fn(&pgrx::datum::Timestamp) -> u8 = <pgrx::datum::Timestamp>::minute; // fn pgrx::datum::Timestamp::minute(self: &pgrx::datum::Timestamp) -> u8
 let _: fn(&pgrx::datum::Timestamp) -> f64 = <pgrx::datum::Timestamp>::second; // fn pgrx::datum::Timestamp::second(self: &pgrx::datum::Timestamp) -> f64
 let _: fn(&pgrx::datum::Timestamp) -> u32 = <pgrx::datum::Timestamp>::microseconds; // fn pgrx::datum::Timestamp::microseconds(self: &pgrx::datum::Timestamp) -> u32
+let _: fn(&pgrx::datum::Timestamp) -> (u8, u8, u8, u32) = <pgrx::datum::Timestamp>::to_hms_micro; // fn pgrx::datum::Timestamp::to_hms_micro(self: &pgrx::datum::Timestamp) -> (u8, u8, u8, u32)
 let _: fn(&pgrx::datum::Timestamp) -> bool = <pgrx::datum::Timestamp>::is_finite; // fn pgrx::datum::Timestamp::is_finite(self: &pgrx::datum::Timestamp) -> bool
+let _: fn(pgrx::datum::Timestamp, pgrx::datum::DateTimeParts) -> pgrx::datum::Timestamp = <pgrx::datum::Timestamp>::truncate; // fn pgrx::datum::Timestamp::truncate(self: pgrx::datum::Timestamp, units: pgrx::datum::DateTimeParts) -> pgrx::datum::Timestamp
+let _: fn(&pgrx::datum::Timestamp, &pgrx::datum::Timestamp) -> pgrx::datum::Interval = <pgrx::datum::Timestamp>::age; // fn pgrx::datum::Timestamp::age(self: &pgrx::datum::Timestamp, other: &pgrx::datum::Timestamp) -> pgrx::datum::Interval
+{ #[allow(unused)] fn t() where pgrx::datum::Date: From<pgrx::datum::Timestamp> {} } // impl From<pgrx::datum::Timestamp> for pgrx::datum::Date
 { #[allow(unused)] fn t() where pgrx::datum::Timestamp: std::ops::Sub {} } // impl std::ops::Sub for pgrx::datum::Timestamp
+{ #[allow(unused)] fn t() where pgrx::datum::Interval: std::ops::Add<pgrx::datum::Timestamp> {} } // impl std::ops::Add<pgrx::datum::Timestamp> for pgrx::datum::Interval
 { #[allow(unused)] fn t() where pgrx::datum::Timestamp: std::ops::Sub<pgrx::datum::Interval> {} } // impl std::ops::Sub<pgrx::datum::Interval> for pgrx::datum::Timestamp
 { #[allow(unused)] fn t() where pgrx::datum::Timestamp: std::ops::Add<pgrx::datum::Interval> {} } // impl std::ops::Add<pgrx::datum::Interval> for pgrx::datum::Timestamp
 { #[allow(unused)] fn t() where pgrx::datum::Timestamp: Eq {} } // impl Eq for pgrx::datum::Timestamp
@@ -395,19 +529,25 @@ let _: fn(&pgrx::datum::Timestamp) -> bool = <pgrx::datum::Timestamp>::is_finite
 { #[allow(unused)] fn t() where pgrx::datum::Timestamp: Ord {} } // impl Ord for pgrx::datum::Timestamp
 { #[allow(unused)] fn t() where pgrx::datum::Timestamp: PartialOrd {} } // impl PartialOrd for pgrx::datum::Timestamp
 { #[allow(unused)] fn t() where pgrx::datum::Timestamp: std::hash::Hash {} } // impl std::hash::Hash for pgrx::datum::Timestamp
+{ #[allow(unused)] fn t() where pgrx::datum::Timestamp: pgrx::datum::HasExtractableParts {} } // impl pgrx::datum::HasExtractableParts for pgrx::datum::Timestamp
+{ #[allow(unused)] fn t() where pgrx::datum::Timestamp: pgrx::datum::ToIsoString {} } // impl pgrx::datum::ToIsoString for pgrx::datum::Timestamp
 { #[allow(unused)] fn t() where pgrx::datum::Timestamp: std::str::FromStr {} } // impl std::str::FromStr for pgrx::datum::Timestamp
 { #[allow(unused)] fn t() where pgrx::datum::Timestamp: std::fmt::Display {} } // impl std::fmt::Display for pgrx::datum::Timestamp
 { #[allow(unused)] fn t() where pgrx::datum::Timestamp: pgrx::datum::RangeSubType {} } // impl pgrx::datum::RangeSubType for pgrx::datum::Timestamp
+{ #[allow(unused)] fn t() where pgrx::datum::Time: From<pgrx::datum::Timestamp> {} } // impl From<pgrx::datum::Timestamp> for pgrx::datum::Time
 { #[allow(unused)] fn t() where pgrx::datum::Timestamp: std::fmt::Debug {} } // impl std::fmt::Debug for pgrx::datum::Timestamp
 { #[allow(unused)] fn t() where pgrx::datum::Timestamp: Copy {} } // impl Copy for pgrx::datum::Timestamp
 { #[allow(unused)] fn t() where pgrx::datum::Timestamp: Clone {} } // impl Clone for pgrx::datum::Timestamp
+{ #[allow(unused)] fn t() where pgrx::datum::Timestamp: From<(pgrx::datum::Date, pgrx::datum::Time)> {} } // impl From<(pgrx::datum::Date, pgrx::datum::Time)> for pgrx::datum::Timestamp
 { #[allow(unused)] fn t() where pgrx::datum::Timestamp: From<pgrx::datum::Date> {} } // impl From<pgrx::datum::Date> for pgrx::datum::Timestamp
 { #[allow(unused)] fn t() where pgrx::datum::Timestamp: From<pgrx::datum::TimestampWithTimeZone> {} } // impl From<pgrx::datum::TimestampWithTimeZone> for pgrx::datum::Timestamp
+{ #[allow(unused)] fn t() where pgrx::datum::Timestamp: From<i64> {} } // impl From<i64> for pgrx::datum::Timestamp
 { #[allow(unused)] fn t() where pgrx::datum::Timestamp: pgrx::datum::IntoDatum {} } // impl pgrx::datum::IntoDatum for pgrx::datum::Timestamp
 { #[allow(unused)] fn t() where pgrx::datum::Timestamp: pgrx::datum::FromDatum {} } // impl pgrx::datum::FromDatum for pgrx::datum::Timestamp
 { #[allow(unused)] fn t() where pgrx::datum::TimestampWithTimeZone: From<pgrx::datum::Timestamp> {} } // impl From<pgrx::datum::Timestamp> for pgrx::datum::TimestampWithTimeZone
 { #[allow(unused_imports)] use pgrx::datum::TimestampWithTimeZone; } // struct pgrx::datum::TimestampWithTimeZone
 let _: fn(i32, u8, u8, u8, u8, f64) -> Result<pgrx::datum::TimestampWithTimeZone, pgrx::datum::DateTimeConversionError> = <pgrx::datum::TimestampWithTimeZone>::new; // fn pgrx::datum::TimestampWithTimeZone::new(year: i32, month: u8, day: u8, hour: u8, minute: u8, second: f64) -> Result<pgrx::datum::TimestampWithTimeZone, pgrx::datum::DateTimeConversionError>
+let _: fn(isize, u8, u8, u8, u8, f64) -> pgrx::datum::TimestampWithTimeZone = <pgrx::datum::TimestampWithTimeZone>::new_unchecked; // fn pgrx::datum::TimestampWithTimeZone::new_unchecked(year: isize, month: u8, day: u8, hour: u8, minute: u8, second: f64) -> pgrx::datum::TimestampWithTimeZone
 let _: fn() -> pgrx::datum::TimestampWithTimeZone = <pgrx::datum::TimestampWithTimeZone>::positive_infinity; // fn pgrx::datum::TimestampWithTimeZone::positive_infinity() -> pgrx::datum::TimestampWithTimeZone
 let _: fn() -> pgrx::datum::TimestampWithTimeZone = <pgrx::datum::TimestampWithTimeZone>::negative_infinity; // fn pgrx::datum::TimestampWithTimeZone::negative_infinity() -> pgrx::datum::TimestampWithTimeZone
 let _: fn(&pgrx::datum::TimestampWithTimeZone) -> bool = <pgrx::datum::TimestampWithTimeZone>::is_infinity; // fn pgrx::datum::TimestampWithTimeZone::is_infinity(self: &pgrx::datum::TimestampWithTimeZone) -> bool
@@ -419,8 +559,14 @@ let _: fn(&pgrx::datum::TimestampWithTimeZone) -> u8 = <pgrx::datum::TimestampWi
 let _: fn(&pgrx::datum::TimestampWithTimeZone) -> u8 = <pgrx::datum::TimestampWithTimeZone>::minute; // fn pgrx::datum::TimestampWithTimeZone::minute(self: &pgrx::datum::TimestampWithTimeZone) -> u8
 let _: fn(&pgrx::datum::TimestampWithTimeZone) -> f64 = <pgrx::datum::TimestampWithTimeZone>::second; // fn pgrx::datum::TimestampWithTimeZone::second(self: &pgrx::datum::TimestampWithTimeZone) -> f64
 let _: fn(&pgrx::datum::TimestampWithTimeZone) -> u32 = <pgrx::datum::TimestampWithTimeZone>::microseconds; // fn pgrx::datum::TimestampWithTimeZone::microseconds(self: &pgrx::datum::TimestampWithTimeZone) -> u32
+let _: fn(&pgrx::datum::TimestampWithTimeZone) -> (u8, u8, u8, u32) = <pgrx::datum::TimestampWithTimeZone>::to_hms_micro; // fn pgrx::datum::TimestampWithTimeZone::to_hms_micro(self: &pgrx::datum::TimestampWithTimeZone) -> (u8, u8, u8, u32)
+let _: fn(&pgrx::datum::TimestampWithTimeZone) -> pgrx::datum::Timestamp = <pgrx::datum::TimestampWithTimeZone>::to_utc; // fn pgrx::datum::TimestampWithTimeZone::to_utc(self: &pgrx::datum::TimestampWithTimeZone) -> pgrx::datum::Timestamp
 let _: fn(&pgrx::datum::TimestampWithTimeZone) -> bool = <pgrx::datum::TimestampWithTimeZone>::is_finite; // fn pgrx::datum::TimestampWithTimeZone::is_finite(self: &pgrx::datum::TimestampWithTimeZone) -> bool
+let _: fn(pgrx::datum::TimestampWithTimeZone, pgrx::datum::DateTimeParts) -> pgrx::datum::TimestampWithTimeZone = <pgrx::datum::TimestampWithTimeZone>::truncate; // fn pgrx::datum::TimestampWithTimeZone::truncate(self: pgrx::datum::TimestampWithTimeZone, units: pgrx::datum::DateTimeParts) -> pgrx::datum::TimestampWithTimeZone
+let _: fn(&pgrx::datum::TimestampWithTimeZone, &pgrx::datum::TimestampWithTimeZone) -> pgrx::datum::Interval = <pgrx::datum::TimestampWithTimeZone>::age; // fn pgrx::datum::TimestampWithTimeZone::age(self: &pgrx::datum::TimestampWithTimeZone, other: &pgrx::datum::TimestampWithTimeZone) -> pgrx::datum::Interval
+{ #[allow(unused)] fn t() where pgrx::datum::Date: From<pgrx::datum::TimestampWithTimeZone> {} } // impl From<pgrx::datum::TimestampWithTimeZone> for pgrx::datum::Date
 { #[allow(unused)] fn t() where pgrx::datum::TimestampWithTimeZone: std::ops::Sub {} } // impl std::ops::Sub for pgrx::datum::TimestampWithTimeZone
+{ #[allow(unused)] fn t() where pgrx::datum::Interval: std::ops::Add<pgrx::datum::TimestampWithTimeZone> {} } // impl std::ops::Add<pgrx::datum::TimestampWithTimeZone> for pgrx::datum::Interval
 { #[allow(unused)] fn t() where pgrx::datum::TimestampWithTimeZone: std::ops::Sub<pgrx::datum::Interval> {} } // impl std::ops::Sub<pgrx::datum::Interval> for pgrx::datum::TimestampWithTimeZone
 { #[allow(unused)] fn t() where pgrx::datum::TimestampWithTimeZone: std::ops::Add<pgrx::datum::Interval> {} } // impl std::ops::Add<pgrx::datum::Interval> for pgrx::datum::TimestampWithTimeZone
 { #[allow(unused)] fn t() where pgrx::datum::TimestampWithTimeZone: Eq {} } // impl Eq for pgrx::datum::TimestampWithTimeZone
@@ -428,17 +574,23 @@ let _: fn(&pgrx::datum::TimestampWithTimeZone) -> bool = <pgrx::datum::Timestamp
 { #[allow(unused)] fn t() where pgrx::datum::TimestampWithTimeZone: Ord {} } // impl Ord for pgrx::datum::TimestampWithTimeZone
 { #[allow(unused)] fn t() where pgrx::datum::TimestampWithTimeZone: PartialOrd {} } // impl PartialOrd for pgrx::datum::TimestampWithTimeZone
 { #[allow(unused)] fn t() where pgrx::datum::TimestampWithTimeZone: std::hash::Hash {} } // impl std::hash::Hash for pgrx::datum::TimestampWithTimeZone
+{ #[allow(unused)] fn t() where pgrx::datum::TimestampWithTimeZone: pgrx::datum::HasExtractableParts {} } // impl pgrx::datum::HasExtractableParts for pgrx::datum::TimestampWithTimeZone
+{ #[allow(unused)] fn t() where pgrx::datum::TimestampWithTimeZone: pgrx::datum::ToIsoString {} } // impl pgrx::datum::ToIsoString for pgrx::datum::TimestampWithTimeZone
 { #[allow(unused)] fn t() where pgrx::datum::TimestampWithTimeZone: std::str::FromStr {} } // impl std::str::FromStr for pgrx::datum::TimestampWithTimeZone
 { #[allow(unused)] fn t() where pgrx::datum::TimestampWithTimeZone: std::fmt::Display {} } // impl std::fmt::Display for pgrx::datum::TimestampWithTimeZone
 { #[allow(unused)] fn t() where pgrx::datum::TimestampWithTimeZone: pgrx::datum::RangeSubType {} } // impl pgrx::datum::RangeSubType for pgrx::datum::TimestampWithTimeZone
+{ #[allow(unused)] fn t() where pgrx::datum::Time: From<pgrx::datum::TimestampWithTimeZone> {} } // impl From<pgrx::datum::TimestampWithTimeZone> for pgrx::datum::Time
 { #[allow(unused)] fn t() where pgrx::datum::Timestamp: From<pgrx::datum::TimestampWithTimeZone> {} } // impl From<pgrx::datum::TimestampWithTimeZone> for pgrx::datum::Timestamp
 { #[allow(unused)] fn t() where pgrx::datum::TimestampWithTimeZone: std::fmt::Debug {} } // impl std::fmt::Debug for pgrx::datum::TimestampWithTimeZone
 { #[allow(unused)] fn t() where pgrx::datum::TimestampWithTimeZone: Copy {} } // impl Copy for pgrx::datum::TimestampWithTimeZone
 { #[allow(unused)] fn t() where pgrx::datum::TimestampWithTimeZone: Clone {} } // impl Clone for pgrx::datum::TimestampWithTimeZone
+{ #[allow(unused)] fn t() where pgrx::datum::TimestampWithTimeZone: TryFrom<i64> {} } // impl TryFrom<i64> for pgrx::datum::TimestampWithTimeZone
 { #[allow(unused)] fn t() where pgrx::datum::TimestampWithTimeZone: From<pgrx::datum::Date> {} } // impl From<pgrx::datum::Date> for pgrx::datum::TimestampWithTimeZone
 { #[allow(unused)] fn t() where pgrx::datum::TimestampWithTimeZone: From<pgrx::datum::Timestamp> {} } // impl From<pgrx::datum::Timestamp> for pgrx::datum::TimestampWithTimeZone
 { #[allow(unused)] fn t() where pgrx::datum::TimestampWithTimeZone: pgrx::datum::IntoDatum {} } // impl pgrx::datum::IntoDatum for pgrx::datum::TimestampWithTimeZone
 { #[allow(unused)] fn t() where pgrx::datum::TimestampWithTimeZone: pgrx::datum::FromDatum {} } // impl pgrx::datum::FromDatum for pgrx::datum::TimestampWithTimeZone
+{ #[allow(unused)] fn t() where pgrx::datum::TimeWithTimeZone: From<pgrx::datum::TimestampWithTimeZone> {} } // impl From<pgrx::datum::TimestampWithTimeZone> for pgrx::datum::TimeWithTimeZone
+{ #[allow(unused_imports)] use pgrx::datum::ToIsoString; } // trait pgrx::datum::ToIsoString
 { #[allow(unused_imports)] use pgrx::datum::Uuid; } // struct pgrx::datum::Uuid
 let _: fn(&[u8]) -> Result<pgrx::datum::Uuid, String> = <pgrx::datum::Uuid>::from_slice; // fn pgrx::datum::Uuid::from_slice(b: &[u8]) -> Result<pgrx::datum::Uuid, String>
 { #[allow(unused)] fn t() where pgrx::datum::Uuid: Clone {} } // impl Clone for pgrx::datum::Uuid
