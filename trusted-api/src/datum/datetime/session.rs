@@ -145,3 +145,93 @@ impl FromStr for Interval {
         }
     }
 }
+
+/// A time zone function's ERROR as pgrx maps it: an unknown zone
+/// (22023) is `UnknownTimezone`, bad fields `FieldOverflow` or
+/// `InvalidFormat`; anything else ends the call.
+fn zone_result<T>(
+    answer: crate::spi::Result<Option<T>>,
+    timezone: &str,
+) -> Result<T, DateTimeConversionError> {
+    match answer {
+        Ok(Some(v)) => Ok(v),
+        Ok(None) => Err(DateTimeConversionError::OutOfRange),
+        Err(SpiError::Sql { sqlstate, .. }) if &sqlstate == b"22023" => Err(
+            DateTimeConversionError::UnknownTimezone(timezone.to_string()),
+        ),
+        Err(SpiError::Sql { sqlstate, .. }) if &sqlstate == b"22008" => {
+            Err(DateTimeConversionError::FieldOverflow)
+        }
+        Err(SpiError::Sql { sqlstate, .. }) if &sqlstate == b"22007" => {
+            Err(DateTimeConversionError::InvalidFormat)
+        }
+        Err(e) => raise_again(e),
+    }
+}
+
+impl TimestampWithTimeZone {
+    /// make_timestamptz(year, month, day, hour, minute, second, timezone):
+    /// the instant of that reading in the zone (a name, an abbreviation
+    /// or an offset; the zone database is the backend's).
+    pub fn with_timezone<Tz: AsRef<str> + std::panic::UnwindSafe + std::panic::RefUnwindSafe>(
+        year: i32,
+        month: u8,
+        day: u8,
+        hour: u8,
+        minute: u8,
+        second: f64,
+        timezone: Tz,
+    ) -> Result<TimestampWithTimeZone, DateTimeConversionError> {
+        let timezone = timezone.as_ref();
+        zone_result(
+            Spi::get_one_with_args(
+                "SELECT pg_catalog.make_timestamptz($1, $2, $3, $4, $5, $6, $7)",
+                vec![
+                    arg(year),
+                    arg(i32::from(month)),
+                    arg(i32::from(day)),
+                    arg(i32::from(hour)),
+                    arg(i32::from(minute)),
+                    arg(second),
+                    arg(timezone),
+                ],
+            ),
+            timezone,
+        )
+    }
+
+    /// self AT TIME ZONE timezone: the instant's reading in the zone.
+    pub fn at_timezone<Tz: AsRef<str> + std::panic::UnwindSafe + std::panic::RefUnwindSafe>(
+        &self,
+        timezone: Tz,
+    ) -> Result<Timestamp, DateTimeConversionError> {
+        let timezone = timezone.as_ref();
+        zone_result(
+            Spi::get_one_with_args(
+                "SELECT pg_catalog.timezone($1, $2)",
+                vec![arg(timezone), arg(*self)],
+            ),
+            timezone,
+        )
+    }
+}
+
+/// The timestamp's reading taken in the zone (`with_timezone`).
+impl<Tz: AsRef<str> + std::panic::UnwindSafe + std::panic::RefUnwindSafe> TryFrom<(Timestamp, Tz)>
+    for TimestampWithTimeZone
+{
+    type Error = DateTimeConversionError;
+    fn try_from(
+        (ts, tz): (Timestamp, Tz),
+    ) -> Result<TimestampWithTimeZone, DateTimeConversionError> {
+        TimestampWithTimeZone::with_timezone(
+            ts.year(),
+            ts.month(),
+            ts.day(),
+            ts.hour(),
+            ts.minute(),
+            ts.second(),
+            tz,
+        )
+    }
+}
