@@ -7,6 +7,14 @@
 //! decides the text PostgreSQL prints, and it covers the whole range
 //! PostgreSQL does (4714-11-24 BC to 5874897 AD for dates), which the
 //! `time` crate's calendar (at most ±999999 years) does not.
+//!
+//! One file per concern: `date.rs`, `time.rs` (time, timetz),
+//! `timestamp.rs`, `interval.rs` (the types); `arith.rs` (operators across
+//! them, interval * float8, age), `convert.rs` (casts), `parts.rs`
+//! (DateTimeParts, date_trunc, ISO text), `parse.rs` (ISO input) and
+//! `session.rs`: what reads the session's TimeZone or IntervalStyle
+//! (timestamptz casts, truncation and age, EXTRACT, interval input) runs
+//! as SQL in the calling backend, which has them.
 
 use core::cmp::Ordering;
 use core::fmt;
