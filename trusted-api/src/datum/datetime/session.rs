@@ -107,13 +107,14 @@ impl TimestampWithTimeZone {
 }
 
 /// EXTRACT(field FROM value) in the calling backend, as numeric (its type
-/// from PostgreSQL 14, the type pgrx gives).  The field is a keyword of
-/// the query, as EXTRACT's syntax needs: it comes from DateTimeParts, a
-/// fixed list of names, never from the body.
+/// from PostgreSQL 14, the type pgrx gives; cast for 13, where it is
+/// float8).  EXTRACT's syntax takes the field as a constant, not a
+/// parameter: it is written into the query, quoted, from DateTimeParts'
+/// fixed list of names (never from the body).
 pub(super) fn extract<T: IntoDatum>(field: DateTimeParts, value: T) -> Option<AnyNumeric> {
     let field: &'static str = field.into();
     backend_value(
-        &format!("SELECT EXTRACT({field} FROM $1)::pg_catalog.numeric"),
+        &format!("SELECT EXTRACT('{field}' FROM $1)::pg_catalog.numeric"),
         vec![arg(value)],
     )
 }
