@@ -27,6 +27,31 @@ impl Date {
         self.0
     }
 
+    /// PostgreSQL's representation (DateADT), as `to_pg_epoch_days`.
+    pub const fn into_inner(self) -> i32 {
+        self.0
+    }
+
+    /// Days since 2000-01-01, beyond the supported range taken as the
+    /// infinity on that side.
+    pub fn saturating_from_raw(days: i32) -> Date {
+        match i64::from(days) {
+            d if d < DATE_MIN => Date::negative_infinity(),
+            d if d >= DATE_END => Date::positive_infinity(),
+            _ => Date(days),
+        }
+    }
+
+    /// Seconds since 1970-01-01 00:00:00 of the date's midnight (a
+    /// `time_t`); the infinities give `i64::MAX`/`MIN`.
+    pub fn to_posix_time(&self) -> i64 {
+        match (self.is_infinity(), self.is_neg_infinity()) {
+            (true, _) => i64::MAX,
+            (_, true) => i64::MIN,
+            _ => i64::from(self.to_unix_epoch_days()) * 86_400,
+        }
+    }
+
     pub fn from_unix_epoch_days(days: i32) -> Result<Date, DateTimeConversionError> {
         let d = i64::from(days) - UNIX_EPOCH_OFFSET_DAYS;
         if (DATE_MIN..DATE_END).contains(&d) {

@@ -236,3 +236,69 @@ impl<Tz: AsRef<str> + std::panic::UnwindSafe + std::panic::RefUnwindSafe> TryFro
         )
     }
 }
+
+impl TimestampWithTimeZone {
+    /// date_trunc(units, self, zone): truncated as read in `zone`.
+    pub fn truncate_with_time_zone<Tz: AsRef<str>>(
+        self,
+        units: DateTimeParts,
+        zone: Tz,
+    ) -> TimestampWithTimeZone {
+        let units: &'static str = units.into();
+        backend_value(
+            "SELECT pg_catalog.date_trunc($1, $2, $3)",
+            vec![arg(units), arg(self), arg(zone.as_ref())],
+        )
+        .unwrap_or(self)
+    }
+}
+
+impl TimeWithTimeZone {
+    /// pgrx's: the time `hour:minute:second` given the offset `timezone`
+    /// has now (at the transaction's start; a name, an abbreviation or an
+    /// offset), the reading kept as it is.
+    pub fn with_timezone<Tz: AsRef<str> + std::panic::UnwindSafe + std::panic::RefUnwindSafe>(
+        hour: u8,
+        minute: u8,
+        second: f64,
+        timezone: Tz,
+    ) -> Result<TimeWithTimeZone, DateTimeConversionError> {
+        let time = TimeWithTimeZone::new(hour, minute, second)?;
+        let timezone = timezone.as_ref();
+        // The zone's offset east of UTC now: its wall clock minus UTC's.
+        let east: i32 = zone_result(
+            Spi::get_one_with_args(
+                "SELECT EXTRACT(epoch FROM (pg_catalog.now() AT TIME ZONE $1) \
+                 - (pg_catalog.now() AT TIME ZONE 'UTC'))::pg_catalog.int4",
+                vec![arg(timezone)],
+            ),
+            timezone,
+        )?;
+        let zone = -east;
+        if zone <= -TZDISP_LIMIT || zone >= TZDISP_LIMIT {
+            return Err(DateTimeConversionError::UnknownTimezone(
+                timezone.to_string(),
+            ));
+        }
+        Ok(TimeWithTimeZone {
+            time: time.time,
+            zone,
+        })
+    }
+
+    /// self AT TIME ZONE timezone (timetz_zone): the same instant at the
+    /// offset `timezone` has now.
+    pub fn at_timezone<Tz: AsRef<str> + std::panic::UnwindSafe + std::panic::RefUnwindSafe>(
+        &self,
+        timezone: Tz,
+    ) -> Result<TimeWithTimeZone, DateTimeConversionError> {
+        let timezone = timezone.as_ref();
+        zone_result(
+            Spi::get_one_with_args(
+                "SELECT pg_catalog.timezone($1, $2)",
+                vec![arg(timezone), arg(*self)],
+            ),
+            timezone,
+        )
+    }
+}

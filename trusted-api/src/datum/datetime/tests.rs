@@ -152,6 +152,23 @@ fn times() {
 
 #[test]
 fn pgrx_accessors_and_constructors() {
+    assert_eq!(
+        Date::saturating_from_raw(-2_451_546),
+        Date::negative_infinity()
+    );
+    assert_eq!(
+        Date::saturating_from_raw(2_145_031_949),
+        Date::positive_infinity()
+    );
+    assert_eq!(Date::saturating_from_raw(0).into_inner(), 0);
+    assert_eq!(Date::new(1970, 1, 2).unwrap().to_posix_time(), 86_400);
+    assert_eq!(Date::new(1969, 12, 31).unwrap().to_posix_time(), -86_400);
+    assert_eq!(Time::ALLBALLS.into_inner(), 0);
+    assert_eq!(Timestamp::from_pg_epoch_micros(5).into_inner(), 5);
+    assert_eq!(
+        TimestampWithTimeZone::negative_infinity().into_inner(),
+        i64::MIN
+    );
     let d = Date::new_unchecked(2024, 2, 29);
     assert_eq!(d.to_julian_days(), 2_460_370);
     assert_eq!(Date::new_unchecked(-4714, 11, 24).to_julian_days(), 0);

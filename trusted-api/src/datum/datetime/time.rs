@@ -64,6 +64,11 @@ impl Time {
         self.0
     }
 
+    /// PostgreSQL's representation (TimeADT), as `to_micros`.
+    pub const fn into_inner(self) -> i64 {
+        self.0
+    }
+
     fn micros_of_day(&self) -> i64 {
         self.0.clamp(0, USECS_PER_DAY)
     }

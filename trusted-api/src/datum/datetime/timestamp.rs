@@ -157,6 +157,11 @@ macro_rules! timestamp_type {
                 self.0
             }
 
+            /// PostgreSQL's representation, as `to_pg_epoch_micros`.
+            pub const fn into_inner(self) -> i64 {
+                self.0
+            }
+
             pub fn from_unix_micros(micros: i64) -> Result<$t, DateTimeConversionError> {
                 let t = i128::from(micros) - i128::from(UNIX_EPOCH_OFFSET_DAYS * USECS_PER_DAY);
                 match i64::try_from(t) {
