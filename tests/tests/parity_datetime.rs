@@ -868,7 +868,7 @@ fn time_zones_are_the_backends() {
     let mut c = client();
     create(
         &mut c,
-        r#"
+        &r#"
 CREATE OR REPLACE FUNCTION parity_datetime_timetz_offset(h int, m int, s float8, off interval) RETURNS timetz STRICT LANGUAGE plrust AS $$
     Ok(Some(TimeWithTimeZone::with_timezone_offset(h as u8, m as u8, s, off)?))
 $$;
@@ -888,7 +888,18 @@ $$;
 CREATE OR REPLACE FUNCTION parity_datetime_to_utc(t timestamptz) RETURNS timestamp STRICT LANGUAGE plrust AS $$
     Ok(Some(t.to_utc()))
 $$;
-"#,
+CREATE OR REPLACE FUNCTION parity_datetime_trunc_in_zone(unit text, t timestamptz, zone text) RETURNS timestamptz STRICT LANGUAGE plrust AS $$
+    PART_OF_UNIT
+    Ok(Some(t.truncate_with_time_zone(part, zone)))
+$$;
+CREATE OR REPLACE FUNCTION parity_datetime_timetz_at(t timetz, zone text) RETURNS timetz STRICT LANGUAGE plrust AS $$
+    Ok(Some(t.at_timezone(zone)?))
+$$;
+CREATE OR REPLACE FUNCTION parity_datetime_timetz_with_tz(h int, m int, s float8, zone text) RETURNS timetz STRICT LANGUAGE plrust AS $$
+    Ok(Some(TimeWithTimeZone::with_timezone(h as u8, m as u8, s, zone)?))
+$$;
+"#
+        .replace("PART_OF_UNIT", PART_OF_UNIT),
     );
     // pgrx makes the time in the session's zone, then moves it to the
     // offset (timetz_izone); in UTC that is this.
@@ -942,6 +953,35 @@ $$;
         &mut c,
         "parity_datetime_to_utc('2024-07-01 12:00-04')",
         "'2024-07-01 12:00-04'::timestamptz AT TIME ZONE 'UTC'",
+    );
+    for unit in ["day", "month", "hour"] {
+        for zone in ["Europe/Paris", "Asia/Kolkata"] {
+            same(
+                &mut c,
+                &format!(
+                    "parity_datetime_trunc_in_zone('{unit}', '2024-03-31 01:30+00', '{zone}')"
+                ),
+                &format!("date_trunc('{unit}', '2024-03-31 01:30+00'::timestamptz, '{zone}')"),
+            );
+        }
+    }
+    for zone in ["Europe/Paris", "Asia/Kolkata", "UTC"] {
+        same(
+            &mut c,
+            &format!("parity_datetime_timetz_at('13:45:00+05:30', '{zone}')"),
+            &format!("'13:45:00+05:30'::timetz AT TIME ZONE '{zone}'"),
+        );
+    }
+    // with_timezone keeps the reading and takes the zone's offset.
+    same(
+        &mut c,
+        "parity_datetime_timetz_with_tz(12, 0, 0, 'Asia/Kolkata')",
+        "'12:00:00+05:30'::timetz",
+    );
+    same(
+        &mut c,
+        "parity_datetime_timetz_with_tz(23, 59, 59.5, 'UTC')",
+        "'23:59:59.5+00'::timetz",
     );
     let e = error_of(
         &mut c,
