@@ -302,12 +302,20 @@ def impl_subst(imp, base):
         if "lifetime" in g["kind"]:
             sub[g["name"]] = "'static"
         elif "type" in g["kind"]:
-            sub[g["name"]] = CONCRETE
+            # One concrete type that meets the bounds: i32, or a String
+            # where the impl wants text (`Tz: AsRef<str>`).
+            bounds = [b.get("trait_bound", {}).get("trait", {}).get("path")
+                      for b in g["kind"]["type"].get("bounds", [])]
+            sub[g["name"]] = "String" if "AsRef" in bounds else CONCRETE
     return sub
 
 
 def fn_pointer(item, pr, self_ty=None):
     f = item["inner"]["function"]
+    if f["header"].get("is_unsafe"):
+        # No plrust body may call it (unsafe code is refused before rustc
+        # runs); left out on purpose.
+        raise Unprintable("unsafe fn, which no plrust body may call")
     for g in f["generics"]["params"]:
         if "type" in g["kind"]:
             raise Unprintable("generic method")

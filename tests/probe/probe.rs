@@ -340,28 +340,44 @@ let _: fn(&pgrx::datum::Array<'static, i32>, usize) -> Option<Option<i32>> = <pg
 { #[allow(unused)] fn t() where pgrx::datum::BOX: Eq {} } // impl Eq for pgrx::datum::BOX
 { #[allow(unused_imports)] use pgrx::datum::Date; } // struct pgrx::datum::Date
 let _: fn(i32, u8, u8) -> Result<pgrx::datum::Date, pgrx::datum::DateTimeConversionError> = <pgrx::datum::Date>::new; // fn pgrx::datum::Date::new(year: i32, month: u8, day: u8) -> Result<pgrx::datum::Date, pgrx::datum::DateTimeConversionError>
+let _: fn(isize, u8, u8) -> pgrx::datum::Date = <pgrx::datum::Date>::new_unchecked; // fn pgrx::datum::Date::new_unchecked(year: isize, month: u8, day: u8) -> pgrx::datum::Date
 let _: fn() -> pgrx::datum::Date = <pgrx::datum::Date>::positive_infinity; // fn pgrx::datum::Date::positive_infinity() -> pgrx::datum::Date
 let _: fn() -> pgrx::datum::Date = <pgrx::datum::Date>::negative_infinity; // fn pgrx::datum::Date::negative_infinity() -> pgrx::datum::Date
-let _: fn(i32) -> pgrx::datum::Date = <pgrx::datum::Date>::from_pg_epoch_days; // fn pgrx::datum::Date::from_pg_epoch_days(pg_epoch_days: i32) -> pgrx::datum::Date
 let _: fn(&pgrx::datum::Date) -> u8 = <pgrx::datum::Date>::month; // fn pgrx::datum::Date::month(self: &pgrx::datum::Date) -> u8
 let _: fn(&pgrx::datum::Date) -> u8 = <pgrx::datum::Date>::day; // fn pgrx::datum::Date::day(self: &pgrx::datum::Date) -> u8
 let _: fn(&pgrx::datum::Date) -> i32 = <pgrx::datum::Date>::year; // fn pgrx::datum::Date::year(self: &pgrx::datum::Date) -> i32
 let _: fn(&pgrx::datum::Date) -> bool = <pgrx::datum::Date>::is_infinity; // fn pgrx::datum::Date::is_infinity(self: &pgrx::datum::Date) -> bool
 let _: fn(&pgrx::datum::Date) -> bool = <pgrx::datum::Date>::is_neg_infinity; // fn pgrx::datum::Date::is_neg_infinity(self: &pgrx::datum::Date) -> bool
+let _: fn(&pgrx::datum::Date) -> i32 = <pgrx::datum::Date>::to_julian_days; // fn pgrx::datum::Date::to_julian_days(self: &pgrx::datum::Date) -> i32
 let _: fn(&pgrx::datum::Date) -> i32 = <pgrx::datum::Date>::to_pg_epoch_days; // fn pgrx::datum::Date::to_pg_epoch_days(self: &pgrx::datum::Date) -> i32
+let _: fn(&pgrx::datum::Date) -> i32 = <pgrx::datum::Date>::to_unix_epoch_days; // fn pgrx::datum::Date::to_unix_epoch_days(self: &pgrx::datum::Date) -> i32
 let _: fn(&pgrx::datum::Date) -> bool = <pgrx::datum::Date>::is_finite; // fn pgrx::datum::Date::is_finite(self: &pgrx::datum::Date) -> bool
 { #[allow(unused)] fn t() where pgrx::datum::Date: std::fmt::Debug {} } // impl std::fmt::Debug for pgrx::datum::Date
 { #[allow(unused)] fn t() where pgrx::datum::Date: Copy {} } // impl Copy for pgrx::datum::Date
 { #[allow(unused)] fn t() where pgrx::datum::Date: Clone {} } // impl Clone for pgrx::datum::Date
+{ #[allow(unused)] fn t() where pgrx::datum::Date: From<pgrx::datum::Timestamp> {} } // impl From<pgrx::datum::Timestamp> for pgrx::datum::Date
+{ #[allow(unused)] fn t() where pgrx::datum::Date: From<pgrx::datum::TimestampWithTimeZone> {} } // impl From<pgrx::datum::TimestampWithTimeZone> for pgrx::datum::Date
+{ #[allow(unused)] fn t() where pgrx::datum::Date: TryFrom<i32> {} } // impl TryFrom<i32> for pgrx::datum::Date
+{ #[allow(unused)] fn t() where pgrx::datum::Date: TryFrom<pgrx::pg_sys::Datum> {} } // impl TryFrom<pgrx::pg_sys::Datum> for pgrx::datum::Date
 { #[allow(unused)] fn t() where pgrx::datum::Date: pgrx::datum::FromDatum {} } // impl pgrx::datum::FromDatum for pgrx::datum::Date
 { #[allow(unused)] fn t() where pgrx::datum::Date: pgrx::datum::IntoDatum {} } // impl pgrx::datum::IntoDatum for pgrx::datum::Date
 { #[allow(unused)] fn t() where pgrx::datum::Date: std::ops::Sub<i32> {} } // impl std::ops::Sub<i32> for pgrx::datum::Date
 { #[allow(unused)] fn t() where pgrx::datum::Date: std::ops::Add<i32> {} } // impl std::ops::Add<i32> for pgrx::datum::Date
+{ #[allow(unused)] fn t() where i32: std::ops::Add<pgrx::datum::Date> {} } // impl std::ops::Add<pgrx::datum::Date> for i32
+{ #[allow(unused)] fn t() where pgrx::datum::Date: std::ops::Sub<pgrx::datum::Interval> {} } // impl std::ops::Sub<pgrx::datum::Interval> for pgrx::datum::Date
+{ #[allow(unused)] fn t() where pgrx::datum::Date: std::ops::Add<pgrx::datum::Interval> {} } // impl std::ops::Add<pgrx::datum::Interval> for pgrx::datum::Date
+{ #[allow(unused)] fn t() where pgrx::datum::Date: std::ops::Add<pgrx::datum::Time> {} } // impl std::ops::Add<pgrx::datum::Time> for pgrx::datum::Date
+{ #[allow(unused)] fn t() where pgrx::datum::Interval: std::ops::Add<pgrx::datum::Date> {} } // impl std::ops::Add<pgrx::datum::Date> for pgrx::datum::Interval
+{ #[allow(unused)] fn t() where pgrx::datum::Time: std::ops::Add<pgrx::datum::Date> {} } // impl std::ops::Add<pgrx::datum::Date> for pgrx::datum::Time
+{ #[allow(unused)] fn t() where pgrx::datum::Date: std::ops::Add<pgrx::datum::TimeWithTimeZone> {} } // impl std::ops::Add<pgrx::datum::TimeWithTimeZone> for pgrx::datum::Date
+{ #[allow(unused)] fn t() where pgrx::datum::TimeWithTimeZone: std::ops::Add<pgrx::datum::Date> {} } // impl std::ops::Add<pgrx::datum::Date> for pgrx::datum::TimeWithTimeZone
 { #[allow(unused)] fn t() where pgrx::datum::Date: Eq {} } // impl Eq for pgrx::datum::Date
 { #[allow(unused)] fn t() where pgrx::datum::Date: PartialEq {} } // impl PartialEq for pgrx::datum::Date
 { #[allow(unused)] fn t() where pgrx::datum::Date: Ord {} } // impl Ord for pgrx::datum::Date
 { #[allow(unused)] fn t() where pgrx::datum::Date: PartialOrd {} } // impl PartialOrd for pgrx::datum::Date
 { #[allow(unused)] fn t() where pgrx::datum::Date: std::hash::Hash {} } // impl std::hash::Hash for pgrx::datum::Date
+{ #[allow(unused)] fn t() where pgrx::datum::Date: pgrx::datum::HasExtractableParts {} } // impl pgrx::datum::HasExtractableParts for pgrx::datum::Date
+{ #[allow(unused)] fn t() where pgrx::datum::Date: pgrx::datum::ToIsoString {} } // impl pgrx::datum::ToIsoString for pgrx::datum::Date
 { #[allow(unused)] fn t() where pgrx::datum::Date: std::str::FromStr {} } // impl std::str::FromStr for pgrx::datum::Date
 { #[allow(unused)] fn t() where pgrx::datum::Date: std::fmt::Display {} } // impl std::fmt::Display for pgrx::datum::Date
 { #[allow(unused)] fn t() where pgrx::datum::Date: pgrx::datum::RangeSubType {} } // impl pgrx::datum::RangeSubType for pgrx::datum::Date
@@ -371,6 +387,7 @@ let _: fn(&pgrx::datum::Date) -> bool = <pgrx::datum::Date>::is_finite; // fn pg
 { #[allow(unused)] fn v(x: pgrx::datum::DateTimeConversionError) { if let pgrx::datum::DateTimeConversionError::FieldOverflow { .. } = x {} } } // variant pgrx::datum::DateTimeConversionError::FieldOverflow
 { #[allow(unused)] fn v(x: pgrx::datum::DateTimeConversionError) { if let pgrx::datum::DateTimeConversionError::InvalidFormat { .. } = x {} } } // variant pgrx::datum::DateTimeConversionError::InvalidFormat
 { #[allow(unused)] fn v(x: pgrx::datum::DateTimeConversionError) { if let pgrx::datum::DateTimeConversionError::UnknownTimezone { .. } = x {} } } // variant pgrx::datum::DateTimeConversionError::UnknownTimezone
+{ #[allow(unused)] fn v(x: pgrx::datum::DateTimeConversionError) { if let pgrx::datum::DateTimeConversionError::InvalidTimezoneOffset { .. } = x {} } } // variant pgrx::datum::DateTimeConversionError::InvalidTimezoneOffset
 { #[allow(unused)] fn v(x: pgrx::datum::DateTimeConversionError) { if let pgrx::datum::DateTimeConversionError::CannotParseTimezone { .. } = x {} } } // variant pgrx::datum::DateTimeConversionError::CannotParseTimezone
 { #[allow(unused)] fn v(x: pgrx::datum::DateTimeConversionError) { if let pgrx::datum::DateTimeConversionError::OutOfRange { .. } = x {} } } // variant pgrx::datum::DateTimeConversionError::OutOfRange
 { #[allow(unused)] fn t() where pgrx::datum::DateTimeConversionError: std::error::Error {} } // impl std::error::Error for pgrx::datum::DateTimeConversionError
@@ -378,38 +395,116 @@ let _: fn(&pgrx::datum::Date) -> bool = <pgrx::datum::Date>::is_finite; // fn pg
 { #[allow(unused)] fn t() where pgrx::datum::DateTimeConversionError: std::fmt::Debug {} } // impl std::fmt::Debug for pgrx::datum::DateTimeConversionError
 { #[allow(unused)] fn t() where pgrx::datum::DateTimeConversionError: PartialEq {} } // impl PartialEq for pgrx::datum::DateTimeConversionError
 { #[allow(unused)] fn t() where pgrx::datum::DateTimeConversionError: Eq {} } // impl Eq for pgrx::datum::DateTimeConversionError
+{ #[allow(unused_imports)] use pgrx::datum::DateTimeParts; } // enum pgrx::datum::DateTimeParts
+{ #[allow(unused)] fn v(x: pgrx::datum::DateTimeParts) { if let pgrx::datum::DateTimeParts::Century { .. } = x {} } } // variant pgrx::datum::DateTimeParts::Century
+{ #[allow(unused)] fn v(x: pgrx::datum::DateTimeParts) { if let pgrx::datum::DateTimeParts::Day { .. } = x {} } } // variant pgrx::datum::DateTimeParts::Day
+{ #[allow(unused)] fn v(x: pgrx::datum::DateTimeParts) { if let pgrx::datum::DateTimeParts::Decade { .. } = x {} } } // variant pgrx::datum::DateTimeParts::Decade
+{ #[allow(unused)] fn v(x: pgrx::datum::DateTimeParts) { if let pgrx::datum::DateTimeParts::DayOfWeek { .. } = x {} } } // variant pgrx::datum::DateTimeParts::DayOfWeek
+{ #[allow(unused)] fn v(x: pgrx::datum::DateTimeParts) { if let pgrx::datum::DateTimeParts::DayOfYear { .. } = x {} } } // variant pgrx::datum::DateTimeParts::DayOfYear
+{ #[allow(unused)] fn v(x: pgrx::datum::DateTimeParts) { if let pgrx::datum::DateTimeParts::Epoch { .. } = x {} } } // variant pgrx::datum::DateTimeParts::Epoch
+{ #[allow(unused)] fn v(x: pgrx::datum::DateTimeParts) { if let pgrx::datum::DateTimeParts::Hour { .. } = x {} } } // variant pgrx::datum::DateTimeParts::Hour
+{ #[allow(unused)] fn v(x: pgrx::datum::DateTimeParts) { if let pgrx::datum::DateTimeParts::ISODayOfWeek { .. } = x {} } } // variant pgrx::datum::DateTimeParts::ISODayOfWeek
+{ #[allow(unused)] fn v(x: pgrx::datum::DateTimeParts) { if let pgrx::datum::DateTimeParts::ISOYear { .. } = x {} } } // variant pgrx::datum::DateTimeParts::ISOYear
+{ #[allow(unused)] fn v(x: pgrx::datum::DateTimeParts) { if let pgrx::datum::DateTimeParts::Julian { .. } = x {} } } // variant pgrx::datum::DateTimeParts::Julian
+{ #[allow(unused)] fn v(x: pgrx::datum::DateTimeParts) { if let pgrx::datum::DateTimeParts::Microseconds { .. } = x {} } } // variant pgrx::datum::DateTimeParts::Microseconds
+{ #[allow(unused)] fn v(x: pgrx::datum::DateTimeParts) { if let pgrx::datum::DateTimeParts::Millennium { .. } = x {} } } // variant pgrx::datum::DateTimeParts::Millennium
+{ #[allow(unused)] fn v(x: pgrx::datum::DateTimeParts) { if let pgrx::datum::DateTimeParts::Milliseconds { .. } = x {} } } // variant pgrx::datum::DateTimeParts::Milliseconds
+{ #[allow(unused)] fn v(x: pgrx::datum::DateTimeParts) { if let pgrx::datum::DateTimeParts::Minute { .. } = x {} } } // variant pgrx::datum::DateTimeParts::Minute
+{ #[allow(unused)] fn v(x: pgrx::datum::DateTimeParts) { if let pgrx::datum::DateTimeParts::Month { .. } = x {} } } // variant pgrx::datum::DateTimeParts::Month
+{ #[allow(unused)] fn v(x: pgrx::datum::DateTimeParts) { if let pgrx::datum::DateTimeParts::Quarter { .. } = x {} } } // variant pgrx::datum::DateTimeParts::Quarter
+{ #[allow(unused)] fn v(x: pgrx::datum::DateTimeParts) { if let pgrx::datum::DateTimeParts::Second { .. } = x {} } } // variant pgrx::datum::DateTimeParts::Second
+{ #[allow(unused)] fn v(x: pgrx::datum::DateTimeParts) { if let pgrx::datum::DateTimeParts::Timezone { .. } = x {} } } // variant pgrx::datum::DateTimeParts::Timezone
+{ #[allow(unused)] fn v(x: pgrx::datum::DateTimeParts) { if let pgrx::datum::DateTimeParts::TimezoneHour { .. } = x {} } } // variant pgrx::datum::DateTimeParts::TimezoneHour
+{ #[allow(unused)] fn v(x: pgrx::datum::DateTimeParts) { if let pgrx::datum::DateTimeParts::TimezoneMinute { .. } = x {} } } // variant pgrx::datum::DateTimeParts::TimezoneMinute
+{ #[allow(unused)] fn v(x: pgrx::datum::DateTimeParts) { if let pgrx::datum::DateTimeParts::Week { .. } = x {} } } // variant pgrx::datum::DateTimeParts::Week
+{ #[allow(unused)] fn v(x: pgrx::datum::DateTimeParts) { if let pgrx::datum::DateTimeParts::Year { .. } = x {} } } // variant pgrx::datum::DateTimeParts::Year
+{ #[allow(unused)] fn t() where pgrx::datum::DateTimeParts: std::fmt::Debug {} } // impl std::fmt::Debug for pgrx::datum::DateTimeParts
+{ #[allow(unused)] fn t() where pgrx::datum::DateTimeParts: Copy {} } // impl Copy for pgrx::datum::DateTimeParts
+{ #[allow(unused)] fn t() where pgrx::datum::DateTimeParts: Clone {} } // impl Clone for pgrx::datum::DateTimeParts
+{ #[allow(unused)] fn t() where pgrx::datum::DateTimeParts: Eq {} } // impl Eq for pgrx::datum::DateTimeParts
+{ #[allow(unused)] fn t() where pgrx::datum::DateTimeParts: PartialEq {} } // impl PartialEq for pgrx::datum::DateTimeParts
+{ #[allow(unused)] fn t() where &'static str: From<pgrx::datum::DateTimeParts> {} } // impl From<pgrx::datum::DateTimeParts> for &'static str
+{ #[allow(unused)] fn t() where pgrx::datum::DateTimeParts: std::fmt::Display {} } // impl std::fmt::Display for pgrx::datum::DateTimeParts
+{ #[allow(unused)] fn t() where pgrx::datum::DateTimeParts: pgrx::datum::IntoDatum {} } // impl pgrx::datum::IntoDatum for pgrx::datum::DateTimeParts
 { #[allow(unused_imports)] use pgrx::datum::FromDatum; } // trait pgrx::datum::FromDatum
+{ #[allow(unused_imports)] use pgrx::datum::HasExtractableParts; } // trait pgrx::datum::HasExtractableParts
 { #[allow(unused_imports)] use pgrx::datum::Interval; } // struct pgrx::datum::Interval
 let _: fn(i32, i32, i64) -> Result<pgrx::datum::Interval, pgrx::datum::IntervalConversionError> = <pgrx::datum::Interval>::new; // fn pgrx::datum::Interval::new(months: i32, days: i32, micros: i64) -> Result<pgrx::datum::Interval, pgrx::datum::IntervalConversionError>
+let _: fn(i32) -> pgrx::datum::Interval = <pgrx::datum::Interval>::from_years; // fn pgrx::datum::Interval::from_years(years: i32) -> pgrx::datum::Interval
 let _: fn(i32) -> pgrx::datum::Interval = <pgrx::datum::Interval>::from_months; // fn pgrx::datum::Interval::from_months(months: i32) -> pgrx::datum::Interval
+let _: fn(i32) -> pgrx::datum::Interval = <pgrx::datum::Interval>::from_weeks; // fn pgrx::datum::Interval::from_weeks(weeks: i32) -> pgrx::datum::Interval
 let _: fn(i32) -> pgrx::datum::Interval = <pgrx::datum::Interval>::from_days; // fn pgrx::datum::Interval::from_days(days: i32) -> pgrx::datum::Interval
+let _: fn(i32) -> pgrx::datum::Interval = <pgrx::datum::Interval>::from_hours; // fn pgrx::datum::Interval::from_hours(hours: i32) -> pgrx::datum::Interval
+let _: fn(i32) -> pgrx::datum::Interval = <pgrx::datum::Interval>::from_minutes; // fn pgrx::datum::Interval::from_minutes(minutes: i32) -> pgrx::datum::Interval
+let _: fn(f64) -> pgrx::datum::Interval = <pgrx::datum::Interval>::from_seconds; // fn pgrx::datum::Interval::from_seconds(seconds: f64) -> pgrx::datum::Interval
 let _: fn(i64) -> pgrx::datum::Interval = <pgrx::datum::Interval>::from_micros; // fn pgrx::datum::Interval::from_micros(microseconds: i64) -> pgrx::datum::Interval
+let _: fn(Option<i32>, Option<i32>, Option<i32>, Option<i32>, Option<i32>, Option<i32>, Option<f64>) -> Result<pgrx::datum::Interval, pgrx::datum::IntervalConversionError> = <pgrx::datum::Interval>::from; // fn pgrx::datum::Interval::from(years: Option<i32>, months: Option<i32>, weeks: Option<i32>, days: Option<i32>, hours: Option<i32>, minutes: Option<i32>, seconds: Option<f64>) -> Result<pgrx::datum::Interval, pgrx::datum::IntervalConversionError>
 let _: fn(&pgrx::datum::Interval) -> i32 = <pgrx::datum::Interval>::months; // fn pgrx::datum::Interval::months(self: &pgrx::datum::Interval) -> i32
 let _: fn(&pgrx::datum::Interval) -> i32 = <pgrx::datum::Interval>::days; // fn pgrx::datum::Interval::days(self: &pgrx::datum::Interval) -> i32
 let _: fn(&pgrx::datum::Interval) -> i64 = <pgrx::datum::Interval>::micros; // fn pgrx::datum::Interval::micros(self: &pgrx::datum::Interval) -> i64
+let _: fn(&pgrx::datum::Interval) -> i128 = <pgrx::datum::Interval>::as_micros; // fn pgrx::datum::Interval::as_micros(self: &pgrx::datum::Interval) -> i128
+let _: fn(pgrx::datum::Interval) -> pgrx::datum::Interval = <pgrx::datum::Interval>::abs; // fn pgrx::datum::Interval::abs(self: pgrx::datum::Interval) -> pgrx::datum::Interval
+let _: fn(pgrx::datum::Interval) -> pgrx::datum::Interval = <pgrx::datum::Interval>::signum; // fn pgrx::datum::Interval::signum(self: pgrx::datum::Interval) -> pgrx::datum::Interval
+let _: fn(pgrx::datum::Interval) -> bool = <pgrx::datum::Interval>::is_positive; // fn pgrx::datum::Interval::is_positive(self: pgrx::datum::Interval) -> bool
+let _: fn(pgrx::datum::Interval) -> bool = <pgrx::datum::Interval>::is_negative; // fn pgrx::datum::Interval::is_negative(self: pgrx::datum::Interval) -> bool
+let _: fn(&pgrx::datum::Interval) -> bool = <pgrx::datum::Interval>::is_finite; // fn pgrx::datum::Interval::is_finite(self: &pgrx::datum::Interval) -> bool
+let _: fn(pgrx::datum::Interval, pgrx::datum::DateTimeParts) -> pgrx::datum::Interval = <pgrx::datum::Interval>::truncate; // fn pgrx::datum::Interval::truncate(self: pgrx::datum::Interval, units: pgrx::datum::DateTimeParts) -> pgrx::datum::Interval
+let _: fn(pgrx::datum::Interval) -> pgrx::datum::Interval = <pgrx::datum::Interval>::justify_days; // fn pgrx::datum::Interval::justify_days(self: pgrx::datum::Interval) -> pgrx::datum::Interval
+let _: fn(pgrx::datum::Interval) -> pgrx::datum::Interval = <pgrx::datum::Interval>::justify_hours; // fn pgrx::datum::Interval::justify_hours(self: pgrx::datum::Interval) -> pgrx::datum::Interval
+let _: fn(pgrx::datum::Interval) -> pgrx::datum::Interval = <pgrx::datum::Interval>::justify; // fn pgrx::datum::Interval::justify(self: pgrx::datum::Interval) -> pgrx::datum::Interval
+{ #[allow(unused)] fn t() where pgrx::datum::Interval: std::ops::Div<f64> {} } // impl std::ops::Div<f64> for pgrx::datum::Interval
+{ #[allow(unused)] fn t() where pgrx::datum::Interval: std::ops::DivAssign<f64> {} } // impl std::ops::DivAssign<f64> for pgrx::datum::Interval
 { #[allow(unused)] fn t() where pgrx::datum::Interval: std::ops::Sub {} } // impl std::ops::Sub for pgrx::datum::Interval
+{ #[allow(unused)] fn t() where pgrx::datum::Interval: std::ops::SubAssign {} } // impl std::ops::SubAssign for pgrx::datum::Interval
+{ #[allow(unused)] fn t() where pgrx::datum::Interval: std::ops::Mul<f64> {} } // impl std::ops::Mul<f64> for pgrx::datum::Interval
+{ #[allow(unused)] fn t() where f64: std::ops::Mul<pgrx::datum::Interval> {} } // impl std::ops::Mul<pgrx::datum::Interval> for f64
+{ #[allow(unused)] fn t() where pgrx::datum::Interval: std::ops::MulAssign<f64> {} } // impl std::ops::MulAssign<f64> for pgrx::datum::Interval
 { #[allow(unused)] fn t() where pgrx::datum::Interval: std::ops::Add {} } // impl std::ops::Add for pgrx::datum::Interval
+{ #[allow(unused)] fn t() where pgrx::datum::Interval: std::ops::AddAssign {} } // impl std::ops::AddAssign for pgrx::datum::Interval
 { #[allow(unused)] fn t() where pgrx::datum::Interval: std::ops::Neg {} } // impl std::ops::Neg for pgrx::datum::Interval
+{ #[allow(unused)] fn t() where pgrx::datum::Time: std::ops::Sub<pgrx::datum::Interval> {} } // impl std::ops::Sub<pgrx::datum::Interval> for pgrx::datum::Time
+{ #[allow(unused)] fn t() where pgrx::datum::Time: std::ops::Add<pgrx::datum::Interval> {} } // impl std::ops::Add<pgrx::datum::Interval> for pgrx::datum::Time
+{ #[allow(unused)] fn t() where pgrx::datum::Interval: std::ops::Add<pgrx::datum::Time> {} } // impl std::ops::Add<pgrx::datum::Time> for pgrx::datum::Interval
+{ #[allow(unused)] fn t() where pgrx::datum::Date: std::ops::Sub<pgrx::datum::Interval> {} } // impl std::ops::Sub<pgrx::datum::Interval> for pgrx::datum::Date
+{ #[allow(unused)] fn t() where pgrx::datum::Date: std::ops::Add<pgrx::datum::Interval> {} } // impl std::ops::Add<pgrx::datum::Interval> for pgrx::datum::Date
+{ #[allow(unused)] fn t() where pgrx::datum::Interval: std::ops::Add<pgrx::datum::Date> {} } // impl std::ops::Add<pgrx::datum::Date> for pgrx::datum::Interval
+{ #[allow(unused)] fn t() where pgrx::datum::Interval: std::ops::Add<pgrx::datum::Timestamp> {} } // impl std::ops::Add<pgrx::datum::Timestamp> for pgrx::datum::Interval
 { #[allow(unused)] fn t() where pgrx::datum::Timestamp: std::ops::Sub<pgrx::datum::Interval> {} } // impl std::ops::Sub<pgrx::datum::Interval> for pgrx::datum::Timestamp
 { #[allow(unused)] fn t() where pgrx::datum::Timestamp: std::ops::Add<pgrx::datum::Interval> {} } // impl std::ops::Add<pgrx::datum::Interval> for pgrx::datum::Timestamp
+{ #[allow(unused)] fn t() where pgrx::datum::Interval: std::ops::Add<pgrx::datum::TimeWithTimeZone> {} } // impl std::ops::Add<pgrx::datum::TimeWithTimeZone> for pgrx::datum::Interval
+{ #[allow(unused)] fn t() where pgrx::datum::TimeWithTimeZone: std::ops::Add<pgrx::datum::Interval> {} } // impl std::ops::Add<pgrx::datum::Interval> for pgrx::datum::TimeWithTimeZone
+{ #[allow(unused)] fn t() where pgrx::datum::Interval: std::ops::Add<pgrx::datum::TimestampWithTimeZone> {} } // impl std::ops::Add<pgrx::datum::TimestampWithTimeZone> for pgrx::datum::Interval
 { #[allow(unused)] fn t() where pgrx::datum::TimestampWithTimeZone: std::ops::Sub<pgrx::datum::Interval> {} } // impl std::ops::Sub<pgrx::datum::Interval> for pgrx::datum::TimestampWithTimeZone
 { #[allow(unused)] fn t() where pgrx::datum::TimestampWithTimeZone: std::ops::Add<pgrx::datum::Interval> {} } // impl std::ops::Add<pgrx::datum::Interval> for pgrx::datum::TimestampWithTimeZone
+{ #[allow(unused)] fn t() where pgrx::datum::TimeWithTimeZone: std::ops::Sub<pgrx::datum::Interval> {} } // impl std::ops::Sub<pgrx::datum::Interval> for pgrx::datum::TimeWithTimeZone
 { #[allow(unused)] fn t() where pgrx::datum::Interval: Eq {} } // impl Eq for pgrx::datum::Interval
 { #[allow(unused)] fn t() where pgrx::datum::Interval: PartialEq {} } // impl PartialEq for pgrx::datum::Interval
 { #[allow(unused)] fn t() where pgrx::datum::Interval: Ord {} } // impl Ord for pgrx::datum::Interval
 { #[allow(unused)] fn t() where pgrx::datum::Interval: PartialOrd {} } // impl PartialOrd for pgrx::datum::Interval
 { #[allow(unused)] fn t() where pgrx::datum::Interval: std::hash::Hash {} } // impl std::hash::Hash for pgrx::datum::Interval
+{ #[allow(unused)] fn t() where pgrx::datum::Interval: pgrx::datum::HasExtractableParts {} } // impl pgrx::datum::HasExtractableParts for pgrx::datum::Interval
+{ #[allow(unused)] fn t() where pgrx::datum::Interval: pgrx::datum::ToIsoString {} } // impl pgrx::datum::ToIsoString for pgrx::datum::Interval
+{ #[allow(unused)] fn t() where pgrx::datum::Interval: std::str::FromStr {} } // impl std::str::FromStr for pgrx::datum::Interval
 { #[allow(unused)] fn t() where pgrx::datum::Interval: std::fmt::Display {} } // impl std::fmt::Display for pgrx::datum::Interval
 { #[allow(unused)] fn t() where pgrx::datum::Interval: std::fmt::Debug {} } // impl std::fmt::Debug for pgrx::datum::Interval
 { #[allow(unused)] fn t() where pgrx::datum::Interval: Clone {} } // impl Clone for pgrx::datum::Interval
 { #[allow(unused)] fn t() where pgrx::datum::Interval: Copy {} } // impl Copy for pgrx::datum::Interval
 { #[allow(unused)] fn t() where pgrx::datum::Interval: pgrx::datum::FromDatum {} } // impl pgrx::datum::FromDatum for pgrx::datum::Interval
 { #[allow(unused)] fn t() where pgrx::datum::Interval: pgrx::datum::IntoDatum {} } // impl pgrx::datum::IntoDatum for pgrx::datum::Interval
+{ #[allow(unused)] fn t() where pgrx::datum::Interval: TryFrom<std::time::Duration> {} } // impl TryFrom<std::time::Duration> for pgrx::datum::Interval
+{ #[allow(unused)] fn t() where pgrx::datum::Interval: From<pgrx::datum::Time> {} } // impl From<pgrx::datum::Time> for pgrx::datum::Interval
+{ #[allow(unused)] fn t() where std::time::Duration: TryFrom<pgrx::datum::Interval> {} } // impl TryFrom<pgrx::datum::Interval> for std::time::Duration
+{ #[allow(unused)] fn t() where pgrx::datum::Time: From<pgrx::datum::Interval> {} } // impl From<pgrx::datum::Interval> for pgrx::datum::Time
 { #[allow(unused_imports)] use pgrx::datum::IntervalConversionError; } // enum pgrx::datum::IntervalConversionError
+{ #[allow(unused)] fn v(x: pgrx::datum::IntervalConversionError) { if let pgrx::datum::IntervalConversionError::DurationMonthsOutOfBounds { .. } = x {} } } // variant pgrx::datum::IntervalConversionError::DurationMonthsOutOfBounds
+{ #[allow(unused)] fn v(x: pgrx::datum::IntervalConversionError) { if let pgrx::datum::IntervalConversionError::MismatchedSigns { .. } = x {} } } // variant pgrx::datum::IntervalConversionError::MismatchedSigns
+{ #[allow(unused)] fn v(x: pgrx::datum::IntervalConversionError) { if let pgrx::datum::IntervalConversionError::NegativeInterval { .. } = x {} } } // variant pgrx::datum::IntervalConversionError::NegativeInterval
+{ #[allow(unused)] fn v(x: pgrx::datum::IntervalConversionError) { if let pgrx::datum::IntervalConversionError::IntervalTooLarge { .. } = x {} } } // variant pgrx::datum::IntervalConversionError::IntervalTooLarge
 { #[allow(unused)] fn t() where pgrx::datum::IntervalConversionError: std::error::Error {} } // impl std::error::Error for pgrx::datum::IntervalConversionError
 { #[allow(unused)] fn t() where pgrx::datum::IntervalConversionError: std::fmt::Display {} } // impl std::fmt::Display for pgrx::datum::IntervalConversionError
 { #[allow(unused)] fn t() where pgrx::datum::IntervalConversionError: std::fmt::Debug {} } // impl std::fmt::Debug for pgrx::datum::IntervalConversionError
 { #[allow(unused)] fn t() where pgrx::datum::IntervalConversionError: Clone {} } // impl Clone for pgrx::datum::IntervalConversionError
+{ #[allow(unused)] fn t() where pgrx::datum::IntervalConversionError: Copy {} } // impl Copy for pgrx::datum::IntervalConversionError
 { #[allow(unused)] fn t() where pgrx::datum::IntervalConversionError: PartialEq {} } // impl PartialEq for pgrx::datum::IntervalConversionError
 { #[allow(unused)] fn t() where pgrx::datum::IntervalConversionError: Eq {} } // impl Eq for pgrx::datum::IntervalConversionError
 { #[allow(unused_imports)] use pgrx::datum::IntoDatum; } // trait pgrx::datum::IntoDatum
@@ -422,6 +517,7 @@ let _: fn(&pgrx::datum::Interval) -> i64 = <pgrx::datum::Interval>::micros; // f
 { #[allow(unused)] fn t() where pgrx::datum::JsonB: pgrx::datum::FromDatum {} } // impl pgrx::datum::FromDatum for pgrx::datum::JsonB
 { #[allow(unused)] fn t() where pgrx::datum::JsonB: pgrx::datum::IntoDatum {} } // impl pgrx::datum::IntoDatum for pgrx::datum::JsonB
 { #[allow(unused_imports)] use pgrx::datum::Oid; } // struct pgrx::datum::Oid
+let _: fn(u32) -> Result<pgrx::datum::Oid, pgrx::pg_sys::oids::NotBuiltinOid> = <pgrx::datum::Oid>::from_builtin; // fn pgrx::datum::Oid::from_builtin(id: u32) -> Result<pgrx::datum::Oid, pgrx::pg_sys::oids::NotBuiltinOid>
 let _: fn(pgrx::datum::Oid) -> u32 = <pgrx::datum::Oid>::as_u32; // fn pgrx::datum::Oid::as_u32(self: pgrx::datum::Oid) -> u32
 { #[allow(unused)] fn t() where pgrx::datum::Oid: Copy {} } // impl Copy for pgrx::datum::Oid
 { #[allow(unused)] fn t() where pgrx::datum::Oid: Clone {} } // impl Clone for pgrx::datum::Oid
@@ -486,44 +582,79 @@ let _: fn(&pgrx::datum::RangeBound<i32>) -> bool = <pgrx::datum::RangeBound<i32>
 { #[allow(unused_imports)] use pgrx::datum::RangeSubType; } // trait pgrx::datum::RangeSubType
 { #[allow(unused_imports)] use pgrx::datum::Time; } // struct pgrx::datum::Time
 let _: fn(u8, u8, f64) -> Result<pgrx::datum::Time, pgrx::datum::DateTimeConversionError> = <pgrx::datum::Time>::new; // fn pgrx::datum::Time::new(hour: u8, minute: u8, second: f64) -> Result<pgrx::datum::Time, pgrx::datum::DateTimeConversionError>
+let _: fn(u8, u8, f64) -> pgrx::datum::Time = <pgrx::datum::Time>::new_unchecked; // fn pgrx::datum::Time::new_unchecked(hour: u8, minute: u8, second: f64) -> pgrx::datum::Time
 let _: fn(&pgrx::datum::Time) -> u8 = <pgrx::datum::Time>::hour; // fn pgrx::datum::Time::hour(self: &pgrx::datum::Time) -> u8
 let _: fn(&pgrx::datum::Time) -> u8 = <pgrx::datum::Time>::minute; // fn pgrx::datum::Time::minute(self: &pgrx::datum::Time) -> u8
 let _: fn(&pgrx::datum::Time) -> f64 = <pgrx::datum::Time>::second; // fn pgrx::datum::Time::second(self: &pgrx::datum::Time) -> f64
 let _: fn(&pgrx::datum::Time) -> u32 = <pgrx::datum::Time>::microseconds; // fn pgrx::datum::Time::microseconds(self: &pgrx::datum::Time) -> u32
+let _: fn(&pgrx::datum::Time) -> (u8, u8, u8, u32) = <pgrx::datum::Time>::to_hms_micro; // fn pgrx::datum::Time::to_hms_micro(self: &pgrx::datum::Time) -> (u8, u8, u8, u32)
+{ #[allow(unused)] fn t() where pgrx::datum::Time: std::ops::Sub {} } // impl std::ops::Sub for pgrx::datum::Time
+{ #[allow(unused)] fn t() where pgrx::datum::Time: std::ops::Sub<pgrx::datum::Interval> {} } // impl std::ops::Sub<pgrx::datum::Interval> for pgrx::datum::Time
+{ #[allow(unused)] fn t() where pgrx::datum::Time: std::ops::Add<pgrx::datum::Interval> {} } // impl std::ops::Add<pgrx::datum::Interval> for pgrx::datum::Time
+{ #[allow(unused)] fn t() where pgrx::datum::Interval: std::ops::Add<pgrx::datum::Time> {} } // impl std::ops::Add<pgrx::datum::Time> for pgrx::datum::Interval
+{ #[allow(unused)] fn t() where pgrx::datum::Date: std::ops::Add<pgrx::datum::Time> {} } // impl std::ops::Add<pgrx::datum::Time> for pgrx::datum::Date
+{ #[allow(unused)] fn t() where pgrx::datum::Time: std::ops::Add<pgrx::datum::Date> {} } // impl std::ops::Add<pgrx::datum::Date> for pgrx::datum::Time
 { #[allow(unused)] fn t() where pgrx::datum::Time: Eq {} } // impl Eq for pgrx::datum::Time
 { #[allow(unused)] fn t() where pgrx::datum::Time: PartialEq {} } // impl PartialEq for pgrx::datum::Time
 { #[allow(unused)] fn t() where pgrx::datum::Time: Ord {} } // impl Ord for pgrx::datum::Time
 { #[allow(unused)] fn t() where pgrx::datum::Time: PartialOrd {} } // impl PartialOrd for pgrx::datum::Time
 { #[allow(unused)] fn t() where pgrx::datum::Time: std::hash::Hash {} } // impl std::hash::Hash for pgrx::datum::Time
+{ #[allow(unused)] fn t() where pgrx::datum::Time: pgrx::datum::HasExtractableParts {} } // impl pgrx::datum::HasExtractableParts for pgrx::datum::Time
+{ #[allow(unused)] fn t() where pgrx::datum::Time: pgrx::datum::ToIsoString {} } // impl pgrx::datum::ToIsoString for pgrx::datum::Time
 { #[allow(unused)] fn t() where pgrx::datum::Time: std::str::FromStr {} } // impl std::str::FromStr for pgrx::datum::Time
 { #[allow(unused)] fn t() where pgrx::datum::Time: std::fmt::Display {} } // impl std::fmt::Display for pgrx::datum::Time
+{ #[allow(unused)] fn t() where pgrx::datum::Interval: From<pgrx::datum::Time> {} } // impl From<pgrx::datum::Time> for pgrx::datum::Interval
 { #[allow(unused)] fn t() where pgrx::datum::Time: std::fmt::Debug {} } // impl std::fmt::Debug for pgrx::datum::Time
 { #[allow(unused)] fn t() where pgrx::datum::Time: Clone {} } // impl Clone for pgrx::datum::Time
 { #[allow(unused)] fn t() where pgrx::datum::Time: Copy {} } // impl Copy for pgrx::datum::Time
+{ #[allow(unused)] fn t() where pgrx::datum::Time: From<i64> {} } // impl From<i64> for pgrx::datum::Time
+{ #[allow(unused)] fn t() where pgrx::datum::Time: From<pgrx::datum::Timestamp> {} } // impl From<pgrx::datum::Timestamp> for pgrx::datum::Time
+{ #[allow(unused)] fn t() where pgrx::datum::Time: From<pgrx::datum::TimestampWithTimeZone> {} } // impl From<pgrx::datum::TimestampWithTimeZone> for pgrx::datum::Time
+{ #[allow(unused)] fn t() where pgrx::datum::Time: From<pgrx::datum::Interval> {} } // impl From<pgrx::datum::Interval> for pgrx::datum::Time
+{ #[allow(unused)] fn t() where pgrx::datum::Time: From<pgrx::datum::TimeWithTimeZone> {} } // impl From<pgrx::datum::TimeWithTimeZone> for pgrx::datum::Time
+{ #[allow(unused)] fn t() where pgrx::datum::Time: TryFrom<pgrx::pg_sys::Datum> {} } // impl TryFrom<pgrx::pg_sys::Datum> for pgrx::datum::Time
 { #[allow(unused)] fn t() where pgrx::datum::Time: pgrx::datum::FromDatum {} } // impl pgrx::datum::FromDatum for pgrx::datum::Time
 { #[allow(unused)] fn t() where pgrx::datum::Time: pgrx::datum::IntoDatum {} } // impl pgrx::datum::IntoDatum for pgrx::datum::Time
+{ #[allow(unused)] fn t() where pgrx::datum::TimeWithTimeZone: From<pgrx::datum::Time> {} } // impl From<pgrx::datum::Time> for pgrx::datum::TimeWithTimeZone
 { #[allow(unused_imports)] use pgrx::datum::TimeWithTimeZone; } // struct pgrx::datum::TimeWithTimeZone
 let _: fn(u8, u8, f64) -> Result<pgrx::datum::TimeWithTimeZone, pgrx::datum::DateTimeConversionError> = <pgrx::datum::TimeWithTimeZone>::new; // fn pgrx::datum::TimeWithTimeZone::new(hour: u8, minute: u8, second: f64) -> Result<pgrx::datum::TimeWithTimeZone, pgrx::datum::DateTimeConversionError>
+let _: fn(u8, u8, f64) -> pgrx::datum::TimeWithTimeZone = <pgrx::datum::TimeWithTimeZone>::new_unchecked; // fn pgrx::datum::TimeWithTimeZone::new_unchecked(hour: u8, minute: u8, second: f64) -> pgrx::datum::TimeWithTimeZone
+let _: fn(u8, u8, f64, pgrx::datum::Interval) -> Result<pgrx::datum::TimeWithTimeZone, pgrx::datum::DateTimeConversionError> = <pgrx::datum::TimeWithTimeZone>::with_timezone_offset; // fn pgrx::datum::TimeWithTimeZone::with_timezone_offset(hour: u8, minute: u8, second: f64, timezone_offset: pgrx::datum::Interval) -> Result<pgrx::datum::TimeWithTimeZone, pgrx::datum::DateTimeConversionError>
 let _: fn(&pgrx::datum::TimeWithTimeZone) -> u8 = <pgrx::datum::TimeWithTimeZone>::hour; // fn pgrx::datum::TimeWithTimeZone::hour(self: &pgrx::datum::TimeWithTimeZone) -> u8
 let _: fn(&pgrx::datum::TimeWithTimeZone) -> u8 = <pgrx::datum::TimeWithTimeZone>::minute; // fn pgrx::datum::TimeWithTimeZone::minute(self: &pgrx::datum::TimeWithTimeZone) -> u8
 let _: fn(&pgrx::datum::TimeWithTimeZone) -> f64 = <pgrx::datum::TimeWithTimeZone>::second; // fn pgrx::datum::TimeWithTimeZone::second(self: &pgrx::datum::TimeWithTimeZone) -> f64
 let _: fn(&pgrx::datum::TimeWithTimeZone) -> u32 = <pgrx::datum::TimeWithTimeZone>::microseconds; // fn pgrx::datum::TimeWithTimeZone::microseconds(self: &pgrx::datum::TimeWithTimeZone) -> u32
 let _: fn(&pgrx::datum::TimeWithTimeZone) -> i32 = <pgrx::datum::TimeWithTimeZone>::timezone_offset; // fn pgrx::datum::TimeWithTimeZone::timezone_offset(self: &pgrx::datum::TimeWithTimeZone) -> i32
+let _: fn(&pgrx::datum::TimeWithTimeZone) -> i32 = <pgrx::datum::TimeWithTimeZone>::timezone_hour; // fn pgrx::datum::TimeWithTimeZone::timezone_hour(self: &pgrx::datum::TimeWithTimeZone) -> i32
+let _: fn(&pgrx::datum::TimeWithTimeZone) -> i32 = <pgrx::datum::TimeWithTimeZone>::timezone_minute; // fn pgrx::datum::TimeWithTimeZone::timezone_minute(self: &pgrx::datum::TimeWithTimeZone) -> i32
+let _: fn(&pgrx::datum::TimeWithTimeZone) -> (u8, u8, u8, u32) = <pgrx::datum::TimeWithTimeZone>::to_hms_micro; // fn pgrx::datum::TimeWithTimeZone::to_hms_micro(self: &pgrx::datum::TimeWithTimeZone) -> (u8, u8, u8, u32)
 let _: fn(&pgrx::datum::TimeWithTimeZone) -> pgrx::datum::Time = <pgrx::datum::TimeWithTimeZone>::to_utc; // fn pgrx::datum::TimeWithTimeZone::to_utc(self: &pgrx::datum::TimeWithTimeZone) -> pgrx::datum::Time
+{ #[allow(unused)] fn t() where pgrx::datum::Date: std::ops::Add<pgrx::datum::TimeWithTimeZone> {} } // impl std::ops::Add<pgrx::datum::TimeWithTimeZone> for pgrx::datum::Date
+{ #[allow(unused)] fn t() where pgrx::datum::Interval: std::ops::Add<pgrx::datum::TimeWithTimeZone> {} } // impl std::ops::Add<pgrx::datum::TimeWithTimeZone> for pgrx::datum::Interval
+{ #[allow(unused)] fn t() where pgrx::datum::TimeWithTimeZone: std::ops::Add<pgrx::datum::Interval> {} } // impl std::ops::Add<pgrx::datum::Interval> for pgrx::datum::TimeWithTimeZone
+{ #[allow(unused)] fn t() where pgrx::datum::TimeWithTimeZone: std::ops::Add<pgrx::datum::Date> {} } // impl std::ops::Add<pgrx::datum::Date> for pgrx::datum::TimeWithTimeZone
+{ #[allow(unused)] fn t() where pgrx::datum::TimeWithTimeZone: std::ops::Sub<pgrx::datum::Interval> {} } // impl std::ops::Sub<pgrx::datum::Interval> for pgrx::datum::TimeWithTimeZone
 { #[allow(unused)] fn t() where pgrx::datum::TimeWithTimeZone: Eq {} } // impl Eq for pgrx::datum::TimeWithTimeZone
 { #[allow(unused)] fn t() where pgrx::datum::TimeWithTimeZone: PartialEq {} } // impl PartialEq for pgrx::datum::TimeWithTimeZone
 { #[allow(unused)] fn t() where pgrx::datum::TimeWithTimeZone: Ord {} } // impl Ord for pgrx::datum::TimeWithTimeZone
 { #[allow(unused)] fn t() where pgrx::datum::TimeWithTimeZone: PartialOrd {} } // impl PartialOrd for pgrx::datum::TimeWithTimeZone
 { #[allow(unused)] fn t() where pgrx::datum::TimeWithTimeZone: std::hash::Hash {} } // impl std::hash::Hash for pgrx::datum::TimeWithTimeZone
+{ #[allow(unused)] fn t() where pgrx::datum::TimeWithTimeZone: pgrx::datum::HasExtractableParts {} } // impl pgrx::datum::HasExtractableParts for pgrx::datum::TimeWithTimeZone
+{ #[allow(unused)] fn t() where pgrx::datum::TimeWithTimeZone: pgrx::datum::ToIsoString {} } // impl pgrx::datum::ToIsoString for pgrx::datum::TimeWithTimeZone
 { #[allow(unused)] fn t() where pgrx::datum::TimeWithTimeZone: std::str::FromStr {} } // impl std::str::FromStr for pgrx::datum::TimeWithTimeZone
 { #[allow(unused)] fn t() where pgrx::datum::TimeWithTimeZone: std::fmt::Display {} } // impl std::fmt::Display for pgrx::datum::TimeWithTimeZone
+{ #[allow(unused)] fn t() where pgrx::datum::Time: From<pgrx::datum::TimeWithTimeZone> {} } // impl From<pgrx::datum::TimeWithTimeZone> for pgrx::datum::Time
 { #[allow(unused)] fn t() where pgrx::datum::TimeWithTimeZone: std::fmt::Debug {} } // impl std::fmt::Debug for pgrx::datum::TimeWithTimeZone
 { #[allow(unused)] fn t() where pgrx::datum::TimeWithTimeZone: Copy {} } // impl Copy for pgrx::datum::TimeWithTimeZone
 { #[allow(unused)] fn t() where pgrx::datum::TimeWithTimeZone: Clone {} } // impl Clone for pgrx::datum::TimeWithTimeZone
+{ #[allow(unused)] fn t() where pgrx::datum::TimeWithTimeZone: From<(i64, i32)> {} } // impl From<(i64, i32)> for pgrx::datum::TimeWithTimeZone
+{ #[allow(unused)] fn t() where pgrx::datum::TimeWithTimeZone: From<pgrx::datum::TimestampWithTimeZone> {} } // impl From<pgrx::datum::TimestampWithTimeZone> for pgrx::datum::TimeWithTimeZone
 { #[allow(unused)] fn t() where pgrx::datum::TimeWithTimeZone: pgrx::datum::FromDatum {} } // impl pgrx::datum::FromDatum for pgrx::datum::TimeWithTimeZone
 { #[allow(unused)] fn t() where pgrx::datum::TimeWithTimeZone: pgrx::datum::IntoDatum {} } // impl pgrx::datum::IntoDatum for pgrx::datum::TimeWithTimeZone
+{ #[allow(unused)] fn t() where pgrx::datum::TimeWithTimeZone: From<pgrx::datum::Time> {} } // impl From<pgrx::datum::Time> for pgrx::datum::TimeWithTimeZone
 { #[allow(unused_imports)] use pgrx::datum::Timestamp; } // struct pgrx::datum::Timestamp
 let _: fn(i32, u8, u8, u8, u8, f64) -> Result<pgrx::datum::Timestamp, pgrx::datum::DateTimeConversionError> = <pgrx::datum::Timestamp>::new; // fn pgrx::datum::Timestamp::new(year: i32, month: u8, day: u8, hour: u8, minute: u8, second: f64) -> Result<pgrx::datum::Timestamp, pgrx::datum::DateTimeConversionError>
+let _: fn(isize, u8, u8, u8, u8, f64) -> pgrx::datum::Timestamp = <pgrx::datum::Timestamp>::new_unchecked; // fn pgrx::datum::Timestamp::new_unchecked(year: isize, month: u8, day: u8, hour: u8, minute: u8, second: f64) -> pgrx::datum::Timestamp
 let _: fn() -> pgrx::datum::Timestamp = <pgrx::datum::Timestamp>::positive_infinity; // fn pgrx::datum::Timestamp::positive_infinity() -> pgrx::datum::Timestamp
 let _: fn() -> pgrx::datum::Timestamp = <pgrx::datum::Timestamp>::negative_infinity; // fn pgrx::datum::Timestamp::negative_infinity() -> pgrx::datum::Timestamp
 let _: fn(&pgrx::datum::Timestamp) -> bool = <pgrx::datum::Timestamp>::is_infinity; // fn pgrx::datum::Timestamp::is_infinity(self: &pgrx::datum::Timestamp) -> bool
@@ -535,8 +666,13 @@ let _: fn(&pgrx::datum::Timestamp) -> u8 = <pgrx::datum::Timestamp>::hour; // fn
 let _: fn(&pgrx::datum::Timestamp) -> u8 = <pgrx::datum::Timestamp>::minute; // fn pgrx::datum::Timestamp::minute(self: &pgrx::datum::Timestamp) -> u8
 let _: fn(&pgrx::datum::Timestamp) -> f64 = <pgrx::datum::Timestamp>::second; // fn pgrx::datum::Timestamp::second(self: &pgrx::datum::Timestamp) -> f64
 let _: fn(&pgrx::datum::Timestamp) -> u32 = <pgrx::datum::Timestamp>::microseconds; // fn pgrx::datum::Timestamp::microseconds(self: &pgrx::datum::Timestamp) -> u32
+let _: fn(&pgrx::datum::Timestamp) -> (u8, u8, u8, u32) = <pgrx::datum::Timestamp>::to_hms_micro; // fn pgrx::datum::Timestamp::to_hms_micro(self: &pgrx::datum::Timestamp) -> (u8, u8, u8, u32)
 let _: fn(&pgrx::datum::Timestamp) -> bool = <pgrx::datum::Timestamp>::is_finite; // fn pgrx::datum::Timestamp::is_finite(self: &pgrx::datum::Timestamp) -> bool
+let _: fn(pgrx::datum::Timestamp, pgrx::datum::DateTimeParts) -> pgrx::datum::Timestamp = <pgrx::datum::Timestamp>::truncate; // fn pgrx::datum::Timestamp::truncate(self: pgrx::datum::Timestamp, units: pgrx::datum::DateTimeParts) -> pgrx::datum::Timestamp
+let _: fn(&pgrx::datum::Timestamp, &pgrx::datum::Timestamp) -> pgrx::datum::Interval = <pgrx::datum::Timestamp>::age; // fn pgrx::datum::Timestamp::age(self: &pgrx::datum::Timestamp, other: &pgrx::datum::Timestamp) -> pgrx::datum::Interval
+{ #[allow(unused)] fn t() where pgrx::datum::Date: From<pgrx::datum::Timestamp> {} } // impl From<pgrx::datum::Timestamp> for pgrx::datum::Date
 { #[allow(unused)] fn t() where pgrx::datum::Timestamp: std::ops::Sub {} } // impl std::ops::Sub for pgrx::datum::Timestamp
+{ #[allow(unused)] fn t() where pgrx::datum::Interval: std::ops::Add<pgrx::datum::Timestamp> {} } // impl std::ops::Add<pgrx::datum::Timestamp> for pgrx::datum::Interval
 { #[allow(unused)] fn t() where pgrx::datum::Timestamp: std::ops::Sub<pgrx::datum::Interval> {} } // impl std::ops::Sub<pgrx::datum::Interval> for pgrx::datum::Timestamp
 { #[allow(unused)] fn t() where pgrx::datum::Timestamp: std::ops::Add<pgrx::datum::Interval> {} } // impl std::ops::Add<pgrx::datum::Interval> for pgrx::datum::Timestamp
 { #[allow(unused)] fn t() where pgrx::datum::Timestamp: Eq {} } // impl Eq for pgrx::datum::Timestamp
@@ -544,14 +680,20 @@ let _: fn(&pgrx::datum::Timestamp) -> bool = <pgrx::datum::Timestamp>::is_finite
 { #[allow(unused)] fn t() where pgrx::datum::Timestamp: Ord {} } // impl Ord for pgrx::datum::Timestamp
 { #[allow(unused)] fn t() where pgrx::datum::Timestamp: PartialOrd {} } // impl PartialOrd for pgrx::datum::Timestamp
 { #[allow(unused)] fn t() where pgrx::datum::Timestamp: std::hash::Hash {} } // impl std::hash::Hash for pgrx::datum::Timestamp
+{ #[allow(unused)] fn t() where pgrx::datum::Timestamp: pgrx::datum::HasExtractableParts {} } // impl pgrx::datum::HasExtractableParts for pgrx::datum::Timestamp
+{ #[allow(unused)] fn t() where pgrx::datum::Timestamp: pgrx::datum::ToIsoString {} } // impl pgrx::datum::ToIsoString for pgrx::datum::Timestamp
 { #[allow(unused)] fn t() where pgrx::datum::Timestamp: std::str::FromStr {} } // impl std::str::FromStr for pgrx::datum::Timestamp
 { #[allow(unused)] fn t() where pgrx::datum::Timestamp: std::fmt::Display {} } // impl std::fmt::Display for pgrx::datum::Timestamp
 { #[allow(unused)] fn t() where pgrx::datum::Timestamp: pgrx::datum::RangeSubType {} } // impl pgrx::datum::RangeSubType for pgrx::datum::Timestamp
+{ #[allow(unused)] fn t() where pgrx::datum::Time: From<pgrx::datum::Timestamp> {} } // impl From<pgrx::datum::Timestamp> for pgrx::datum::Time
 { #[allow(unused)] fn t() where pgrx::datum::Timestamp: std::fmt::Debug {} } // impl std::fmt::Debug for pgrx::datum::Timestamp
 { #[allow(unused)] fn t() where pgrx::datum::Timestamp: Copy {} } // impl Copy for pgrx::datum::Timestamp
 { #[allow(unused)] fn t() where pgrx::datum::Timestamp: Clone {} } // impl Clone for pgrx::datum::Timestamp
+{ #[allow(unused)] fn t() where pgrx::datum::Timestamp: From<(pgrx::datum::Date, pgrx::datum::Time)> {} } // impl From<(pgrx::datum::Date, pgrx::datum::Time)> for pgrx::datum::Timestamp
 { #[allow(unused)] fn t() where pgrx::datum::Timestamp: From<pgrx::datum::Date> {} } // impl From<pgrx::datum::Date> for pgrx::datum::Timestamp
 { #[allow(unused)] fn t() where pgrx::datum::Timestamp: From<pgrx::datum::TimestampWithTimeZone> {} } // impl From<pgrx::datum::TimestampWithTimeZone> for pgrx::datum::Timestamp
+{ #[allow(unused)] fn t() where pgrx::datum::Timestamp: From<i64> {} } // impl From<i64> for pgrx::datum::Timestamp
+{ #[allow(unused)] fn t() where pgrx::datum::Timestamp: TryFrom<pgrx::pg_sys::Datum> {} } // impl TryFrom<pgrx::pg_sys::Datum> for pgrx::datum::Timestamp
 { #[allow(unused)] fn t() where pgrx::datum::Timestamp: pgrx::datum::IntoDatum {} } // impl pgrx::datum::IntoDatum for pgrx::datum::Timestamp
 { #[allow(unused)] fn t() where pgrx::datum::Timestamp: pgrx::datum::FromDatum {} } // impl pgrx::datum::FromDatum for pgrx::datum::Timestamp
 { #[allow(unused)] fn t() where pgrx::datum::TimestampWithTimeZone: From<pgrx::datum::Timestamp> {} } // impl From<pgrx::datum::Timestamp> for pgrx::datum::TimestampWithTimeZone
@@ -561,6 +703,7 @@ let _: fn(&pgrx::datum::Timestamp) -> bool = <pgrx::datum::Timestamp>::is_finite
 { #[allow(unused)] fn t() where i32: From<pgrx::datum::TimestampPrecision> {} } // impl From<pgrx::datum::TimestampPrecision> for i32
 { #[allow(unused_imports)] use pgrx::datum::TimestampWithTimeZone; } // struct pgrx::datum::TimestampWithTimeZone
 let _: fn(i32, u8, u8, u8, u8, f64) -> Result<pgrx::datum::TimestampWithTimeZone, pgrx::datum::DateTimeConversionError> = <pgrx::datum::TimestampWithTimeZone>::new; // fn pgrx::datum::TimestampWithTimeZone::new(year: i32, month: u8, day: u8, hour: u8, minute: u8, second: f64) -> Result<pgrx::datum::TimestampWithTimeZone, pgrx::datum::DateTimeConversionError>
+let _: fn(isize, u8, u8, u8, u8, f64) -> pgrx::datum::TimestampWithTimeZone = <pgrx::datum::TimestampWithTimeZone>::new_unchecked; // fn pgrx::datum::TimestampWithTimeZone::new_unchecked(year: isize, month: u8, day: u8, hour: u8, minute: u8, second: f64) -> pgrx::datum::TimestampWithTimeZone
 let _: fn() -> pgrx::datum::TimestampWithTimeZone = <pgrx::datum::TimestampWithTimeZone>::positive_infinity; // fn pgrx::datum::TimestampWithTimeZone::positive_infinity() -> pgrx::datum::TimestampWithTimeZone
 let _: fn() -> pgrx::datum::TimestampWithTimeZone = <pgrx::datum::TimestampWithTimeZone>::negative_infinity; // fn pgrx::datum::TimestampWithTimeZone::negative_infinity() -> pgrx::datum::TimestampWithTimeZone
 let _: fn(&pgrx::datum::TimestampWithTimeZone) -> bool = <pgrx::datum::TimestampWithTimeZone>::is_infinity; // fn pgrx::datum::TimestampWithTimeZone::is_infinity(self: &pgrx::datum::TimestampWithTimeZone) -> bool
@@ -572,8 +715,14 @@ let _: fn(&pgrx::datum::TimestampWithTimeZone) -> u8 = <pgrx::datum::TimestampWi
 let _: fn(&pgrx::datum::TimestampWithTimeZone) -> u8 = <pgrx::datum::TimestampWithTimeZone>::minute; // fn pgrx::datum::TimestampWithTimeZone::minute(self: &pgrx::datum::TimestampWithTimeZone) -> u8
 let _: fn(&pgrx::datum::TimestampWithTimeZone) -> f64 = <pgrx::datum::TimestampWithTimeZone>::second; // fn pgrx::datum::TimestampWithTimeZone::second(self: &pgrx::datum::TimestampWithTimeZone) -> f64
 let _: fn(&pgrx::datum::TimestampWithTimeZone) -> u32 = <pgrx::datum::TimestampWithTimeZone>::microseconds; // fn pgrx::datum::TimestampWithTimeZone::microseconds(self: &pgrx::datum::TimestampWithTimeZone) -> u32
+let _: fn(&pgrx::datum::TimestampWithTimeZone) -> (u8, u8, u8, u32) = <pgrx::datum::TimestampWithTimeZone>::to_hms_micro; // fn pgrx::datum::TimestampWithTimeZone::to_hms_micro(self: &pgrx::datum::TimestampWithTimeZone) -> (u8, u8, u8, u32)
+let _: fn(&pgrx::datum::TimestampWithTimeZone) -> pgrx::datum::Timestamp = <pgrx::datum::TimestampWithTimeZone>::to_utc; // fn pgrx::datum::TimestampWithTimeZone::to_utc(self: &pgrx::datum::TimestampWithTimeZone) -> pgrx::datum::Timestamp
 let _: fn(&pgrx::datum::TimestampWithTimeZone) -> bool = <pgrx::datum::TimestampWithTimeZone>::is_finite; // fn pgrx::datum::TimestampWithTimeZone::is_finite(self: &pgrx::datum::TimestampWithTimeZone) -> bool
+let _: fn(pgrx::datum::TimestampWithTimeZone, pgrx::datum::DateTimeParts) -> pgrx::datum::TimestampWithTimeZone = <pgrx::datum::TimestampWithTimeZone>::truncate; // fn pgrx::datum::TimestampWithTimeZone::truncate(self: pgrx::datum::TimestampWithTimeZone, units: pgrx::datum::DateTimeParts) -> pgrx::datum::TimestampWithTimeZone
+let _: fn(&pgrx::datum::TimestampWithTimeZone, &pgrx::datum::TimestampWithTimeZone) -> pgrx::datum::Interval = <pgrx::datum::TimestampWithTimeZone>::age; // fn pgrx::datum::TimestampWithTimeZone::age(self: &pgrx::datum::TimestampWithTimeZone, other: &pgrx::datum::TimestampWithTimeZone) -> pgrx::datum::Interval
+{ #[allow(unused)] fn t() where pgrx::datum::Date: From<pgrx::datum::TimestampWithTimeZone> {} } // impl From<pgrx::datum::TimestampWithTimeZone> for pgrx::datum::Date
 { #[allow(unused)] fn t() where pgrx::datum::TimestampWithTimeZone: std::ops::Sub {} } // impl std::ops::Sub for pgrx::datum::TimestampWithTimeZone
+{ #[allow(unused)] fn t() where pgrx::datum::Interval: std::ops::Add<pgrx::datum::TimestampWithTimeZone> {} } // impl std::ops::Add<pgrx::datum::TimestampWithTimeZone> for pgrx::datum::Interval
 { #[allow(unused)] fn t() where pgrx::datum::TimestampWithTimeZone: std::ops::Sub<pgrx::datum::Interval> {} } // impl std::ops::Sub<pgrx::datum::Interval> for pgrx::datum::TimestampWithTimeZone
 { #[allow(unused)] fn t() where pgrx::datum::TimestampWithTimeZone: std::ops::Add<pgrx::datum::Interval> {} } // impl std::ops::Add<pgrx::datum::Interval> for pgrx::datum::TimestampWithTimeZone
 { #[allow(unused)] fn t() where pgrx::datum::TimestampWithTimeZone: Eq {} } // impl Eq for pgrx::datum::TimestampWithTimeZone
@@ -581,17 +730,25 @@ let _: fn(&pgrx::datum::TimestampWithTimeZone) -> bool = <pgrx::datum::Timestamp
 { #[allow(unused)] fn t() where pgrx::datum::TimestampWithTimeZone: Ord {} } // impl Ord for pgrx::datum::TimestampWithTimeZone
 { #[allow(unused)] fn t() where pgrx::datum::TimestampWithTimeZone: PartialOrd {} } // impl PartialOrd for pgrx::datum::TimestampWithTimeZone
 { #[allow(unused)] fn t() where pgrx::datum::TimestampWithTimeZone: std::hash::Hash {} } // impl std::hash::Hash for pgrx::datum::TimestampWithTimeZone
+{ #[allow(unused)] fn t() where pgrx::datum::TimestampWithTimeZone: pgrx::datum::HasExtractableParts {} } // impl pgrx::datum::HasExtractableParts for pgrx::datum::TimestampWithTimeZone
+{ #[allow(unused)] fn t() where pgrx::datum::TimestampWithTimeZone: pgrx::datum::ToIsoString {} } // impl pgrx::datum::ToIsoString for pgrx::datum::TimestampWithTimeZone
 { #[allow(unused)] fn t() where pgrx::datum::TimestampWithTimeZone: std::str::FromStr {} } // impl std::str::FromStr for pgrx::datum::TimestampWithTimeZone
 { #[allow(unused)] fn t() where pgrx::datum::TimestampWithTimeZone: std::fmt::Display {} } // impl std::fmt::Display for pgrx::datum::TimestampWithTimeZone
 { #[allow(unused)] fn t() where pgrx::datum::TimestampWithTimeZone: pgrx::datum::RangeSubType {} } // impl pgrx::datum::RangeSubType for pgrx::datum::TimestampWithTimeZone
+{ #[allow(unused)] fn t() where pgrx::datum::Time: From<pgrx::datum::TimestampWithTimeZone> {} } // impl From<pgrx::datum::TimestampWithTimeZone> for pgrx::datum::Time
 { #[allow(unused)] fn t() where pgrx::datum::Timestamp: From<pgrx::datum::TimestampWithTimeZone> {} } // impl From<pgrx::datum::TimestampWithTimeZone> for pgrx::datum::Timestamp
 { #[allow(unused)] fn t() where pgrx::datum::TimestampWithTimeZone: std::fmt::Debug {} } // impl std::fmt::Debug for pgrx::datum::TimestampWithTimeZone
 { #[allow(unused)] fn t() where pgrx::datum::TimestampWithTimeZone: Copy {} } // impl Copy for pgrx::datum::TimestampWithTimeZone
 { #[allow(unused)] fn t() where pgrx::datum::TimestampWithTimeZone: Clone {} } // impl Clone for pgrx::datum::TimestampWithTimeZone
+{ #[allow(unused)] fn t() where pgrx::datum::TimestampWithTimeZone: TryFrom<i64> {} } // impl TryFrom<i64> for pgrx::datum::TimestampWithTimeZone
+{ #[allow(unused)] fn t() where pgrx::datum::TimestampWithTimeZone: TryFrom<pgrx::pg_sys::Datum> {} } // impl TryFrom<pgrx::pg_sys::Datum> for pgrx::datum::TimestampWithTimeZone
+{ #[allow(unused)] fn t() where pgrx::datum::TimestampWithTimeZone: TryFrom<(pgrx::datum::Timestamp, String)> {} } // impl TryFrom<(pgrx::datum::Timestamp, String)> for pgrx::datum::TimestampWithTimeZone
 { #[allow(unused)] fn t() where pgrx::datum::TimestampWithTimeZone: From<pgrx::datum::Date> {} } // impl From<pgrx::datum::Date> for pgrx::datum::TimestampWithTimeZone
 { #[allow(unused)] fn t() where pgrx::datum::TimestampWithTimeZone: From<pgrx::datum::Timestamp> {} } // impl From<pgrx::datum::Timestamp> for pgrx::datum::TimestampWithTimeZone
 { #[allow(unused)] fn t() where pgrx::datum::TimestampWithTimeZone: pgrx::datum::IntoDatum {} } // impl pgrx::datum::IntoDatum for pgrx::datum::TimestampWithTimeZone
 { #[allow(unused)] fn t() where pgrx::datum::TimestampWithTimeZone: pgrx::datum::FromDatum {} } // impl pgrx::datum::FromDatum for pgrx::datum::TimestampWithTimeZone
+{ #[allow(unused)] fn t() where pgrx::datum::TimeWithTimeZone: From<pgrx::datum::TimestampWithTimeZone> {} } // impl From<pgrx::datum::TimestampWithTimeZone> for pgrx::datum::TimeWithTimeZone
+{ #[allow(unused_imports)] use pgrx::datum::ToIsoString; } // trait pgrx::datum::ToIsoString
 { #[allow(unused_imports)] use pgrx::datum::Uuid; } // struct pgrx::datum::Uuid
 let _: fn(&[u8]) -> Result<pgrx::datum::Uuid, String> = <pgrx::datum::Uuid>::from_slice; // fn pgrx::datum::Uuid::from_slice(b: &[u8]) -> Result<pgrx::datum::Uuid, String>
 { #[allow(unused)] fn t() where pgrx::datum::Uuid: Clone {} } // impl Clone for pgrx::datum::Uuid
@@ -643,56 +800,210 @@ let _: fn(&pgrx::heap_tuple::PgHeapTuple<'static, i32>) -> usize = <pgrx::heap_t
 let _: fn(i32) -> pgrx::iter::TableIterator<'static, i32> = <pgrx::iter::TableIterator<'static, i32>>::once; // fn pgrx::iter::TableIterator::once(value: i32) -> pgrx::iter::TableIterator<'static, i32>
 { #[allow(unused)] fn t() where pgrx::iter::TableIterator<'static, i32>: Iterator {} } // impl Iterator for pgrx::iter::TableIterator<'static, i32>
 { #[allow(unused_imports)] use pgrx::pg_sys::BuiltinOid; } // enum pgrx::pg_sys::BuiltinOid
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::ACLITEMARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::ACLITEMARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::ACLITEMOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::ACLITEMOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::ANYARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::ANYARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::ANYCOMPATIBLEARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::ANYCOMPATIBLEARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::ANYCOMPATIBLEMULTIRANGEOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::ANYCOMPATIBLEMULTIRANGEOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::ANYCOMPATIBLENONARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::ANYCOMPATIBLENONARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::ANYCOMPATIBLEOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::ANYCOMPATIBLEOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::ANYCOMPATIBLERANGEOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::ANYCOMPATIBLERANGEOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::ANYELEMENTOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::ANYELEMENTOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::ANYENUMOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::ANYENUMOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::ANYMULTIRANGEOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::ANYMULTIRANGEOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::ANYNONARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::ANYNONARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::ANYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::ANYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::ANYRANGEOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::ANYRANGEOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::AccessMethodOperatorRelationId { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::AccessMethodOperatorRelationId
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::AccessMethodProcedureRelationId { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::AccessMethodProcedureRelationId
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::AccessMethodRelationId { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::AccessMethodRelationId
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::AttributeRelationId { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::AttributeRelationId
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::AuthIdRelationId { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::AuthIdRelationId
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::BITARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::BITARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::BITOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::BITOID
 { #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::BOOLARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::BOOLARRAYOID
 { #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::BOOLOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::BOOLOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::BOOL_BTREE_FAM_OID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::BOOL_BTREE_FAM_OID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::BOOL_HASH_FAM_OID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::BOOL_HASH_FAM_OID
 { #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::BOXARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::BOXARRAYOID
 { #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::BOXOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::BOXOID
 { #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::BPCHARARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::BPCHARARRAYOID
 { #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::BPCHAROID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::BPCHAROID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::BPCHAR_BTREE_FAM_OID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::BPCHAR_BTREE_FAM_OID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::BPCHAR_BTREE_PATTERN_OPS_OID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::BPCHAR_BTREE_PATTERN_OPS_OID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::BPCHAR_PATTERN_BTREE_FAM_OID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::BPCHAR_PATTERN_BTREE_FAM_OID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::BRIN_AM_OID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::BRIN_AM_OID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::BTREE_AM_OID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::BTREE_AM_OID
 { #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::BYTEAARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::BYTEAARRAYOID
 { #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::BYTEAOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::BYTEAOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::BYTEA_BTREE_FAM_OID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::BYTEA_BTREE_FAM_OID
 { #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::CHARARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::CHARARRAYOID
 { #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::CHAROID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::CHAROID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::CIDARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::CIDARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::CIDOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::CIDOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::CIDRARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::CIDRARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::CIDROID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::CIDROID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::CIRCLEARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::CIRCLEARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::CIRCLEOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::CIRCLEOID
 { #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::CSTRINGARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::CSTRINGARRAYOID
 { #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::CSTRINGOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::CSTRINGOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::C_COLLATION_OID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::C_COLLATION_OID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::CollationRelationId { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::CollationRelationId
 { #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::DATEARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::DATEARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::DATEMULTIRANGEARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::DATEMULTIRANGEARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::DATEMULTIRANGEOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::DATEMULTIRANGEOID
 { #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::DATEOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::DATEOID
 { #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::DATERANGEARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::DATERANGEARRAYOID
 { #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::DATERANGEOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::DATERANGEOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::DATE_BTREE_OPS_OID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::DATE_BTREE_OPS_OID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::DEFAULTTABLESPACE_OID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::DEFAULTTABLESPACE_OID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::DEFAULT_COLLATION_OID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::DEFAULT_COLLATION_OID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::DatabaseRelationId { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::DatabaseRelationId
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::EVENT_TRIGGEROID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::EVENT_TRIGGEROID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::EnumRelationId { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::EnumRelationId
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::EventTriggerRelationId { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::EventTriggerRelationId
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::ExtensionRelationId { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::ExtensionRelationId
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::FDW_HANDLEROID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::FDW_HANDLEROID
 { #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::FLOAT4ARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::FLOAT4ARRAYOID
 { #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::FLOAT4OID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::FLOAT4OID
 { #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::FLOAT8ARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::FLOAT8ARRAYOID
 { #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::FLOAT8OID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::FLOAT8OID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::FLOAT8_BTREE_OPS_OID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::FLOAT8_BTREE_OPS_OID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::ForeignServerRelationId { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::ForeignServerRelationId
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::ForeignTableRelationId { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::ForeignTableRelationId
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::GIN_AM_OID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::GIN_AM_OID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::GIST_AM_OID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::GIST_AM_OID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::GLOBALTABLESPACE_OID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::GLOBALTABLESPACE_OID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::GTSVECTORARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::GTSVECTORARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::GTSVECTOROID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::GTSVECTOROID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::HASH_AM_OID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::HASH_AM_OID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::HEAP_TABLE_AM_OID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::HEAP_TABLE_AM_OID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::INDEX_AM_HANDLEROID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::INDEX_AM_HANDLEROID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::INETARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::INETARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::INETOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::INETOID
 { #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::INT2ARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::INT2ARRAYOID
 { #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::INT2OID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::INT2OID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::INT2VECTORARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::INT2VECTORARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::INT2VECTOROID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::INT2VECTOROID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::INT2_BTREE_OPS_OID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::INT2_BTREE_OPS_OID
 { #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::INT4ARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::INT4ARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::INT4MULTIRANGEARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::INT4MULTIRANGEARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::INT4MULTIRANGEOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::INT4MULTIRANGEOID
 { #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::INT4OID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::INT4OID
 { #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::INT4RANGEARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::INT4RANGEARRAYOID
 { #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::INT4RANGEOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::INT4RANGEOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::INT4_BTREE_OPS_OID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::INT4_BTREE_OPS_OID
 { #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::INT8ARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::INT8ARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::INT8MULTIRANGEARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::INT8MULTIRANGEARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::INT8MULTIRANGEOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::INT8MULTIRANGEOID
 { #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::INT8OID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::INT8OID
 { #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::INT8RANGEARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::INT8RANGEARRAYOID
 { #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::INT8RANGEOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::INT8RANGEOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::INT8_BTREE_OPS_OID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::INT8_BTREE_OPS_OID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::INTEGER_BTREE_FAM_OID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::INTEGER_BTREE_FAM_OID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::INTERNALOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::INTERNALOID
 { #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::INTERVALARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::INTERVALARRAYOID
 { #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::INTERVALOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::INTERVALOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::INTERVAL_BTREE_FAM_OID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::INTERVAL_BTREE_FAM_OID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::IndexRelationId { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::IndexRelationId
 { #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::JSONARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::JSONARRAYOID
 { #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::JSONBARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::JSONBARRAYOID
 { #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::JSONBOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::JSONBOID
 { #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::JSONOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::JSONOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::JSONPATHARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::JSONPATHARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::JSONPATHOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::JSONPATHOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::LANGUAGE_HANDLEROID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::LANGUAGE_HANDLEROID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::LINEARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::LINEARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::LINEOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::LINEOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::LSEGARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::LSEGARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::LSEGOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::LSEGOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::MACADDR8ARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::MACADDR8ARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::MACADDR8OID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::MACADDR8OID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::MACADDRARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::MACADDRARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::MACADDROID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::MACADDROID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::MONEYARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::MONEYARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::MONEYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::MONEYOID
 { #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::NAMEARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::NAMEARRAYOID
 { #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::NAMEOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::NAMEOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::NETWORK_BTREE_FAM_OID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::NETWORK_BTREE_FAM_OID
 { #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::NUMERICARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::NUMERICARRAYOID
 { #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::NUMERICOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::NUMERICOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::NUMERIC_BTREE_OPS_OID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::NUMERIC_BTREE_OPS_OID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::NUMMULTIRANGEARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::NUMMULTIRANGEARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::NUMMULTIRANGEOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::NUMMULTIRANGEOID
 { #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::NUMRANGEARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::NUMRANGEARRAYOID
 { #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::NUMRANGEOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::NUMRANGEOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::NamespaceRelationId { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::NamespaceRelationId
 { #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::OIDARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::OIDARRAYOID
 { #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::OIDOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::OIDOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::OIDVECTORARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::OIDVECTORARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::OIDVECTOROID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::OIDVECTOROID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::OID_BTREE_FAM_OID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::OID_BTREE_FAM_OID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::OID_BTREE_OPS_OID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::OID_BTREE_OPS_OID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::OperatorClassRelationId { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::OperatorClassRelationId
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::OperatorFamilyRelationId { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::OperatorFamilyRelationId
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::OperatorRelationId { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::OperatorRelationId
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::PATHARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::PATHARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::PATHOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::PATHOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::PG_ATTRIBUTEARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::PG_ATTRIBUTEARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::PG_BRIN_BLOOM_SUMMARYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::PG_BRIN_BLOOM_SUMMARYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::PG_BRIN_MINMAX_MULTI_SUMMARYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::PG_BRIN_MINMAX_MULTI_SUMMARYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::PG_CLASSARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::PG_CLASSARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::PG_DDL_COMMANDOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::PG_DDL_COMMANDOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::PG_DEPENDENCIESOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::PG_DEPENDENCIESOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::PG_LSNARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::PG_LSNARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::PG_LSNOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::PG_LSNOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::PG_MCV_LISTOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::PG_MCV_LISTOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::PG_NDISTINCTOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::PG_NDISTINCTOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::PG_NODE_TREEOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::PG_NODE_TREEOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::PG_PROCARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::PG_PROCARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::PG_SNAPSHOTARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::PG_SNAPSHOTARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::PG_SNAPSHOTOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::PG_SNAPSHOTOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::PG_TYPEARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::PG_TYPEARRAYOID
 { #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::POINTARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::POINTARRAYOID
 { #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::POINTOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::POINTOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::POLYGONARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::POLYGONARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::POLYGONOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::POLYGONOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::POSIX_COLLATION_OID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::POSIX_COLLATION_OID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::ProcedureRelationId { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::ProcedureRelationId
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::PublicationRelationId { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::PublicationRelationId
 { #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::RECORDARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::RECORDARRAYOID
 { #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::RECORDOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::RECORDOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::REFCURSORARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::REFCURSORARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::REFCURSOROID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::REFCURSOROID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::REGCLASSARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::REGCLASSARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::REGCLASSOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::REGCLASSOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::REGCOLLATIONARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::REGCOLLATIONARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::REGCOLLATIONOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::REGCOLLATIONOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::REGCONFIGARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::REGCONFIGARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::REGCONFIGOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::REGCONFIGOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::REGDICTIONARYARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::REGDICTIONARYARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::REGDICTIONARYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::REGDICTIONARYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::REGNAMESPACEARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::REGNAMESPACEARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::REGNAMESPACEOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::REGNAMESPACEOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::REGOPERARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::REGOPERARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::REGOPERATORARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::REGOPERATORARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::REGOPERATOROID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::REGOPERATOROID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::REGOPEROID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::REGOPEROID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::REGPROCARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::REGPROCARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::REGPROCEDUREARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::REGPROCEDUREARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::REGPROCEDUREOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::REGPROCEDUREOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::REGPROCOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::REGPROCOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::REGROLEARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::REGROLEARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::REGROLEOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::REGROLEOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::REGTYPEARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::REGTYPEARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::REGTYPEOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::REGTYPEOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::RelationRelationId { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::RelationRelationId
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::SPGIST_AM_OID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::SPGIST_AM_OID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::StatisticRelationId { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::StatisticRelationId
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::TABLE_AM_HANDLEROID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::TABLE_AM_HANDLEROID
 { #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::TEXTARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::TEXTARRAYOID
 { #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::TEXTOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::TEXTOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::TEXT_BTREE_FAM_OID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::TEXT_BTREE_FAM_OID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::TEXT_BTREE_OPS_OID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::TEXT_BTREE_OPS_OID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::TEXT_BTREE_PATTERN_OPS_OID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::TEXT_BTREE_PATTERN_OPS_OID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::TEXT_PATTERN_BTREE_FAM_OID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::TEXT_PATTERN_BTREE_FAM_OID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::TEXT_SPGIST_FAM_OID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::TEXT_SPGIST_FAM_OID
 { #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::TIDARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::TIDARRAYOID
 { #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::TIDOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::TIDOID
 { #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::TIMEARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::TIMEARRAYOID
@@ -701,18 +1012,47 @@ let _: fn(i32) -> pgrx::iter::TableIterator<'static, i32> = <pgrx::iter::TableIt
 { #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::TIMESTAMPOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::TIMESTAMPOID
 { #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::TIMESTAMPTZARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::TIMESTAMPTZARRAYOID
 { #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::TIMESTAMPTZOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::TIMESTAMPTZOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::TIMESTAMPTZ_BTREE_OPS_OID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::TIMESTAMPTZ_BTREE_OPS_OID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::TIMESTAMP_BTREE_OPS_OID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::TIMESTAMP_BTREE_OPS_OID
 { #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::TIMETZARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::TIMETZARRAYOID
 { #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::TIMETZOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::TIMETZOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::TRIGGEROID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::TRIGGEROID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::TSMULTIRANGEARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::TSMULTIRANGEARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::TSMULTIRANGEOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::TSMULTIRANGEOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::TSM_HANDLEROID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::TSM_HANDLEROID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::TSQUERYARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::TSQUERYARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::TSQUERYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::TSQUERYOID
 { #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::TSRANGEARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::TSRANGEARRAYOID
 { #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::TSRANGEOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::TSRANGEOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::TSTZMULTIRANGEARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::TSTZMULTIRANGEARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::TSTZMULTIRANGEOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::TSTZMULTIRANGEOID
 { #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::TSTZRANGEARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::TSTZRANGEARRAYOID
 { #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::TSTZRANGEOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::TSTZRANGEOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::TSVECTORARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::TSVECTORARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::TSVECTOROID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::TSVECTOROID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::TXID_SNAPSHOTARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::TXID_SNAPSHOTARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::TXID_SNAPSHOTOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::TXID_SNAPSHOTOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::TableSpaceRelationId { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::TableSpaceRelationId
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::TriggerRelationId { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::TriggerRelationId
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::TypeRelationId { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::TypeRelationId
 { #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::UNKNOWNOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::UNKNOWNOID
 { #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::UUIDARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::UUIDARRAYOID
 { #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::UUIDOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::UUIDOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::VARBITARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::VARBITARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::VARBITOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::VARBITOID
 { #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::VARCHARARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::VARCHARARRAYOID
 { #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::VARCHAROID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::VARCHAROID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::VARCHAR_BTREE_PATTERN_OPS_OID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::VARCHAR_BTREE_PATTERN_OPS_OID
 { #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::VOIDOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::VOIDOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::XID8ARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::XID8ARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::XID8OID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::XID8OID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::XIDARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::XIDARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::XIDOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::XIDOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::XLOG_NEXTOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::XLOG_NEXTOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::XMLARRAYOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::XMLARRAYOID
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::BuiltinOid) { if let pgrx::pg_sys::BuiltinOid::XMLOID { .. } = x {} } } // variant pgrx::pg_sys::BuiltinOid::XMLOID
+let _: fn(u32) -> Result<pgrx::pg_sys::BuiltinOid, pgrx::pg_sys::oids::NotBuiltinOid> = <pgrx::pg_sys::BuiltinOid>::from_u32; // fn pgrx::pg_sys::BuiltinOid::from_u32(uint: u32) -> Result<pgrx::pg_sys::BuiltinOid, pgrx::pg_sys::oids::NotBuiltinOid>
+let _: fn(pgrx::pg_sys::BuiltinOid) -> pgrx::datum::Oid = <pgrx::pg_sys::BuiltinOid>::value; // fn pgrx::pg_sys::BuiltinOid::value(self: pgrx::pg_sys::BuiltinOid) -> pgrx::datum::Oid
 let _: fn(pgrx::pg_sys::BuiltinOid) -> pgrx::pg_sys::oids::PgOid = <pgrx::pg_sys::BuiltinOid>::oid; // fn pgrx::pg_sys::BuiltinOid::oid(self: pgrx::pg_sys::BuiltinOid) -> pgrx::pg_sys::oids::PgOid
 { #[allow(unused)] fn t() where pgrx::pg_sys::BuiltinOid: Copy {} } // impl Copy for pgrx::pg_sys::BuiltinOid
 { #[allow(unused)] fn t() where pgrx::pg_sys::BuiltinOid: Clone {} } // impl Clone for pgrx::pg_sys::BuiltinOid
@@ -1035,9 +1375,11 @@ let _: fn(pgrx::pg_sys::BuiltinOid) -> pgrx::pg_sys::oids::PgOid = <pgrx::pg_sys
 { #[allow(unused)] fn v(x: pgrx::pg_sys::oids::NotBuiltinOid) { if let pgrx::pg_sys::oids::NotBuiltinOid::Ambiguous { .. } = x {} } } // variant pgrx::pg_sys::oids::NotBuiltinOid::Ambiguous
 { #[allow(unused)] fn v(x: pgrx::pg_sys::oids::NotBuiltinOid) { if let pgrx::pg_sys::oids::NotBuiltinOid::TooBig { .. } = x {} } } // variant pgrx::pg_sys::oids::NotBuiltinOid::TooBig
 { #[allow(unused_imports)] use pgrx::pg_sys::oids::PgOid; } // enum pgrx::pg_sys::oids::PgOid
+{ #[allow(unused)] fn v(x: pgrx::pg_sys::oids::PgOid) { if let pgrx::pg_sys::oids::PgOid::Invalid { .. } = x {} } } // variant pgrx::pg_sys::oids::PgOid::Invalid
 { #[allow(unused)] fn v(x: pgrx::pg_sys::oids::PgOid) { if let pgrx::pg_sys::oids::PgOid::Custom { .. } = x {} } } // variant pgrx::pg_sys::oids::PgOid::Custom
 { #[allow(unused)] fn v(x: pgrx::pg_sys::oids::PgOid) { if let pgrx::pg_sys::oids::PgOid::BuiltIn { .. } = x {} } } // variant pgrx::pg_sys::oids::PgOid::BuiltIn
 let _: fn(pgrx::datum::Oid) -> pgrx::pg_sys::oids::PgOid = <pgrx::pg_sys::oids::PgOid>::from_untagged; // fn pgrx::pg_sys::oids::PgOid::from_untagged(oid: pgrx::datum::Oid) -> pgrx::pg_sys::oids::PgOid
+let _: fn(pgrx::pg_sys::oids::PgOid) -> pgrx::datum::Oid = <pgrx::pg_sys::oids::PgOid>::value; // fn pgrx::pg_sys::oids::PgOid::value(self: pgrx::pg_sys::oids::PgOid) -> pgrx::datum::Oid
 { #[allow(unused)] fn t() where pgrx::pg_sys::oids::PgOid: Copy {} } // impl Copy for pgrx::pg_sys::oids::PgOid
 { #[allow(unused)] fn t() where pgrx::pg_sys::oids::PgOid: Clone {} } // impl Clone for pgrx::pg_sys::oids::PgOid
 { #[allow(unused)] fn t() where pgrx::pg_sys::oids::PgOid: Eq {} } // impl Eq for pgrx::pg_sys::oids::PgOid

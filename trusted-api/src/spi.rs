@@ -92,7 +92,7 @@ fn execute<'conn>(
     let args: Vec<SpiArg<'_>> = args
         .iter()
         .map(|(oid, d)| SpiArg {
-            type_oid: oid.value(),
+            type_oid: oid.value().as_u32(),
             value: d.as_ref().map(|d| d.bytes.as_slice()),
         })
         .collect();

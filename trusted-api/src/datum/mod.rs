@@ -39,6 +39,7 @@ pub use datetime::{
     Date, DateTimeConversionError, Interval, IntervalConversionError, Time, TimeWithTimeZone,
     Timestamp, TimestampWithTimeZone,
 };
+pub use datetime::{DateTimeParts, HasExtractableParts, ToIsoString};
 pub use geo::{Point, BOX};
 pub use json::{Json, JsonB, JsonString};
 pub use numeric::{AnyNumeric, NumericError};

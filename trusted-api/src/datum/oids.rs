@@ -11,27 +11,28 @@ use super::TypeOid;
 
 macro_rules! builtin_oids {
     ($($name:ident = $value:expr),* $(,)?) => {
-        $(pub const $name: TypeOid = $value;)*
+        $(#[allow(non_upper_case_globals)] pub const $name: TypeOid = $value;)*
 
-        /// The built-in types this crate knows by name, spelled as pgrx's
-        /// `PgBuiltInOids` spells them.
+        /// The built-in objects pgrx 0.11 names (its `BuiltinOid`, PostgreSQL
+        /// 15's: types, catalogs, operator classes and families), with their
+        /// oids as the discriminants, so that they order as pgrx's do.
         #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[repr(u32)]
         pub enum PgBuiltInOids {
-            $($name,)*
+            $($name = $value,)*
         }
 
         impl PgBuiltInOids {
-            pub fn value(self) -> u32 {
-                match self {
-                    $(PgBuiltInOids::$name => $value,)*
-                }
+            pub const fn value(self) -> Oid {
+                Oid(self as u32)
             }
 
-            pub fn from_u32(oid: u32) -> Option<PgBuiltInOids> {
+            pub const fn from_u32(oid: u32) -> Result<PgBuiltInOids, NotBuiltinOid> {
                 match oid {
-                    $($value => Some(PgBuiltInOids::$name),)*
-                    _ => None,
+                    0 => Err(NotBuiltinOid::Invalid),
+                    $($value => Ok(PgBuiltInOids::$name),)*
+                    _ => Err(NotBuiltinOid::Ambiguous),
                 }
             }
         }
@@ -109,6 +110,189 @@ builtin_oids! {
     DATERANGEARRAYOID = 3913,
     INT8RANGEARRAYOID = 3927,
     RECORDARRAYOID = 2287,
+    // The rest of pgrx's BuiltinOid (PostgreSQL 15's catalog/*_d.h):
+    // operator classes and families, catalogs, the pseudo-types, ...
+    ACLITEMARRAYOID = 1034,
+    ACLITEMOID = 1033,
+    ANYARRAYOID = 2277,
+    ANYCOMPATIBLEARRAYOID = 5078,
+    ANYCOMPATIBLEMULTIRANGEOID = 4538,
+    ANYCOMPATIBLENONARRAYOID = 5079,
+    ANYCOMPATIBLEOID = 5077,
+    ANYCOMPATIBLERANGEOID = 5080,
+    ANYELEMENTOID = 2283,
+    ANYENUMOID = 3500,
+    ANYMULTIRANGEOID = 4537,
+    ANYNONARRAYOID = 2776,
+    ANYOID = 2276,
+    ANYRANGEOID = 3831,
+    AccessMethodOperatorRelationId = 2602,
+    AccessMethodProcedureRelationId = 2603,
+    AccessMethodRelationId = 2601,
+    AttributeRelationId = 1249,
+    AuthIdRelationId = 1260,
+    BITARRAYOID = 1561,
+    BITOID = 1560,
+    BOOL_BTREE_FAM_OID = 424,
+    BOOL_HASH_FAM_OID = 2222,
+    BPCHAR_BTREE_FAM_OID = 426,
+    BPCHAR_BTREE_PATTERN_OPS_OID = 4219,
+    BPCHAR_PATTERN_BTREE_FAM_OID = 2097,
+    BRIN_AM_OID = 3580,
+    BTREE_AM_OID = 403,
+    BYTEA_BTREE_FAM_OID = 428,
+    CIDARRAYOID = 1012,
+    CIDOID = 29,
+    CIDRARRAYOID = 651,
+    CIDROID = 650,
+    CIRCLEARRAYOID = 719,
+    CIRCLEOID = 718,
+    C_COLLATION_OID = 950,
+    CollationRelationId = 3456,
+    DATEMULTIRANGEARRAYOID = 6155,
+    DATEMULTIRANGEOID = 4535,
+    DATE_BTREE_OPS_OID = 3122,
+    DEFAULTTABLESPACE_OID = 1663,
+    DEFAULT_COLLATION_OID = 100,
+    DatabaseRelationId = 1262,
+    EVENT_TRIGGEROID = 3838,
+    EnumRelationId = 3501,
+    EventTriggerRelationId = 3466,
+    ExtensionRelationId = 3079,
+    FDW_HANDLEROID = 3115,
+    FLOAT8_BTREE_OPS_OID = 3123,
+    ForeignServerRelationId = 1417,
+    ForeignTableRelationId = 3118,
+    GIN_AM_OID = 2742,
+    GIST_AM_OID = 783,
+    GLOBALTABLESPACE_OID = 1664,
+    GTSVECTORARRAYOID = 3644,
+    GTSVECTOROID = 3642,
+    HASH_AM_OID = 405,
+    HEAP_TABLE_AM_OID = 2,
+    INDEX_AM_HANDLEROID = 325,
+    INETARRAYOID = 1041,
+    INETOID = 869,
+    INT2VECTORARRAYOID = 1006,
+    INT2VECTOROID = 22,
+    INT2_BTREE_OPS_OID = 1979,
+    INT4MULTIRANGEARRAYOID = 6150,
+    INT4MULTIRANGEOID = 4451,
+    INT4_BTREE_OPS_OID = 1978,
+    INT8MULTIRANGEARRAYOID = 6157,
+    INT8MULTIRANGEOID = 4536,
+    INT8_BTREE_OPS_OID = 3124,
+    INTEGER_BTREE_FAM_OID = 1976,
+    INTERNALOID = 2281,
+    INTERVAL_BTREE_FAM_OID = 1982,
+    IndexRelationId = 2610,
+    JSONPATHARRAYOID = 4073,
+    JSONPATHOID = 4072,
+    LANGUAGE_HANDLEROID = 2280,
+    LINEARRAYOID = 629,
+    LINEOID = 628,
+    LSEGARRAYOID = 1018,
+    LSEGOID = 601,
+    MACADDR8ARRAYOID = 775,
+    MACADDR8OID = 774,
+    MACADDRARRAYOID = 1040,
+    MACADDROID = 829,
+    MONEYARRAYOID = 791,
+    MONEYOID = 790,
+    NETWORK_BTREE_FAM_OID = 1974,
+    NUMERIC_BTREE_OPS_OID = 3125,
+    NUMMULTIRANGEARRAYOID = 6151,
+    NUMMULTIRANGEOID = 4532,
+    NamespaceRelationId = 2615,
+    OIDVECTORARRAYOID = 1013,
+    OIDVECTOROID = 30,
+    OID_BTREE_FAM_OID = 1989,
+    OID_BTREE_OPS_OID = 1981,
+    OperatorClassRelationId = 2616,
+    OperatorFamilyRelationId = 2753,
+    OperatorRelationId = 2617,
+    PATHARRAYOID = 1019,
+    PATHOID = 602,
+    PG_ATTRIBUTEARRAYOID = 270,
+    PG_BRIN_BLOOM_SUMMARYOID = 4600,
+    PG_BRIN_MINMAX_MULTI_SUMMARYOID = 4601,
+    PG_CLASSARRAYOID = 273,
+    PG_DDL_COMMANDOID = 32,
+    PG_DEPENDENCIESOID = 3402,
+    PG_LSNARRAYOID = 3221,
+    PG_LSNOID = 3220,
+    PG_MCV_LISTOID = 5017,
+    PG_NDISTINCTOID = 3361,
+    PG_NODE_TREEOID = 194,
+    PG_PROCARRAYOID = 272,
+    PG_SNAPSHOTARRAYOID = 5039,
+    PG_SNAPSHOTOID = 5038,
+    PG_TYPEARRAYOID = 210,
+    POLYGONARRAYOID = 1027,
+    POLYGONOID = 604,
+    POSIX_COLLATION_OID = 951,
+    ProcedureRelationId = 1255,
+    PublicationRelationId = 6104,
+    REFCURSORARRAYOID = 2201,
+    REFCURSOROID = 1790,
+    REGCLASSARRAYOID = 2210,
+    REGCLASSOID = 2205,
+    REGCOLLATIONARRAYOID = 4192,
+    REGCOLLATIONOID = 4191,
+    REGCONFIGARRAYOID = 3735,
+    REGCONFIGOID = 3734,
+    REGDICTIONARYARRAYOID = 3770,
+    REGDICTIONARYOID = 3769,
+    REGNAMESPACEARRAYOID = 4090,
+    REGNAMESPACEOID = 4089,
+    REGOPERARRAYOID = 2208,
+    REGOPERATORARRAYOID = 2209,
+    REGOPERATOROID = 2204,
+    REGOPEROID = 2203,
+    REGPROCARRAYOID = 1008,
+    REGPROCEDUREARRAYOID = 2207,
+    REGPROCEDUREOID = 2202,
+    REGPROCOID = 24,
+    REGROLEARRAYOID = 4097,
+    REGROLEOID = 4096,
+    REGTYPEARRAYOID = 2211,
+    REGTYPEOID = 2206,
+    RelationRelationId = 1259,
+    SPGIST_AM_OID = 4000,
+    StatisticRelationId = 2619,
+    TABLE_AM_HANDLEROID = 269,
+    TEXT_BTREE_FAM_OID = 1994,
+    TEXT_BTREE_OPS_OID = 3126,
+    TEXT_BTREE_PATTERN_OPS_OID = 4217,
+    TEXT_PATTERN_BTREE_FAM_OID = 2095,
+    TEXT_SPGIST_FAM_OID = 4017,
+    TIMESTAMPTZ_BTREE_OPS_OID = 3127,
+    TIMESTAMP_BTREE_OPS_OID = 3128,
+    TRIGGEROID = 2279,
+    TSMULTIRANGEARRAYOID = 6152,
+    TSMULTIRANGEOID = 4533,
+    TSM_HANDLEROID = 3310,
+    TSQUERYARRAYOID = 3645,
+    TSQUERYOID = 3615,
+    TSTZMULTIRANGEARRAYOID = 6153,
+    TSTZMULTIRANGEOID = 4534,
+    TSVECTORARRAYOID = 3643,
+    TSVECTOROID = 3614,
+    TXID_SNAPSHOTARRAYOID = 2949,
+    TXID_SNAPSHOTOID = 2970,
+    TableSpaceRelationId = 1213,
+    TriggerRelationId = 2620,
+    TypeRelationId = 1247,
+    VARBITARRAYOID = 1563,
+    VARBITOID = 1562,
+    VARCHAR_BTREE_PATTERN_OPS_OID = 4218,
+    XID8ARRAYOID = 271,
+    XID8OID = 5069,
+    XIDARRAYOID = 1011,
+    XIDOID = 28,
+    XLOG_NEXTOID = 48,
+    XMLARRAYOID = 143,
+    XMLOID = 142,
 }
 
 /// PostgreSQL hands out oids below this to objects created by initdb;
@@ -184,6 +368,14 @@ impl Oid {
     pub const fn as_u32(self) -> u32 {
         self.0
     }
+
+    /// The oid of a built-in object pgrx names (`PgBuiltInOids`).
+    pub const fn from_builtin(id: u32) -> Result<Oid, NotBuiltinOid> {
+        match PgBuiltInOids::from_u32(id) {
+            Ok(b) => Ok(b.value()),
+            Err(e) => Err(e),
+        }
+    }
 }
 
 impl From<u32> for Oid {
@@ -207,7 +399,7 @@ impl fmt::Display for Oid {
 /// A type oid classified as pgrx classifies it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PgOid {
-    InvalidOid,
+    Invalid,
     Custom(Oid),
     BuiltIn(PgBuiltInOids),
 }
@@ -217,10 +409,10 @@ impl PgOid {
         PgOid::from(oid.as_u32())
     }
 
-    pub fn value(&self) -> u32 {
+    pub const fn value(self) -> Oid {
         match self {
-            PgOid::InvalidOid => 0,
-            PgOid::Custom(oid) => oid.as_u32(),
+            PgOid::Invalid => Oid::INVALID,
+            PgOid::Custom(oid) => oid,
             PgOid::BuiltIn(b) => b.value(),
         }
     }
@@ -229,10 +421,10 @@ impl PgOid {
 impl From<u32> for PgOid {
     fn from(oid: u32) -> PgOid {
         match oid {
-            0 => PgOid::InvalidOid,
+            0 => PgOid::Invalid,
             _ => match PgBuiltInOids::from_u32(oid) {
-                Some(b) => PgOid::BuiltIn(b),
-                None => PgOid::Custom(Oid(oid)),
+                Ok(b) => PgOid::BuiltIn(b),
+                Err(_) => PgOid::Custom(Oid(oid)),
             },
         }
     }
@@ -288,10 +480,7 @@ impl TryFrom<u32> for PgBuiltInOids {
     type Error = NotBuiltinOid;
 
     fn try_from(oid: u32) -> Result<PgBuiltInOids, NotBuiltinOid> {
-        match oid {
-            0 => Err(NotBuiltinOid::Invalid),
-            _ => PgBuiltInOids::from_u32(oid).ok_or(NotBuiltinOid::Ambiguous),
-        }
+        PgBuiltInOids::from_u32(oid)
     }
 }
 
@@ -305,7 +494,7 @@ impl TryFrom<Oid> for PgBuiltInOids {
 
 impl From<PgBuiltInOids> for Oid {
     fn from(b: PgBuiltInOids) -> Oid {
-        Oid(b.value())
+        b.value()
     }
 }
 
@@ -318,8 +507,8 @@ mod tests {
         for &(e, a) in ARRAY_TYPES {
             assert_eq!(array_of(e), Some(a));
             assert_eq!(element_of(a), Some(e));
-            assert!(PgBuiltInOids::from_u32(e).is_some());
-            assert!(PgBuiltInOids::from_u32(a).is_some());
+            assert!(PgBuiltInOids::from_u32(e).is_ok());
+            assert!(PgBuiltInOids::from_u32(a).is_ok());
         }
         assert_eq!(array_of(INT4OID), Some(1007));
         assert_eq!(element_of(TEXTARRAYOID), Some(TEXTOID));
@@ -328,11 +517,17 @@ mod tests {
 
     #[test]
     fn pg_oid() {
-        assert_eq!(PgBuiltInOids::INT4OID.value(), 23);
-        assert_eq!(PgBuiltInOids::INT4OID.oid().value(), 23);
+        assert_eq!(PgBuiltInOids::INT4OID.value(), Oid::from(23));
+        assert_eq!(PgBuiltInOids::INT4OID.oid().value(), Oid::from(23));
         assert_eq!(PgOid::from(23), PgOid::BuiltIn(PgBuiltInOids::INT4OID));
-        assert_eq!(PgOid::from(0), PgOid::InvalidOid);
-        assert_eq!(PgOid::from(20000).value(), 20000);
+        assert_eq!(PgOid::from(0), PgOid::Invalid);
+        assert_eq!(PgOid::from(20000).value(), Oid::from(20000));
+        // pgrx's BuiltinOid has the catalogs and operator classes too,
+        // ordered by oid.
+        assert_eq!(BuiltinOid::RelationRelationId.value(), Oid::from(1259));
+        assert!(BuiltinOid::BOOLOID < BuiltinOid::INT4OID);
+        assert_eq!(Oid::from_builtin(25), Ok(Oid::from(25)));
+        assert_eq!(Oid::from_builtin(20000), Err(NotBuiltinOid::Ambiguous));
         assert_eq!(Oid::from(7).to_string(), "7");
         assert_eq!(Oid::INVALID.as_u32(), 0);
     }
