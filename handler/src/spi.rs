@@ -351,13 +351,7 @@ impl CallSpi {
     ) -> Answer {
         self.connect();
         let Ok(query) = CString::new(query) else {
-            return Answer::Error {
-                sqlstate: *b"22021",
-                message: "a query cannot contain a NUL character".into(),
-                detail: None,
-                hint: None,
-                origin: None,
-            };
+            return nul_in_query();
         };
         let result = in_subtransaction(|| {
             let (types, mut values, nulls) = arguments(args);
@@ -502,6 +496,126 @@ impl CallSpi {
         answer
     }
 
+    /// Open a cursor without reading it (Upcall::Open): the body's
+    /// `SpiCursor`, whose rows it asks for a number at a time.
+    pub fn open(&mut self, query: &str, args: &[SpiArg<'_>], read_only: bool) -> Answer {
+        self.connect();
+        let Ok(query) = CString::new(query) else {
+            return nul_in_query();
+        };
+        let opened = in_subtransaction(|| {
+            let (types, mut values, nulls) = arguments(args);
+            let plan = prepared(&query, &types);
+            // SAFETY: a kept plan; argument arrays of its arity; SPI is
+            // connected.
+            unsafe {
+                let portal = pg_sys::SPI_cursor_open(
+                    std::ptr::null(),
+                    plan,
+                    values.as_mut_ptr(),
+                    nulls.as_ptr(),
+                    read_only,
+                );
+                CStr::from_ptr((*portal).name).to_owned()
+            }
+        });
+        match opened {
+            Ok(name) => self.attach(name),
+            Err(error) => error,
+        }
+    }
+
+    /// Read from an open portal found by name (Upcall::Find): one a body
+    /// detached, or any the session has open, as SQL's FETCH could.
+    pub fn find(&mut self, name: &str) -> Answer {
+        self.connect();
+        let Ok(name) = CString::new(name) else {
+            return no_cursor("a cursor name cannot contain a NUL character".into());
+        };
+        if self.cursors.iter().any(|c| c.name == name) {
+            return no_cursor(format!(
+                "cursor \"{}\" is already open in this call",
+                name.to_string_lossy()
+            ));
+        }
+        // SAFETY: a NUL-terminated name.
+        if unsafe { pg_sys::SPI_cursor_find(name.as_ptr()) }.is_null() {
+            return no_cursor(format!(
+                "cursor \"{}\" does not exist",
+                name.to_string_lossy()
+            ));
+        }
+        self.attach(name)
+    }
+
+    /// Register the portal `name` as one of the body's cursors: answered
+    /// with its columns and no rows.
+    fn attach(&mut self, name: CString) -> Answer {
+        // SAFETY: a NUL-terminated name; the portal's descriptor, when it
+        // has one (a portal that returns rows), is valid while it is open.
+        let columns = unsafe {
+            let portal = pg_sys::SPI_cursor_find(name.as_ptr());
+            if portal.is_null() || (*portal).tupDesc.is_null() {
+                return no_cursor(format!(
+                    "cursor \"{}\" does not return rows",
+                    name.to_string_lossy()
+                ));
+            }
+            columns_of((*portal).tupDesc).columns
+        };
+        let id = self.next_cursor;
+        self.next_cursor += 1;
+        self.cursors.push(Cursor {
+            id,
+            name,
+            left: u64::MAX,
+        });
+        Answer::Table {
+            columns,
+            rows: Vec::new(),
+            processed: 0,
+            cursor: Some(id),
+        }
+    }
+
+    /// Up to `count` rows of a cursor (Upcall::FetchRows), which stays
+    /// open: `cursor` in the answer is None once its end is reached.
+    pub fn fetch_rows(&mut self, id: u32, count: u32) -> Answer {
+        let Some(c) = self.cursors.iter().find(|c| c.id == id) else {
+            return no_cursor(format!("plrust: cursor {id} is not open"));
+        };
+        let name = c.name.clone();
+        let result = in_subtransaction(|| {
+            // SAFETY: a NUL-terminated portal name.
+            let portal = unsafe { pg_sys::SPI_cursor_find(name.as_ptr()) };
+            if portal.is_null() {
+                return no_cursor("plrust: the cursor is gone".into());
+            }
+            let (columns, rows, done) = fetch(portal, u64::from(count));
+            let at_end = done && (rows.len() as u64) < u64::from(count);
+            Answer::Table {
+                columns,
+                processed: rows.len() as u64,
+                rows,
+                cursor: (!at_end).then_some(id),
+            }
+        });
+        result.unwrap_or_else(|e| e)
+    }
+
+    /// Leave a cursor open past the call (Upcall::Detach): the portal is
+    /// no longer the call's to close, and lives until the transaction ends
+    /// (or someone closes it by name).
+    pub fn detach(&mut self, id: u32) -> Answer {
+        let Some(pos) = self.cursors.iter().position(|c| c.id == id) else {
+            return no_cursor(format!("plrust: cursor {id} is not open"));
+        };
+        let c = self.cursors.remove(pos);
+        Answer::Name {
+            name: c.name.to_string_lossy().into_owned(),
+        }
+    }
+
     /// Close a cursor the body dropped early (Upcall::Close).
     pub fn close(&mut self, id: u32) -> Answer {
         if let Some(pos) = self.cursors.iter().position(|c| c.id == id) {
@@ -521,6 +635,17 @@ impl CallSpi {
             // SAFETY: connected by connect() in this call.
             unsafe { pg_sys::SPI_finish() };
         }
+    }
+}
+
+/// 22021 character_not_in_repertoire: a query with a NUL in it.
+fn nul_in_query() -> Answer {
+    Answer::Error {
+        sqlstate: *b"22021",
+        message: "a query cannot contain a NUL character".into(),
+        detail: None,
+        hint: None,
+        origin: None,
     }
 }
 

@@ -96,7 +96,13 @@ impl CallState {
         let scratch_cx = scratch.value();
         if matches!(
             upcall,
-            Upcall::Execute { .. } | Upcall::Fetch { .. } | Upcall::Close { .. }
+            Upcall::Execute { .. }
+                | Upcall::Fetch { .. }
+                | Upcall::Close { .. }
+                | Upcall::Open { .. }
+                | Upcall::FetchRows { .. }
+                | Upcall::Detach { .. }
+                | Upcall::Find { .. }
         ) {
             // Before switching to scratch memory: SPI_finish returns to
             // the context SPI_connect was called in.
@@ -146,6 +152,10 @@ impl CallState {
                     .execute(query, &args, select, limit, self.f.read_only)),
                 Upcall::Fetch { cursor } => Ok(self.spi.fetch(cursor)),
                 Upcall::Close { cursor } => Ok(self.spi.close(cursor)),
+                Upcall::Open { query, args } => Ok(self.spi.open(query, &args, self.f.read_only)),
+                Upcall::FetchRows { cursor, count } => Ok(self.spi.fetch_rows(cursor, count)),
+                Upcall::Detach { cursor } => Ok(self.spi.detach(cursor)),
+                Upcall::Find { name } => Ok(self.spi.find(name)),
                 Upcall::Rows { rows } => {
                     let (Some(sink), Output::SetOf(_) | Output::Table(_)) =
                         (&self.set, &self.f.output)

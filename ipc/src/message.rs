@@ -309,6 +309,24 @@ pub enum Upcall<'a> {
     Rows { rows: Vec<Vec<Option<&'a [u8]>>> },
     /// The attributes of a composite type, by name (`PgHeapTuple::new_composite_type`).
     DescribeType { name: &'a str },
+    /// Open a cursor on a query without reading it (`SpiClient::open_cursor`):
+    /// its rows come as the body asks for them (`FetchRows`), none read
+    /// ahead, so that it can be left open for someone else (`Detach`).
+    /// Answered with a `Table` of no rows.
+    Open {
+        query: &'a str,
+        args: Vec<SpiArg<'a>>,
+    },
+    /// Up to `count` more rows of a cursor (fewer at its end, or where a
+    /// batch's bytes run out: the answer's `cursor` is None only at the
+    /// end).  The cursor stays open either way, until `Close` or `Detach`.
+    FetchRows { cursor: u32, count: u32 },
+    /// Leave a cursor open past the call (`SpiCursor::detach_into_name`):
+    /// answered with its portal's name.
+    Detach { cursor: u32 },
+    /// Read from an open portal of the backend, by name
+    /// (`SpiClient::find_cursor`): answered as `Open` is.
+    Find { name: &'a str },
 }
 
 /// A result column: its name and type.
@@ -341,6 +359,8 @@ pub enum Answer {
         processed: u64,
         cursor: Option<u32>,
     },
+    /// The name of a portal left open (`Detach`).
+    Name { name: String },
     /// A composite type's oid and attributes.
     Type {
         type_oid: u32,

@@ -216,11 +216,25 @@ impl<'de: 'a, 'a, C> BorrowDecode<'de, C> for Upcall<'a> {
             5 => Upcall::DescribeType {
                 name: <&str>::borrow_decode(d)?,
             },
+            6 => Upcall::Open {
+                query: <&str>::borrow_decode(d)?,
+                args: heap.vec(d, |d, _| SpiArg::borrow_decode(d))?,
+            },
+            7 => Upcall::FetchRows {
+                cursor: u32::decode(d)?,
+                count: u32::decode(d)?,
+            },
+            8 => Upcall::Detach {
+                cursor: u32::decode(d)?,
+            },
+            9 => Upcall::Find {
+                name: <&str>::borrow_decode(d)?,
+            },
             found => {
                 return Err(DecodeError::UnexpectedVariant {
                     found,
                     type_name: "Upcall",
-                    allowed: &AllowedEnumVariants::Range { min: 0, max: 5 },
+                    allowed: &AllowedEnumVariants::Range { min: 0, max: 9 },
                 })
             }
         })
@@ -426,6 +440,21 @@ mod tests {
                 rows: vec![vec![Some(&b"ab"[..]), None], vec![], vec![None]],
             },
             Upcall::DescribeType { name: "pg_class" },
+            Upcall::Open {
+                query: "SELECT $1",
+                args: vec![SpiArg {
+                    type_oid: 23,
+                    value: Some(b"\0\0\0\x01"),
+                }],
+            },
+            Upcall::FetchRows {
+                cursor: 5,
+                count: 10,
+            },
+            Upcall::Detach { cursor: 6 },
+            Upcall::Find {
+                name: "<unnamed portal 1>",
+            },
         ];
         for u in &all {
             match u {
@@ -442,7 +471,14 @@ mod tests {
                 | Upcall::Fetch { cursor: _ }
                 | Upcall::Close { cursor: _ }
                 | Upcall::Rows { rows: _ }
-                | Upcall::DescribeType { name: _ } => {}
+                | Upcall::DescribeType { name: _ }
+                | Upcall::Open { query: _, args: _ }
+                | Upcall::FetchRows {
+                    cursor: _,
+                    count: _,
+                }
+                | Upcall::Detach { cursor: _ }
+                | Upcall::Find { name: _ } => {}
             }
         }
         all
@@ -459,7 +495,7 @@ mod tests {
             }
         }
         // An unknown variant, as the derive would refuse it.
-        let e = decode_upcall(&6u32.to_le_bytes()).unwrap_err();
+        let e = decode_upcall(&10u32.to_le_bytes()).unwrap_err();
         assert!(
             matches!(&e, WireError::Malformed(m) if m.contains("UnexpectedVariant")),
             "{e}"

@@ -1391,7 +1391,9 @@ let _: fn(pgrx::pg_sys::oids::PgOid) -> pgrx::datum::Oid = <pgrx::pg_sys::oids::
 { #[allow(unused_imports)] use pgrx::spi::Error; } // type_alias pgrx::spi::Error
 { #[allow(unused_imports)] use pgrx::spi::Result; } // type_alias pgrx::spi::Result
 { #[allow(unused_imports)] use pgrx::spi::SpiClient; } // struct pgrx::spi::SpiClient
+let _: fn(&pgrx::spi::SpiClient<'static>, &str) -> pgrx::spi::Result<pgrx::spi::SpiCursor<'static>> = <pgrx::spi::SpiClient<'static>>::find_cursor; // fn pgrx::spi::SpiClient::find_cursor(self: &pgrx::spi::SpiClient<'static>, name: &str) -> pgrx::spi::Result<pgrx::spi::SpiCursor<'static>>
 { #[allow(unused_imports)] use pgrx::spi::SpiCursor; } // struct pgrx::spi::SpiCursor
+let _: fn(pgrx::spi::SpiCursor<'static>) -> String = <pgrx::spi::SpiCursor<'static>>::detach_into_name; // fn pgrx::spi::SpiCursor::detach_into_name(self: pgrx::spi::SpiCursor<'static>) -> String
 { #[allow(unused_imports)] use pgrx::spi::SpiErrorCodes; } // enum pgrx::spi::SpiErrorCodes
 { #[allow(unused)] fn v(x: pgrx::spi::SpiErrorCodes) { if let pgrx::spi::SpiErrorCodes::Connect { .. } = x {} } } // variant pgrx::spi::SpiErrorCodes::Connect
 { #[allow(unused)] fn v(x: pgrx::spi::SpiErrorCodes) { if let pgrx::spi::SpiErrorCodes::Copy { .. } = x {} } } // variant pgrx::spi::SpiErrorCodes::Copy

@@ -157,6 +157,68 @@ fn a_cursor_fetches_as_many_rows_as_asked() {
     );
 }
 
+/// pgrx's detach_into_name leaves the cursor open with the rows not
+/// fetched yet, for SQL's FETCH or a later call's find_cursor in the same
+/// transaction; nothing was read ahead of what the body fetched.
+#[test]
+fn a_detached_cursor_is_found_again_with_its_remaining_rows() {
+    let mut c = client();
+    c.batch_execute(
+        r#"CREATE OR REPLACE FUNCTION parity_spi_detach(n int) RETURNS text STRICT LANGUAGE plrust AS $$
+            Spi::connect(|client| {
+                let mut cursor = client.open_cursor(
+                    "SELECT g FROM generate_series(1, $1) g",
+                    Some(vec![(PgBuiltInOids::INT4OID.oid(), n.into_datum())]),
+                );
+                let first = cursor.fetch(2)?.len();
+                assert_eq!(first, 2);
+                Ok(Some(cursor.detach_into_name()))
+            })
+         $$;
+         CREATE OR REPLACE FUNCTION parity_spi_find(name text) RETURNS bigint STRICT LANGUAGE plrust AS $$
+            Spi::connect(|client| {
+                let mut cursor: spi::SpiCursor<'_> = client.find_cursor(&name)?;
+                let rows = cursor.fetch(1000)?;
+                Ok(Some(rows.map(|r| r.get::<i32>(1).unwrap().unwrap() as i64).sum()))
+            })
+         $$;"#,
+    )
+    .unwrap();
+    // By SQL's FETCH, in the transaction the cursor was detached in.
+    let mut t = c.transaction().unwrap();
+    let name: String = t
+        .query_one("SELECT parity_spi_detach(5)", &[])
+        .unwrap()
+        .get(0);
+    let rest: Vec<i32> = t
+        .query(&format!("FETCH ALL FROM \"{name}\""), &[])
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(rest, [3, 4, 5]);
+    t.commit().unwrap();
+    // By another plrust call's find_cursor.
+    let mut t = c.transaction().unwrap();
+    let name: String = t
+        .query_one("SELECT parity_spi_detach(10)", &[])
+        .unwrap()
+        .get(0);
+    let sum: i64 = t
+        .query_one("SELECT parity_spi_find($1)", &[&name])
+        .unwrap()
+        .get(0);
+    assert_eq!(sum, (3..=10).sum::<i64>());
+    t.commit().unwrap();
+    // A name that is no open cursor is an SPI error, 34000.
+    let e = error_of(
+        &mut c,
+        "SELECT parity_spi_find('parity_spi_no_such_cursor')",
+    );
+    assert_eq!(e.code().code(), "34000", "{e:?}");
+    assert!(e.message().contains("does not exist"), "{e:?}");
+}
+
 #[test]
 fn builtin_oids_and_trigger_errors_as_pgrx_names_them() {
     let mut c = client();

@@ -244,7 +244,13 @@ impl<'conn> SpiClient<'conn> {
     /// first fetch: pgrx's `open_cursor` has no `Result`, and here an SQL
     /// error is a value, not an abort of the call.
     pub fn open_cursor(&self, query: &str, args: Option<SpiArgs>) -> SpiCursor<'conn> {
-        SpiCursor::open(execute(query, args.as_deref().unwrap_or(&[]), true, None))
+        SpiCursor::open(query, args.as_deref().unwrap_or(&[]))
+    }
+
+    /// A portal left open by name (`SpiCursor::detach_into_name`, or any
+    /// cursor the session has open), to fetch its remaining rows.
+    pub fn find_cursor(&self, name: &str) -> Result<SpiCursor<'conn>> {
+        SpiCursor::find(name)
     }
 
     /// `open_cursor` for a query that writes (pgrx marks the transaction

@@ -1,34 +1,144 @@
 //! `SpiCursor`: a query's rows, fetched as many at a time as the body
-//! asks.  It is the same backend cursor `select` streams through, read in
-//! the body's own steps; rows the backend sent in a larger batch wait here.
+//! asks, from a portal in the calling backend.
 //!
-//! What pgrx has and this has not: `detach_into_name` and
-//! `SpiClient::find_cursor`, which leave a portal open in the backend past
-//! the SPI connection and find it again by name.  The backend closes this
-//! call's cursors when the call ends, and the channel has no way to name
-//! one (tests/probe/gaps.txt).
+//! Unlike `select`, which streams through a cursor a batch ahead, nothing
+//! is read before it is asked for: a cursor can be left open for someone
+//! else (`detach_into_name`, as pgrx's, for a caller to FETCH from or a
+//! later call to `find_cursor`) with every row not yet fetched still in
+//! it.  The backend closes the call's cursors when the call ends, except
+//! those detached, which live until the transaction ends.
 
-use super::{Result, SpiTupleTable};
+use std::marker::PhantomData;
 
-/// An open cursor (`SpiClient::open_cursor`); closed when dropped.
+use plrust_ipc::message::{Answer, Column, SpiArg, Upcall};
+
+use super::{sql_error, tuple, Result, SpiError, SpiTupleTable};
+use crate::datum::{Datum, PgOid};
+use crate::entry::upcall;
+
+/// An open cursor (`SpiClient::open_cursor`, `find_cursor`); closed when
+/// dropped, unless detached.
 pub struct SpiCursor<'client> {
-    /// The opened query, or why it could not be opened (reported by
-    /// `fetch`, since `open_cursor` returns no `Result`).
-    rows: Result<SpiTupleTable<'client>>,
+    /// The backend's cursor and the rows' columns, or why it could not be
+    /// opened (reported by `fetch`, since `open_cursor` returns no
+    /// `Result`).
+    opened: Result<Open>,
+    _client: PhantomData<&'client ()>,
+}
+
+struct Open {
+    /// None once detached.
+    cursor: Option<u32>,
+    columns: Vec<Column>,
+    /// The end was reached: further fetches return no rows.
+    at_end: bool,
 }
 
 impl<'client> SpiCursor<'client> {
-    pub(super) fn open(rows: Result<SpiTupleTable<'client>>) -> SpiCursor<'client> {
-        SpiCursor { rows }
+    /// A cursor on `query` (`SpiClient::open_cursor`).
+    pub(super) fn open(query: &str, args: &[(PgOid, Option<Datum>)]) -> SpiCursor<'client> {
+        let args: Vec<SpiArg<'_>> = args
+            .iter()
+            .map(|(oid, d)| SpiArg {
+                type_oid: oid.value().as_u32(),
+                value: d.as_ref().map(|d| d.bytes.as_slice()),
+            })
+            .collect();
+        SpiCursor::from_answer(upcall(&Upcall::Open { query, args }))
+    }
+
+    /// The open portal `name` (`SpiClient::find_cursor`).
+    pub(super) fn find(name: &str) -> Result<SpiCursor<'client>> {
+        let cursor = SpiCursor::from_answer(upcall(&Upcall::Find { name }));
+        match &cursor.opened {
+            Ok(_) => Ok(cursor),
+            Err(e) => Err(e.clone()),
+        }
+    }
+
+    fn from_answer(answer: Answer) -> SpiCursor<'client> {
+        let opened = match answer {
+            Answer::Table {
+                columns,
+                cursor: Some(cursor),
+                ..
+            } => Ok(Open {
+                cursor: Some(cursor),
+                columns,
+                at_end: false,
+            }),
+            other => Err(sql_error(other)),
+        };
+        SpiCursor {
+            opened,
+            _client: PhantomData,
+        }
     }
 
     /// The next `count` rows (fewer at the end; none past it, or for a
     /// `count` below 1), as a table positioned before its first row.
     pub fn fetch(&mut self, count: i64) -> Result<SpiTupleTable<'_>> {
-        let count = usize::try_from(count).unwrap_or(0);
-        match &mut self.rows {
-            Ok(rows) => Ok(rows.take_front(count)),
-            Err(e) => Err(e.clone()),
+        let open = match &mut self.opened {
+            Ok(open) => open,
+            Err(e) => return Err(e.clone()),
+        };
+        let mut want = u32::try_from(count.max(0)).unwrap_or(u32::MAX);
+        let mut rows = Vec::new();
+        while want > 0 && !open.at_end {
+            let Some(cursor) = open.cursor else {
+                return Err(SpiError::Protocol);
+            };
+            match upcall(&Upcall::FetchRows {
+                cursor,
+                count: want,
+            }) {
+                Answer::Table {
+                    rows: got, cursor, ..
+                } => {
+                    open.at_end = cursor.is_none();
+                    want = want.saturating_sub(u32::try_from(got.len()).unwrap_or(u32::MAX));
+                    rows.extend(got);
+                }
+                other => return Err(sql_error(other)),
+            }
+        }
+        SpiTupleTable::from_answer(
+            Answer::Table {
+                columns: open.columns.clone(),
+                processed: rows.len() as u64,
+                rows,
+                cursor: None,
+            },
+            tuple::BACKEND,
+        )
+    }
+
+    /// Leave the cursor open in the backend and give its portal's name:
+    /// SQL's `FETCH ... FROM "name"`, or a later `find_cursor(name)` in the
+    /// same transaction, reads the rows not fetched yet.
+    pub fn detach_into_name(mut self) -> String {
+        let cursor = match &mut self.opened {
+            Ok(open) => open.cursor.take(),
+            Err(e) => panic!("plrust: the cursor could not be opened: {e}"),
+        };
+        let Some(cursor) = cursor else {
+            panic!("plrust: the cursor is already detached");
+        };
+        match upcall(&Upcall::Detach { cursor }) {
+            Answer::Name { name } => name,
+            other => panic!("plrust: detaching the cursor failed: {}", sql_error(other)),
+        }
+    }
+}
+
+impl Drop for SpiCursor<'_> {
+    fn drop(&mut self) {
+        if let Ok(Open {
+            cursor: Some(cursor),
+            ..
+        }) = &self.opened
+        {
+            let _ = upcall(&Upcall::Close { cursor: *cursor });
         }
     }
 }

@@ -139,17 +139,6 @@ impl RowBuffer {
         }
     }
 
-    /// Take the next row off the front (a cursor's fetch).
-    fn pop_front(&mut self) -> Option<Row> {
-        if !self.reach(self.start) {
-            return None;
-        }
-        let row = self.rows.pop_front()?;
-        self.bytes -= row_bytes(&row);
-        self.start += 1;
-        Some(row)
-    }
-
     /// Panic, with what to do instead, if the result's first rows are gone.
     fn assert_from_start(&self, what: &str) {
         assert!(
@@ -204,23 +193,6 @@ impl<'conn> SpiTupleTable<'conn> {
                 _connection: PhantomData,
             }),
             other => Err(sql_error(other)),
-        }
-    }
-
-    /// Up to `count` rows off the front, as a table of their own (what
-    /// `SpiCursor::fetch` returns).
-    pub(super) fn take_front<'t>(&mut self, count: usize) -> SpiTupleTable<'t> {
-        let mut buffer = self.buffer.borrow_mut();
-        let rows: Vec<Row> = std::iter::from_fn(|| buffer.pop_front())
-            .take(count)
-            .collect();
-        SpiTupleTable {
-            columns: Rc::clone(&self.columns),
-            processed: rows.len() as u64,
-            buffer: RefCell::new(RowBuffer::new(rows, None, buffer.ops)),
-            returns_rows: true,
-            position: None,
-            _connection: PhantomData,
         }
     }
 
@@ -525,7 +497,6 @@ mod tests {
 
     use super::*;
     use crate::datum::oids::{INT4OID, TEXTOID};
-    use crate::spi::SpiCursor;
 
     thread_local! {
         /// Batches the fake backend still has, and cursors it was asked to close.
@@ -713,25 +684,6 @@ mod tests {
         assert_eq!(row.get::<String>(2), Ok(Some("hi".into())));
         assert_eq!(row.get::<i32>(1), Ok(None));
         assert!(row.set_by_name("nope", 1).is_err());
-    }
-
-    #[test]
-    fn a_cursor_fetches_in_the_bodys_steps() {
-        let t = streamed(
-            vec![int_row(1), int_row(2), int_row(3)],
-            vec![vec![int_row(4), int_row(5)]],
-        );
-        let mut cursor = SpiCursor::open(Ok(t));
-        assert_eq!(
-            cursor.fetch(2).unwrap().first().get_one::<i32>(),
-            Ok(Some(1))
-        );
-        assert_eq!(ns(cursor.fetch(2).unwrap()), [3, 4]);
-        assert_eq!(cursor.fetch(0).unwrap().len(), 0);
-        assert_eq!(ns(cursor.fetch(10).unwrap()), [5]);
-        assert!(cursor.fetch(1).unwrap().is_empty());
-        let mut failed = SpiCursor::open(Err(SpiError::Protocol));
-        assert_eq!(failed.fetch(1).err(), Some(SpiError::Protocol));
     }
 
     /// pgrx's signatures whose elided lifetimes the probe cannot spell

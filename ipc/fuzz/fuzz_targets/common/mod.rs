@@ -327,7 +327,9 @@ impl<'a> Untrusted<'a> for Reply<'a> {
 /// Heap of an upcall's vectors.
 pub fn upcall_heap(u: &Upcall<'_>) -> usize {
     match u {
-        Upcall::Execute { args, .. } => args.capacity() * size_of::<SpiArg<'_>>(),
+        Upcall::Execute { args, .. } | Upcall::Open { args, .. } => {
+            args.capacity() * size_of::<SpiArg<'_>>()
+        }
         Upcall::Rows { rows } => {
             rows.capacity() * size_of::<Vec<Option<&[u8]>>>()
                 + rows
