@@ -129,7 +129,8 @@ class Unprintable(Exception):
 
 
 # (public module, private module inside it) of std's defining paths.
-PRIVATE_STD_MODULES = {("ops", "range"), ("str", "error"), ("num", "error"), ("ffi", "c_str")}
+PRIVATE_STD_MODULES = {("ops", "range"), ("str", "error"), ("num", "error"), ("num", "nonzero"),
+                       ("ffi", "c_str")}
 
 PRELUDE = {"Option", "Result", "String", "Vec", "Box", "Clone", "Copy", "PartialEq", "Eq",
            "PartialOrd", "Ord", "Default", "From", "Into", "TryFrom", "TryInto", "Iterator",
@@ -271,14 +272,24 @@ def main():
                 if imp["is_synthetic"] or imp["blanket_impl"] is not None:
                     continue
                 if imp["trait"] is None:
+                    # The impl's own Self (`impl PgHeapTuple<'a, AllocatedByRust>`).
+                    try:
+                        isub = impl_subst(imp, subst)
+                        impl_self = Printer(self_ty, isub, True).ty(imp["for"])
+                        ipr = Printer(impl_self, isub)
+                        unnameable = None
+                    except Unprintable as e:
+                        unnameable = str(e)
                     for m in imp["items"]:
                         mi = pix[str(m)]
                         if mi["visibility"] != "public" or "function" not in mi["inner"]:
                             continue
-                        if bounded:
+                        if unnameable:
+                            lines.append((f"fn {path}::{mi['name']}(...)  [named only: {unnameable}]", None))
+                        elif bounded:
                             lines.append((f"fn {path}::{mi['name']}(...)  [named only: closure type parameter]", None))
                         else:
-                            lines.append(method_line(path, self_ty, mi, pr))
+                            lines.append(method_line(path, impl_self, mi, ipr))
                 else:
                     tname = imp["trait"]["path"].split("::")[-1]
                     if tname in NOT_SURFACE_TRAITS or imp["is_negative"]:
@@ -310,35 +321,89 @@ def impl_subst(imp, base):
     return sub
 
 
-def fn_pointer(item, pr, self_ty=None):
+def fn_sig(item, pr):
+    """(binder, argument types, result) of a function at pgrx's signature;
+    `generic` says its type parameters were given concrete types."""
     f = item["inner"]["function"]
     if f["header"].get("is_unsafe"):
         # No plrust body may call it (unsafe code is refused before rustc
         # runs); left out on purpose.
         raise Unprintable("unsafe fn, which no plrust body may call")
-    for g in f["generics"]["params"]:
-        if "type" in g["kind"]:
-            raise Unprintable("generic method")
+    generic = any("type" in g["kind"] for g in f["generics"]["params"])
+    pr = with_method_generics(f, pr)
     out = f["sig"]["output"]
     ret = "" if out is None else " -> " + pr.ty(out)
-    binder = ""
+    binder = False
     if out is not None:
         # A result that borrows ('_ or an elided &) is tied to the one
         # borrowed argument by name.
         pr.elided = "'r"
         named = " -> " + pr.ty(out)
         if named != ret:
-            ret, binder = named, "for<'r> "
+            ret, binder = named, True
         else:
             pr.elided = None
     ins = [pr.ty(t) for _, t in f["sig"]["inputs"]]
     pr.elided = None
-    return binder + "fn(" + ", ".join(ins) + ")" + ret
+    return binder, ins, ret, generic
+
+
+def probe_of(callee, item, pr):
+    """The statement that checks `callee` has pgrx's signature: a coercion
+    to its fn pointer type; for a generic function, a call from a function
+    of that signature (a generic function is one type per instantiation,
+    which a higher-ranked pointer would not match, and the body check
+    refuses a `&'static` argument in a pointer type)."""
+    binder, ins, ret, generic = fn_sig(item, pr)
+    if not generic:
+        return f"let _: {'for<' + chr(39) + 'r> ' if binder else ''}fn({', '.join(ins)}){ret} = {callee};"
+    params = ", ".join(f"a{i}: {t}" for i, t in enumerate(ins))
+    args = ", ".join(f"a{i}" for i in range(len(ins)))
+    lt = "<'r>" if binder else ""
+    return f"{{ #[allow(unused)] fn c{lt}({params}){ret} {{ {callee}({args}) }} }}"
+
+
+def trait_names(bounds):
+    return [b.get("trait_bound", {}).get("trait", {}).get("path", "").split("::")[-1]
+            for b in bounds]
+
+
+def with_method_generics(f, pr):
+    """`pr` with a generic method's type parameters at concrete types that
+    meet their bounds: text (`&str`) for AsRef<str> and a query, i32 for
+    the rest (FromDatum, IntoDatum, ...), a Vec of i32 for an IntoIterator.  A fn pointer of those types is
+    what a body's call instantiates, so the probe coerces to it (without
+    turbofish: plrust may spell the parameters differently).  A closure
+    parameter or an `impl Trait` argument has no such type: named only."""
+    params = [g for g in f["generics"]["params"] if "type" in g["kind"]]
+    if not params:
+        return pr
+    bounds = {g["name"]: trait_names(g["kind"]["type"].get("bounds", [])) for g in params}
+    for w in f["generics"].get("where_predicates", []):
+        b = w.get("bound_predicate")
+        if b and "generic" in b["type"] and b["type"]["generic"] in bounds:
+            bounds[b["type"]["generic"]] += trait_names(b.get("bounds", []))
+    subst = dict(pr.subst)
+    for g in params:
+        names = bounds[g["name"]]
+        if g["kind"]["type"].get("is_synthetic"):
+            raise Unprintable("impl Trait argument")
+        if {"Fn", "FnMut", "FnOnce"} & set(names):
+            raise Unprintable("closure argument")
+        if {"AsRef", "Query"} & set(names):
+            subst[g["name"]] = "&str"
+        elif "IntoIterator" in names:
+            subst[g["name"]] = f"Vec<{CONCRETE}>"
+        else:
+            subst[g["name"]] = CONCRETE
+    p = Printer(pr.self_ty, subst, pr.static_refs)
+    return p
 
 
 def sig_text(item, pr):
     f = item["inner"]["function"]
     try:
+        pr = with_method_generics(f, pr)
         ins = ", ".join(f"{n}: {pr.ty(t)}" for n, t in f["sig"]["inputs"])
         out = f["sig"]["output"]
         return f"({ins})" + ("" if out is None else " -> " + pr.ty(out))
@@ -350,19 +415,17 @@ def method_line(path, self_ty, item, pr):
     name = item["name"]
     inv = f"fn {path}::{name}{sig_text(item, pr)}"
     try:
-        ptr = fn_pointer(item, pr)
+        return (inv, probe_of(f"<{self_ty}>::{name}", item, pr))
     except Unprintable as e:
         return (inv + f"  [named only: {e}]", None)
-    return (inv, f"let _: {ptr} = <{self_ty}>::{name};")
 
 
 def function_line(path, item, pr):
     inv = f"fn {path}{sig_text(item, pr)}"
     try:
-        ptr = fn_pointer(item, pr)
+        return (inv, probe_of(path, item, pr))
     except Unprintable as e:
         return (inv + f"  [named only: {e}]", f"{{ #[allow(unused_imports)] use {path}; }}")
-    return (inv, f"let _: {ptr} = {path};")
 
 
 def unprobed(name):
