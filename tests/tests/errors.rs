@@ -403,9 +403,10 @@ $$;
     // Three different functions nested: a nested call borrows its outer
     // call's executor only where that executor has the function loaded, so
     // on first calls each level takes an executor of its own, and with the
-    // owner's default ceiling (2 of the test cluster's 4) the third waits
-    // for itself until plrust.pool_wait_timeout (noted as an issue).  The
-    // other tests here run in parallel under the same owner: wait for them.
+    // owner's default ceiling (2 of the test cluster's 4) the third would
+    // find the session holding them all and fail (pool.rs tests that).
+    // The other tests here run in parallel under the same owner: wait for
+    // them.
     c.batch_execute(
         "SET plrust.max_executors_per_principal = 4; SET plrust.pool_wait_timeout = '60s'",
     )
@@ -418,9 +419,9 @@ $$;
         Some(
             "plrust function fn_nest_g(integer) line 4\n\
              SQL statement \"SELECT fn_nest_g($1)\"\n\
-             plrust function fn_nest_f(integer)\n\
+             plrust function fn_nest_f(integer) line 2\n\
              SQL statement \"SELECT fn_nest_f($1)\"\n\
-             plrust function fn_nest_h(integer)"
+             plrust function fn_nest_h(integer) line 2"
         ),
         "{e:?}"
     );
@@ -443,14 +444,16 @@ $$;
         (n.message(), n.where_()),
         ("g got 5", Some("plrust function fn_nest_g(integer) line 2"))
     );
-    // A query's error passed on keeps its SQLSTATE and SPI's context line.
+    // A query's error passed on keeps its SQLSTATE and SPI's context line,
+    // and says the body's line of the SPI call (as PL/pgSQL's `line 2 at
+    // SQL statement`).
     let e = error_of(&mut c, "SELECT fn_nest_spi('SELECT 1/0')");
     assert_eq!(
         (e.code().code(), e.message(), e.where_()),
         (
             "22012",
             "division by zero",
-            Some("SQL statement \"SELECT 1/0\"\nplrust function fn_nest_spi(text)")
+            Some("SQL statement \"SELECT 1/0\"\nplrust function fn_nest_spi(text) line 2")
         ),
         "{e:?}"
     );
@@ -467,7 +470,7 @@ $$;
     );
     assert_eq!(
         e.where_(),
-        Some("plrust function fn_nest_spi(text)"),
+        Some("plrust function fn_nest_spi(text) line 2"),
         "{e:?}"
     );
     // An error the body makes of its own carries none of it.

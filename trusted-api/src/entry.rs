@@ -240,6 +240,7 @@ fn error_reply(e: &BoxError, out: &mut [u8]) -> usize {
         detail,
         hint,
         origin,
+        line,
     }) = e.downcast_ref::<crate::spi::SpiError>()
     {
         return encode_reply(
@@ -248,7 +249,7 @@ fn error_reply(e: &BoxError, out: &mut [u8]) -> usize {
                 message,
                 detail: detail.as_deref(),
                 hint: hint.as_deref(),
-                line: 0,
+                line: *line,
                 passed_on: origin.as_deref().map(ErrorOrigin::passed_on),
             }),
             out,

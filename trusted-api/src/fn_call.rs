@@ -265,6 +265,7 @@ mod tests {
                 position,
                 ..ErrorOrigin::default()
             })),
+            line: 0,
         }
     }
 

@@ -61,6 +61,7 @@ pub(crate) fn as_raised(e: &SpiError) -> Option<RaisedError> {
             detail,
             hint,
             origin,
+            ..
         } => Some(RaisedError {
             sqlstate: Some(*sqlstate),
             message: message.clone(),
@@ -92,6 +93,7 @@ mod tests {
             detail: Some("d".into()),
             hint: None,
             origin: None,
+            line: 0,
         }
     }
 

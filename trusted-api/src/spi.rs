@@ -37,6 +37,10 @@ pub enum SpiError {
         hint: Option<String>,
         /// Where it arose; sent back if the body passes the error on.
         origin: Option<Box<ErrorOrigin>>,
+        /// The body's line of the SPI call that failed (0: not known), the
+        /// CONTEXT line's when the body passes the error on with `?`, as
+        /// PL/pgSQL's says its statement's line.
+        line: u32,
     },
     /// A value could not be converted to the Rust type asked for.
     Datum(TryFromDatumError),
@@ -83,6 +87,7 @@ pub type SpiArgs = Vec<(PgOid, Option<Datum>)>;
 /// Run `query` in the backend.  `select` reads through a cursor (the
 /// backend decides whether one is needed); otherwise the statement runs to
 /// completion and its rows, if any, come back at once.
+#[track_caller]
 fn execute<'conn>(
     query: &str,
     args: &[(PgOid, Option<Datum>)],
@@ -105,6 +110,10 @@ fn execute<'conn>(
     SpiTupleTable::from_answer(answer, tuple::BACKEND)
 }
 
+/// The error an answer carries, at the body's line of the SPI call it
+/// answers: every function between the body and here is
+/// `#[track_caller]`, so the caller's location is the body's call.
+#[track_caller]
 fn sql_error(answer: Answer) -> SpiError {
     match answer {
         Answer::Error {
@@ -119,6 +128,7 @@ fn sql_error(answer: Answer) -> SpiError {
             detail,
             hint,
             origin,
+            line: crate::entry::body_line(std::panic::Location::caller()),
         },
         _ => SpiError::Protocol,
     }
@@ -140,24 +150,29 @@ impl Spi {
         }
     }
 
+    #[track_caller]
     pub fn get_one<A: FromDatum>(query: &str) -> Result<Option<A>> {
         execute(query, &[], true, Some(1))?.first().get_one()
     }
 
+    #[track_caller]
     pub fn get_two<A: FromDatum, B: FromDatum>(query: &str) -> Result<(Option<A>, Option<B>)> {
         execute(query, &[], true, Some(1))?.first().get_two()
     }
 
+    #[track_caller]
     pub fn get_three<A: FromDatum, B: FromDatum, C: FromDatum>(
         query: &str,
     ) -> Result<(Option<A>, Option<B>, Option<C>)> {
         execute(query, &[], true, Some(1))?.first().get_three()
     }
 
+    #[track_caller]
     pub fn get_one_with_args<A: FromDatum>(query: &str, args: SpiArgs) -> Result<Option<A>> {
         execute(query, &args, true, Some(1))?.first().get_one()
     }
 
+    #[track_caller]
     pub fn get_two_with_args<A: FromDatum, B: FromDatum>(
         query: &str,
         args: SpiArgs,
@@ -165,6 +180,7 @@ impl Spi {
         execute(query, &args, true, Some(1))?.first().get_two()
     }
 
+    #[track_caller]
     pub fn get_three_with_args<A: FromDatum, B: FromDatum, C: FromDatum>(
         query: &str,
         args: SpiArgs,
@@ -173,15 +189,18 @@ impl Spi {
     }
 
     /// Run a statement for its effects.
+    #[track_caller]
     pub fn run(query: &str) -> Result<()> {
         execute(query, &[], false, None).map(drop)
     }
 
+    #[track_caller]
     pub fn run_with_args(query: &str, args: Option<SpiArgs>) -> Result<()> {
         execute(query, args.as_deref().unwrap_or(&[]), false, None).map(drop)
     }
 
     /// The plan of `query`, as `EXPLAIN (FORMAT JSON)` gives it.
+    #[track_caller]
     pub fn explain(query: &str) -> Result<Json> {
         Spi::explain_with_args(query, None)
     }
@@ -189,6 +208,7 @@ impl Spi {
     /// The plan of `query` with parameters of the given types (and values,
     /// which only `EXPLAIN ANALYZE` would use).  Run as a statement, not
     /// read-only, because `EXPLAIN ANALYZE` of a write really writes.
+    #[track_caller]
     pub fn explain_with_args(query: &str, args: Option<SpiArgs>) -> Result<Json> {
         let plan = execute(
             &format!("EXPLAIN (FORMAT JSON) {query}"),
@@ -220,6 +240,7 @@ pub struct SpiClient<'conn> {
 
 impl<'conn> SpiClient<'conn> {
     /// A query's rows, read through a cursor.  `limit` caps the rows.
+    #[track_caller]
     pub fn select(
         &self,
         query: &str,
@@ -230,6 +251,7 @@ impl<'conn> SpiClient<'conn> {
     }
 
     /// A statement that may write; its RETURNING rows, if any.
+    #[track_caller]
     pub fn update(
         &mut self,
         query: &str,
@@ -243,18 +265,21 @@ impl<'conn> SpiClient<'conn> {
     /// (`SpiCursor::fetch`).  An error opening it comes back from its
     /// first fetch: pgrx's `open_cursor` has no `Result`, and here an SQL
     /// error is a value, not an abort of the call.
+    #[track_caller]
     pub fn open_cursor(&self, query: &str, args: Option<SpiArgs>) -> SpiCursor<'conn> {
         SpiCursor::open(query, args.as_deref().unwrap_or(&[]))
     }
 
     /// A portal left open by name (`SpiCursor::detach_into_name`, or any
     /// cursor the session has open), to fetch its remaining rows.
+    #[track_caller]
     pub fn find_cursor(&self, name: &str) -> Result<SpiCursor<'conn>> {
         SpiCursor::find(name)
     }
 
     /// `open_cursor` for a query that writes (pgrx marks the transaction
     /// as writing first; here the backend runs every cursor the same way).
+    #[track_caller]
     pub fn open_cursor_mut(&mut self, query: &str, args: Option<SpiArgs>) -> SpiCursor<'conn> {
         self.open_cursor(query, args)
     }

@@ -36,6 +36,7 @@ struct Open {
 
 impl<'client> SpiCursor<'client> {
     /// A cursor on `query` (`SpiClient::open_cursor`).
+    #[track_caller]
     pub(super) fn open(query: &str, args: &[(PgOid, Option<Datum>)]) -> SpiCursor<'client> {
         let args: Vec<SpiArg<'_>> = args
             .iter()
@@ -48,6 +49,7 @@ impl<'client> SpiCursor<'client> {
     }
 
     /// The open portal `name` (`SpiClient::find_cursor`).
+    #[track_caller]
     pub(super) fn find(name: &str) -> Result<SpiCursor<'client>> {
         let cursor = SpiCursor::from_answer(upcall(&Upcall::Find { name }));
         match &cursor.opened {
@@ -56,6 +58,7 @@ impl<'client> SpiCursor<'client> {
         }
     }
 
+    #[track_caller]
     fn from_answer(answer: Answer) -> SpiCursor<'client> {
         let opened = match answer {
             Answer::Table {
@@ -77,6 +80,7 @@ impl<'client> SpiCursor<'client> {
 
     /// The next `count` rows (fewer at the end; none past it, or for a
     /// `count` below 1), as a table positioned before its first row.
+    #[track_caller]
     pub fn fetch(&mut self, count: i64) -> Result<SpiTupleTable<'_>> {
         let open = match &mut self.opened {
             Ok(open) => open,

@@ -177,6 +177,7 @@ pub struct SpiTupleTable<'conn> {
 }
 
 impl<'conn> SpiTupleTable<'conn> {
+    #[track_caller]
     pub(super) fn from_answer(answer: Answer, ops: CursorOps) -> Result<SpiTupleTable<'conn>> {
         match answer {
             Answer::Table {

@@ -32,6 +32,7 @@ fn raise_again(e: SpiError) -> ! {
             detail,
             hint,
             origin,
+            ..
         } => std::panic::panic_any(RaisedError {
             sqlstate: Some(sqlstate),
             message,

@@ -171,6 +171,7 @@ fn in_backend(function: &str, query: &str, args: &[&AnyNumeric]) -> AnyNumeric {
             detail,
             hint,
             origin,
+            ..
         }) => std::panic::panic_any(RaisedError {
             sqlstate: Some(sqlstate),
             message,
