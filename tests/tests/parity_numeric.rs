@@ -369,3 +369,26 @@ $$;
         );
     }
 }
+
+#[test]
+fn parity_numeric_sign_faces_as_pgrx_says() {
+    let mut c = client();
+    c.batch_execute(
+        "CREATE OR REPLACE FUNCTION parity_numeric_sign(x numeric) RETURNS text STRICT LANGUAGE plrust AS $$
+            Ok(Some(format!(\"{:?}\", x.sign())))
+         $$;",
+    )
+    .unwrap();
+    for (x, sign) in [
+        ("-2.5", "Negative"),
+        ("0.00", "Zero"),
+        ("7", "Positive"),
+        ("'NaN'", "NaN"),
+        ("'-Infinity'", "Negative"),
+    ] {
+        assert_eq!(
+            one::<String>(&mut c, &format!("SELECT parity_numeric_sign({x}::numeric)")),
+            sign
+        );
+    }
+}

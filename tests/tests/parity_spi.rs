@@ -311,3 +311,47 @@ fn triggers_see_their_event_as_pgrx_describes_it() {
         ]
     );
 }
+
+/// pgrx's prepared statements: `prepare` with argument types, then
+/// `select`/`update`/`open_cursor` with the statement and its values only,
+/// `keep()` for one that outlives the connection; the wrong number of
+/// values is an error, as in pgrx.
+#[test]
+fn prepared_statements_run_with_their_values() {
+    let mut c = client();
+    c.batch_execute(
+        r#"DROP TABLE IF EXISTS parity_spi_prep;
+         CREATE TABLE parity_spi_prep (n int);
+         CREATE OR REPLACE FUNCTION parity_spi_prepared() RETURNS text LANGUAGE plrust AS $$
+            let kept = Spi::connect(|mut client| {
+                let add = client.prepare(
+                    "INSERT INTO parity_spi_prep VALUES ($1)",
+                    Some(vec![PgBuiltInOids::INT4OID.oid()]),
+                )?;
+                for n in 1..=3 {
+                    client.update(&add, None, Some(vec![n.into_datum()]))?;
+                }
+                let wrong = match client.update(&add, None, None) {
+                    Err(e) => e.to_string(),
+                    Ok(_) => "no error".to_string(),
+                };
+                let sum = client.prepare("SELECT sum(n)::int FROM parity_spi_prep WHERE n > $1",
+                    Some(vec![PgBuiltInOids::INT4OID.oid()]))?;
+                let above_one = client.select(&sum, None, Some(vec![1.into_datum()]))?.first().get_one::<i32>()?;
+                let mut cursor = client.open_cursor(&sum, Some(vec![0.into_datum()]));
+                let all = cursor.fetch(1)?.first().get_one::<i32>()?;
+                Ok::<_, pgrx::spi::Error>((sum.keep(), format!("{above_one:?} {all:?} {wrong}")))
+            })?;
+            let (kept, text) = kept;
+            let again = Spi::connect(|client| {
+                client.select(&kept, None, Some(vec![2.into_datum()]))?.first().get_one::<i32>()
+            })?;
+            Ok(Some(format!("{text} {again:?}")))
+         $$;"#,
+    )
+    .unwrap();
+    assert_eq!(
+        one::<String>(&mut c, "SELECT parity_spi_prepared()"),
+        "Some(5) Some(6) argument count mismatch: the statement takes 1 arguments, 0 were given Some(3)"
+    );
+}

@@ -13,6 +13,7 @@
 //! compiles here compiles under PL/Rust.
 
 mod cursor;
+mod query;
 mod tuple;
 
 use std::marker::PhantomData;
@@ -24,6 +25,7 @@ use crate::entry::upcall;
 pub use crate::entry::ErrorOrigin;
 pub use crate::spi_codes::{SpiErrorCodes, SpiOkCodes, UnknownVariant};
 pub use cursor::SpiCursor;
+pub use query::{OwnedPreparedStatement, PreparedStatement, Query};
 pub use tuple::{SpiHeapTupleData, SpiHeapTupleDataEntry, SpiTupleTable};
 
 /// Why an SPI call failed.
@@ -52,6 +54,9 @@ pub enum SpiError {
     Protocol,
     /// An SPI status code that is an error (`Spi::check_status`).
     SpiError(SpiErrorCodes),
+    /// A prepared statement run with another number of arguments than it
+    /// was prepared with.
+    PreparedStatementArgumentMismatch { expected: usize, got: usize },
 }
 
 pub type Error = SpiError;
@@ -69,6 +74,10 @@ impl std::fmt::Display for SpiError {
             SpiError::NoSuchColumn(c) => write!(f, "no such column: {c}"),
             SpiError::Protocol => write!(f, "plrust: unexpected answer from the backend"),
             SpiError::SpiError(code) => write!(f, "SPI error: {code}"),
+            SpiError::PreparedStatementArgumentMismatch { expected, got } => write!(
+                f,
+                "argument count mismatch: the statement takes {expected} arguments, {got} were given"
+            ),
         }
     }
 }
@@ -239,26 +248,38 @@ pub struct SpiClient<'conn> {
 }
 
 impl<'conn> SpiClient<'conn> {
-    /// A query's rows, read through a cursor.  `limit` caps the rows.
-    #[track_caller]
-    pub fn select(
+    /// A statement to run with arguments of `args`' types (pgrx's
+    /// `SPI_prepare`; here the backend prepares and keeps its plan at the
+    /// first run, query.rs).
+    pub fn prepare(
         &self,
         query: &str,
+        args: Option<Vec<PgOid>>,
+    ) -> Result<PreparedStatement<'conn>> {
+        Ok(PreparedStatement::new(query, args.unwrap_or_default()))
+    }
+
+    /// A query's rows, read through a cursor.  `limit` caps the rows.
+    #[track_caller]
+    pub fn select<Q: Query<'conn>>(
+        &self,
+        query: Q,
         limit: Option<i64>,
-        args: Option<SpiArgs>,
+        args: Q::Arguments,
     ) -> Result<SpiTupleTable<'conn>> {
-        execute(query, args.as_deref().unwrap_or(&[]), true, limit)
+        let (query, args) = query.into_parts(args)?;
+        execute(&query, &args, true, limit)
     }
 
     /// A statement that may write; its RETURNING rows, if any.
     #[track_caller]
-    pub fn update(
+    pub fn update<Q: Query<'conn>>(
         &mut self,
-        query: &str,
+        query: Q,
         limit: Option<i64>,
-        args: Option<SpiArgs>,
+        args: Q::Arguments,
     ) -> Result<SpiTupleTable<'conn>> {
-        execute(query, args.as_deref().unwrap_or(&[]), false, limit)
+        query.execute(self, limit, args)
     }
 
     /// A cursor over a query's rows, fetched `count` at a time
@@ -266,8 +287,19 @@ impl<'conn> SpiClient<'conn> {
     /// first fetch: pgrx's `open_cursor` has no `Result`, and here an SQL
     /// error is a value, not an abort of the call.
     #[track_caller]
-    pub fn open_cursor(&self, query: &str, args: Option<SpiArgs>) -> SpiCursor<'conn> {
-        SpiCursor::open(query, args.as_deref().unwrap_or(&[]))
+    pub fn open_cursor<Q: Query<'conn>>(&self, query: Q, args: Q::Arguments) -> SpiCursor<'conn> {
+        query.open_cursor(self, args)
+    }
+
+    /// `open_cursor` for a query that writes (pgrx marks the transaction
+    /// as writing first; here the backend runs every cursor the same way).
+    #[track_caller]
+    pub fn open_cursor_mut<Q: Query<'conn>>(
+        &mut self,
+        query: Q,
+        args: Q::Arguments,
+    ) -> SpiCursor<'conn> {
+        query.open_cursor(self, args)
     }
 
     /// A portal left open by name (`SpiCursor::detach_into_name`, or any
@@ -275,12 +307,5 @@ impl<'conn> SpiClient<'conn> {
     #[track_caller]
     pub fn find_cursor(&self, name: &str) -> Result<SpiCursor<'conn>> {
         SpiCursor::find(name)
-    }
-
-    /// `open_cursor` for a query that writes (pgrx marks the transaction
-    /// as writing first; here the backend runs every cursor the same way).
-    #[track_caller]
-    pub fn open_cursor_mut(&mut self, query: &str, args: Option<SpiArgs>) -> SpiCursor<'conn> {
-        self.open_cursor(query, args)
     }
 }

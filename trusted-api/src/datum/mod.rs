@@ -42,7 +42,7 @@ pub use datetime::{
 pub use datetime::{DateTimeParts, HasExtractableParts, ToIsoString};
 pub use geo::{Point, BOX};
 pub use json::{Json, JsonB, JsonString};
-pub use numeric::{AnyNumeric, NumericError};
+pub use numeric::{AnyNumeric, NumericError, Sign};
 pub use oids::{array_of, element_of, Oid, PgBuiltInOids, PgOid};
 pub use range::{Range, RangeBound, RangeSubType};
 pub use scalar::ItemPointerData;

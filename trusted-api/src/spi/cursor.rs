@@ -48,6 +48,14 @@ impl<'client> SpiCursor<'client> {
         SpiCursor::from_answer(upcall(&Upcall::Open { query, args }))
     }
 
+    /// A cursor that could not be opened: its first fetch says why.
+    pub(super) fn failed(e: SpiError) -> SpiCursor<'client> {
+        SpiCursor {
+            opened: Err(e),
+            _client: PhantomData,
+        }
+    }
+
     /// The open portal `name` (`SpiClient::find_cursor`).
     #[track_caller]
     pub(super) fn find(name: &str) -> Result<SpiCursor<'client>> {

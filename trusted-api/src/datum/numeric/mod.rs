@@ -16,7 +16,7 @@ use core::ops::{
 use core::str::FromStr;
 use std::borrow::Cow;
 
-use bigdecimal::num_bigint::{BigInt, Sign};
+use bigdecimal::num_bigint::{BigInt, Sign as BigSign};
 use bigdecimal::num_traits::{Signed, ToPrimitive, Zero};
 use bigdecimal::BigDecimal;
 
@@ -46,6 +46,15 @@ const NUMERIC_MAX_DISPLAY_SCALE: i64 = 1000;
 const NUMERIC_MAX_PRECISION: i64 = 1000;
 /// round()'s limit on the requested scale.
 const NUMERIC_MAX_RESULT_SCALE: u16 = 2000;
+
+/// Which way an `AnyNumeric` faces (`AnyNumeric::sign`), as pgrx's.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub enum Sign {
+    Negative,
+    Positive,
+    Zero,
+    NaN,
+}
 
 /// Why a conversion to or from `AnyNumeric` failed (pgrx's numeric `Error`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,7 +116,7 @@ fn div_round(num: &BigInt, den: &BigInt) -> BigInt {
     let q = num / den;
     let r = num - &q * den;
     if (r.abs() * 2u32) >= den.abs() {
-        if (num.sign() == Sign::Minus) == (den.sign() == Sign::Minus) {
+        if (num.sign() == BigSign::Minus) == (den.sign() == BigSign::Minus) {
             q + 1u32
         } else {
             q - 1u32
@@ -194,6 +203,19 @@ impl AnyNumeric {
         matches!(self.0, Repr::NaN)
     }
 
+    /// Which way the value faces (pgrx's `sign()`); the infinities are
+    /// Positive and Negative.
+    pub fn sign(&self) -> Sign {
+        match &self.0 {
+            Repr::NaN => Sign::NaN,
+            Repr::PosInf => Sign::Positive,
+            Repr::NegInf => Sign::Negative,
+            Repr::Finite(d) if d.is_zero() => Sign::Zero,
+            Repr::Finite(d) if d.is_negative() => Sign::Negative,
+            Repr::Finite(_) => Sign::Positive,
+        }
+    }
+
     /// `Infinity` or `-Infinity`.
     pub fn is_infinite(&self) -> bool {
         matches!(self.0, Repr::PosInf | Repr::NegInf)
@@ -231,9 +253,9 @@ impl AnyNumeric {
             Repr::Finite(_) => {
                 let (m, _) = self.parts().unwrap_or((Cow::Owned(BigInt::zero()), 0));
                 AnyNumeric::from(match m.sign() {
-                    Sign::Minus => -1,
-                    Sign::NoSign => 0,
-                    Sign::Plus => 1,
+                    BigSign::Minus => -1,
+                    BigSign::NoSign => 0,
+                    BigSign::Plus => 1,
                 })
             }
         }
@@ -317,7 +339,7 @@ impl AnyNumeric {
         if m.is_zero() {
             return header(0, 0, NUMERIC_POS, dscale);
         }
-        let sign = if m.sign() == Sign::Minus {
+        let sign = if m.sign() == BigSign::Minus {
             NUMERIC_NEG
         } else {
             NUMERIC_POS
@@ -528,9 +550,9 @@ impl AnyNumeric {
             Repr::NegInf => -1,
             Repr::NaN => 0,
             Repr::Finite(d) => match d.sign() {
-                Sign::Minus => -1,
-                Sign::NoSign => 0,
-                Sign::Plus => 1,
+                BigSign::Minus => -1,
+                BigSign::NoSign => 0,
+                BigSign::Plus => 1,
             },
         }
     }
@@ -672,7 +694,7 @@ impl fmt::Display for AnyNumeric {
                 if digits.len() <= s {
                     digits = format!("{}{digits}", "0".repeat(s + 1 - digits.len()));
                 }
-                if m.sign() == Sign::Minus {
+                if m.sign() == BigSign::Minus {
                     f.write_str("-")?;
                 }
                 let (int, frac) = digits.split_at(digits.len() - s);
@@ -1013,6 +1035,16 @@ mod tests {
 
     fn n(s: &str) -> AnyNumeric {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn sign_as_pgrx_gives_it() {
+        assert_eq!(n("-0.5").sign(), Sign::Negative);
+        assert_eq!(n("0.000").sign(), Sign::Zero);
+        assert_eq!(n("12").sign(), Sign::Positive);
+        assert_eq!(n("NaN").sign(), Sign::NaN);
+        assert_eq!(n("-Infinity").sign(), Sign::Negative);
+        assert_eq!(n("Infinity").sign(), Sign::Positive);
     }
 
     fn enc(ndigits: u16, weight: i16, sign: u16, dscale: u16, digits: &[i16]) -> Vec<u8> {
