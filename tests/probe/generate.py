@@ -129,7 +129,7 @@ class Unprintable(Exception):
 
 
 # (public module, private module inside it) of std's defining paths.
-PRIVATE_STD_MODULES = {("ops", "range"), ("str", "error"), ("num", "error"), ("num", "nonzero"),
+PRIVATE_STD_MODULES = {("ops", "range"), ("str", "error"), ("num", "error"), ("num", "nonzero"), ("ffi", "primitives"),
                        ("ffi", "c_str")}
 
 PRELUDE = {"Option", "Result", "String", "Vec", "Box", "Clone", "Copy", "PartialEq", "Eq",
@@ -332,7 +332,14 @@ def fn_sig(item, pr):
     generic = any("type" in g["kind"] for g in f["generics"]["params"])
     pr = with_method_generics(f, pr)
     out = f["sig"]["output"]
-    ret = "" if out is None else " -> " + pr.ty(out)
+    try:
+        ret = "" if out is None else " -> " + pr.ty(out)
+    except Unprintable:
+        # A result of a type PL/Rust does not re-export (AnyNumeric::sign's
+        # Sign): a body can still call it and use what it returns, so the
+        # call is probed, its result unnamed.
+        ins = [pr.ty(t) for _, t in f["sig"]["inputs"]]
+        return False, ins, None, True
     binder = False
     if out is not None:
         # A result that borrows ('_ or an elided &) is tied to the one
@@ -359,6 +366,8 @@ def probe_of(callee, item, pr):
         return f"let _: {'for<' + chr(39) + 'r> ' if binder else ''}fn({', '.join(ins)}){ret} = {callee};"
     params = ", ".join(f"a{i}: {t}" for i, t in enumerate(ins))
     args = ", ".join(f"a{i}" for i in range(len(ins)))
+    if ret is None:
+        return f"{{ #[allow(unused)] fn c({params}) {{ let _ = {callee}({args}); }} }}"
     lt = "<'r>" if binder else ""
     return f"{{ #[allow(unused)] fn c{lt}({params}){ret} {{ {callee}({args}) }} }}"
 
@@ -406,9 +415,12 @@ def sig_text(item, pr):
         pr = with_method_generics(f, pr)
         ins = ", ".join(f"{n}: {pr.ty(t)}" for n, t in f["sig"]["inputs"])
         out = f["sig"]["output"]
-        return f"({ins})" + ("" if out is None else " -> " + pr.ty(out))
     except Unprintable:
         return "(...)"
+    try:
+        return f"({ins})" + ("" if out is None else " -> " + pr.ty(out))
+    except Unprintable:
+        return f"({ins}) -> _  (a type PL/Rust does not re-export)"
 
 
 def method_line(path, self_ty, item, pr):

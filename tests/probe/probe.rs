@@ -40,6 +40,7 @@ let _: fn(&str) -> pgrx::spi::Result<pgrx::datum::Json> = <pgrx::Spi>::explain; 
 let _: fn(&str, Option<Vec<(pgrx::pg_sys::oids::PgOid, Option<pgrx::pg_sys::Datum>)>>) -> pgrx::spi::Result<pgrx::datum::Json> = <pgrx::Spi>::explain_with_args; // fn pgrx::Spi::explain_with_args(query: &str, args: Option<Vec<(pgrx::pg_sys::oids::PgOid, Option<pgrx::pg_sys::Datum>)>>) -> pgrx::spi::Result<pgrx::datum::Json>
 let _: fn(i32) -> Result<pgrx::spi::SpiOkCodes, pgrx::spi::Error> = <pgrx::Spi>::check_status; // fn pgrx::Spi::check_status(status_code: i32) -> Result<pgrx::spi::SpiOkCodes, pgrx::spi::Error>
 { #[allow(unused_imports)] use pgrx::datum::AnyNumeric; } // struct pgrx::datum::AnyNumeric
+{ #[allow(unused)] fn c(a0: &pgrx::datum::AnyNumeric) { let _ = <pgrx::datum::AnyNumeric>::sign(a0); } } // fn pgrx::datum::AnyNumeric::sign(self: &pgrx::datum::AnyNumeric) -> _  (a type PL/Rust does not re-export)
 let _: fn(&pgrx::datum::AnyNumeric) -> bool = <pgrx::datum::AnyNumeric>::is_nan; // fn pgrx::datum::AnyNumeric::is_nan(self: &pgrx::datum::AnyNumeric) -> bool
 let _: fn(&pgrx::datum::AnyNumeric) -> pgrx::datum::AnyNumeric = <pgrx::datum::AnyNumeric>::abs; // fn pgrx::datum::AnyNumeric::abs(self: &pgrx::datum::AnyNumeric) -> pgrx::datum::AnyNumeric
 let _: fn(&pgrx::datum::AnyNumeric, pgrx::datum::AnyNumeric) -> pgrx::datum::AnyNumeric = <pgrx::datum::AnyNumeric>::log; // fn pgrx::datum::AnyNumeric::log(self: &pgrx::datum::AnyNumeric, base: pgrx::datum::AnyNumeric) -> pgrx::datum::AnyNumeric
@@ -321,6 +322,12 @@ let _: fn(&pgrx::datum::Array<'static, i32>) -> bool = <pgrx::datum::Array<'stat
 let _: fn(&pgrx::datum::Array<'static, i32>) -> usize = <pgrx::datum::Array<'static, i32>>::len; // fn pgrx::datum::Array::len(self: &pgrx::datum::Array<'static, i32>) -> usize
 let _: fn(&pgrx::datum::Array<'static, i32>) -> bool = <pgrx::datum::Array<'static, i32>>::is_empty; // fn pgrx::datum::Array::is_empty(self: &pgrx::datum::Array<'static, i32>) -> bool
 let _: fn(&pgrx::datum::Array<'static, i32>, usize) -> Option<Option<i32>> = <pgrx::datum::Array<'static, i32>>::get; // fn pgrx::datum::Array::get(self: &pgrx::datum::Array<'static, i32>, index: usize) -> Option<Option<i32>>
+{ #[allow(unused)] fn c(a0: &pgrx::datum::Array<'static, f64>) { let _ = <pgrx::datum::Array<'static, f64>>::as_slice(a0); } } // fn pgrx::datum::Array::as_slice(self: &pgrx::datum::Array<'static, f64>) -> _  (a type PL/Rust does not re-export)
+{ #[allow(unused)] fn c(a0: &pgrx::datum::Array<'static, f32>) { let _ = <pgrx::datum::Array<'static, f32>>::as_slice(a0); } } // fn pgrx::datum::Array::as_slice(self: &pgrx::datum::Array<'static, f32>) -> _  (a type PL/Rust does not re-export)
+{ #[allow(unused)] fn c(a0: &pgrx::datum::Array<'static, i64>) { let _ = <pgrx::datum::Array<'static, i64>>::as_slice(a0); } } // fn pgrx::datum::Array::as_slice(self: &pgrx::datum::Array<'static, i64>) -> _  (a type PL/Rust does not re-export)
+{ #[allow(unused)] fn c(a0: &pgrx::datum::Array<'static, i32>) { let _ = <pgrx::datum::Array<'static, i32>>::as_slice(a0); } } // fn pgrx::datum::Array::as_slice(self: &pgrx::datum::Array<'static, i32>) -> _  (a type PL/Rust does not re-export)
+{ #[allow(unused)] fn c(a0: &pgrx::datum::Array<'static, i16>) { let _ = <pgrx::datum::Array<'static, i16>>::as_slice(a0); } } // fn pgrx::datum::Array::as_slice(self: &pgrx::datum::Array<'static, i16>) -> _  (a type PL/Rust does not re-export)
+{ #[allow(unused)] fn c(a0: &pgrx::datum::Array<'static, i8>) { let _ = <pgrx::datum::Array<'static, i8>>::as_slice(a0); } } // fn pgrx::datum::Array::as_slice(self: &pgrx::datum::Array<'static, i8>) -> _  (a type PL/Rust does not re-export)
 { #[allow(unused)] fn t() where pgrx::datum::Array<'static, i32>: std::fmt::Debug {} } // impl std::fmt::Debug for pgrx::datum::Array<'static, i32>
 { #[allow(unused)] fn t() where pgrx::datum::Array<'static, i32>: IntoIterator {} } // impl IntoIterator for pgrx::datum::Array<'static, i32>
 { #[allow(unused)] fn t() where pgrx::datum::Array<'static, i32>: pgrx::datum::FromDatum {} } // impl pgrx::datum::FromDatum for pgrx::datum::Array<'static, i32>
@@ -357,7 +364,9 @@ let _: fn(&pgrx::datum::Date) -> bool = <pgrx::datum::Date>::is_neg_infinity; //
 let _: fn(&pgrx::datum::Date) -> i32 = <pgrx::datum::Date>::to_julian_days; // fn pgrx::datum::Date::to_julian_days(self: &pgrx::datum::Date) -> i32
 let _: fn(&pgrx::datum::Date) -> i32 = <pgrx::datum::Date>::to_pg_epoch_days; // fn pgrx::datum::Date::to_pg_epoch_days(self: &pgrx::datum::Date) -> i32
 let _: fn(&pgrx::datum::Date) -> i32 = <pgrx::datum::Date>::to_unix_epoch_days; // fn pgrx::datum::Date::to_unix_epoch_days(self: &pgrx::datum::Date) -> i32
+{ #[allow(unused)] fn c(a0: &pgrx::datum::Date) { let _ = <pgrx::datum::Date>::to_posix_time(a0); } } // fn pgrx::datum::Date::to_posix_time(self: &pgrx::datum::Date) -> _  (a type PL/Rust does not re-export)
 let _: fn(&pgrx::datum::Date) -> bool = <pgrx::datum::Date>::is_finite; // fn pgrx::datum::Date::is_finite(self: &pgrx::datum::Date) -> bool
+{ #[allow(unused)] fn c(a0: pgrx::datum::Date) { let _ = <pgrx::datum::Date>::into_inner(a0); } } // fn pgrx::datum::Date::into_inner(self: pgrx::datum::Date) -> _  (a type PL/Rust does not re-export)
 { #[allow(unused)] fn t() where pgrx::datum::Date: std::fmt::Debug {} } // impl std::fmt::Debug for pgrx::datum::Date
 { #[allow(unused)] fn t() where pgrx::datum::Date: Copy {} } // impl Copy for pgrx::datum::Date
 { #[allow(unused)] fn t() where pgrx::datum::Date: Clone {} } // impl Clone for pgrx::datum::Date
@@ -595,6 +604,7 @@ let _: fn(&pgrx::datum::Time) -> u8 = <pgrx::datum::Time>::minute; // fn pgrx::d
 let _: fn(&pgrx::datum::Time) -> f64 = <pgrx::datum::Time>::second; // fn pgrx::datum::Time::second(self: &pgrx::datum::Time) -> f64
 let _: fn(&pgrx::datum::Time) -> u32 = <pgrx::datum::Time>::microseconds; // fn pgrx::datum::Time::microseconds(self: &pgrx::datum::Time) -> u32
 let _: fn(&pgrx::datum::Time) -> (u8, u8, u8, u32) = <pgrx::datum::Time>::to_hms_micro; // fn pgrx::datum::Time::to_hms_micro(self: &pgrx::datum::Time) -> (u8, u8, u8, u32)
+{ #[allow(unused)] fn c(a0: pgrx::datum::Time) { let _ = <pgrx::datum::Time>::into_inner(a0); } } // fn pgrx::datum::Time::into_inner(self: pgrx::datum::Time) -> _  (a type PL/Rust does not re-export)
 { #[allow(unused)] fn t() where pgrx::datum::Time: std::ops::Sub {} } // impl std::ops::Sub for pgrx::datum::Time
 { #[allow(unused)] fn t() where pgrx::datum::Time: std::ops::Sub<pgrx::datum::Interval> {} } // impl std::ops::Sub<pgrx::datum::Interval> for pgrx::datum::Time
 { #[allow(unused)] fn t() where pgrx::datum::Time: std::ops::Add<pgrx::datum::Interval> {} } // impl std::ops::Add<pgrx::datum::Interval> for pgrx::datum::Time
@@ -679,6 +689,7 @@ let _: fn(&pgrx::datum::Timestamp) -> (u8, u8, u8, u32) = <pgrx::datum::Timestam
 let _: fn(&pgrx::datum::Timestamp) -> bool = <pgrx::datum::Timestamp>::is_finite; // fn pgrx::datum::Timestamp::is_finite(self: &pgrx::datum::Timestamp) -> bool
 let _: fn(pgrx::datum::Timestamp, pgrx::datum::DateTimeParts) -> pgrx::datum::Timestamp = <pgrx::datum::Timestamp>::truncate; // fn pgrx::datum::Timestamp::truncate(self: pgrx::datum::Timestamp, units: pgrx::datum::DateTimeParts) -> pgrx::datum::Timestamp
 let _: fn(&pgrx::datum::Timestamp, &pgrx::datum::Timestamp) -> pgrx::datum::Interval = <pgrx::datum::Timestamp>::age; // fn pgrx::datum::Timestamp::age(self: &pgrx::datum::Timestamp, other: &pgrx::datum::Timestamp) -> pgrx::datum::Interval
+{ #[allow(unused)] fn c(a0: pgrx::datum::Timestamp) { let _ = <pgrx::datum::Timestamp>::into_inner(a0); } } // fn pgrx::datum::Timestamp::into_inner(self: pgrx::datum::Timestamp) -> _  (a type PL/Rust does not re-export)
 { #[allow(unused)] fn t() where pgrx::datum::Date: From<pgrx::datum::Timestamp> {} } // impl From<pgrx::datum::Timestamp> for pgrx::datum::Date
 { #[allow(unused)] fn t() where pgrx::datum::Timestamp: std::ops::Sub {} } // impl std::ops::Sub for pgrx::datum::Timestamp
 { #[allow(unused)] fn t() where pgrx::datum::Interval: std::ops::Add<pgrx::datum::Timestamp> {} } // impl std::ops::Add<pgrx::datum::Timestamp> for pgrx::datum::Interval
@@ -732,6 +743,7 @@ let _: fn(&pgrx::datum::TimestampWithTimeZone) -> bool = <pgrx::datum::Timestamp
 let _: fn(pgrx::datum::TimestampWithTimeZone, pgrx::datum::DateTimeParts) -> pgrx::datum::TimestampWithTimeZone = <pgrx::datum::TimestampWithTimeZone>::truncate; // fn pgrx::datum::TimestampWithTimeZone::truncate(self: pgrx::datum::TimestampWithTimeZone, units: pgrx::datum::DateTimeParts) -> pgrx::datum::TimestampWithTimeZone
 { #[allow(unused)] fn c(a0: pgrx::datum::TimestampWithTimeZone, a1: pgrx::datum::DateTimeParts, a2: &str) -> pgrx::datum::TimestampWithTimeZone { <pgrx::datum::TimestampWithTimeZone>::truncate_with_time_zone(a0, a1, a2) } } // fn pgrx::datum::TimestampWithTimeZone::truncate_with_time_zone(self: pgrx::datum::TimestampWithTimeZone, units: pgrx::datum::DateTimeParts, zone: &str) -> pgrx::datum::TimestampWithTimeZone
 let _: fn(&pgrx::datum::TimestampWithTimeZone, &pgrx::datum::TimestampWithTimeZone) -> pgrx::datum::Interval = <pgrx::datum::TimestampWithTimeZone>::age; // fn pgrx::datum::TimestampWithTimeZone::age(self: &pgrx::datum::TimestampWithTimeZone, other: &pgrx::datum::TimestampWithTimeZone) -> pgrx::datum::Interval
+{ #[allow(unused)] fn c(a0: pgrx::datum::TimestampWithTimeZone) { let _ = <pgrx::datum::TimestampWithTimeZone>::into_inner(a0); } } // fn pgrx::datum::TimestampWithTimeZone::into_inner(self: pgrx::datum::TimestampWithTimeZone) -> _  (a type PL/Rust does not re-export)
 { #[allow(unused)] fn t() where pgrx::datum::Date: From<pgrx::datum::TimestampWithTimeZone> {} } // impl From<pgrx::datum::TimestampWithTimeZone> for pgrx::datum::Date
 { #[allow(unused)] fn t() where pgrx::datum::TimestampWithTimeZone: std::ops::Sub {} } // impl std::ops::Sub for pgrx::datum::TimestampWithTimeZone
 { #[allow(unused)] fn t() where pgrx::datum::Interval: std::ops::Add<pgrx::datum::TimestampWithTimeZone> {} } // impl std::ops::Add<pgrx::datum::TimestampWithTimeZone> for pgrx::datum::Interval
@@ -762,6 +774,7 @@ let _: fn(&pgrx::datum::TimestampWithTimeZone, &pgrx::datum::TimestampWithTimeZo
 { #[allow(unused)] fn t() where pgrx::datum::TimeWithTimeZone: From<pgrx::datum::TimestampWithTimeZone> {} } // impl From<pgrx::datum::TimestampWithTimeZone> for pgrx::datum::TimeWithTimeZone
 { #[allow(unused_imports)] use pgrx::datum::ToIsoString; } // trait pgrx::datum::ToIsoString
 { #[allow(unused_imports)] use pgrx::datum::Uuid; } // struct pgrx::datum::Uuid
+{ #[allow(unused)] fn c(a0: &pgrx::datum::Uuid) { let _ = <pgrx::datum::Uuid>::as_bytes(a0); } } // fn pgrx::datum::Uuid::as_bytes(self: &pgrx::datum::Uuid) -> _  (a type PL/Rust does not re-export)
 let _: fn(&[u8]) -> Result<pgrx::datum::Uuid, String> = <pgrx::datum::Uuid>::from_slice; // fn pgrx::datum::Uuid::from_slice(b: &[u8]) -> Result<pgrx::datum::Uuid, String>
 { #[allow(unused)] fn t() where pgrx::datum::Uuid: Clone {} } // impl Clone for pgrx::datum::Uuid
 { #[allow(unused)] fn t() where pgrx::datum::Uuid: Copy {} } // impl Copy for pgrx::datum::Uuid
@@ -1407,8 +1420,10 @@ let _: fn(pgrx::pg_sys::oids::PgOid) -> pgrx::datum::Oid = <pgrx::pg_sys::oids::
 { #[allow(unused_imports)] use pgrx::spi::Error; } // type_alias pgrx::spi::Error
 { #[allow(unused_imports)] use pgrx::spi::Result; } // type_alias pgrx::spi::Result
 { #[allow(unused_imports)] use pgrx::spi::SpiClient; } // struct pgrx::spi::SpiClient
+{ #[allow(unused)] fn c(a0: &pgrx::spi::SpiClient<'static>, a1: &str, a2: Option<Vec<pgrx::pg_sys::oids::PgOid>>) { let _ = <pgrx::spi::SpiClient<'static>>::prepare(a0, a1, a2); } } // fn pgrx::spi::SpiClient::prepare(self: &pgrx::spi::SpiClient<'static>, query: &str, args: Option<Vec<pgrx::pg_sys::oids::PgOid>>) -> _  (a type PL/Rust does not re-export)
 let _: fn(&pgrx::spi::SpiClient<'static>, &str) -> pgrx::spi::Result<pgrx::spi::SpiCursor<'static>> = <pgrx::spi::SpiClient<'static>>::find_cursor; // fn pgrx::spi::SpiClient::find_cursor(self: &pgrx::spi::SpiClient<'static>, name: &str) -> pgrx::spi::Result<pgrx::spi::SpiCursor<'static>>
 { #[allow(unused_imports)] use pgrx::spi::SpiCursor; } // struct pgrx::spi::SpiCursor
+{ #[allow(unused)] fn c(a0: &mut pgrx::spi::SpiCursor<'static>, a1: std::ffi::c_long) { let _ = <pgrx::spi::SpiCursor<'static>>::fetch(a0, a1); } } // fn pgrx::spi::SpiCursor::fetch(self: &mut pgrx::spi::SpiCursor<'static>, count: std::ffi::c_long) -> _  (a type PL/Rust does not re-export)
 let _: fn(pgrx::spi::SpiCursor<'static>) -> String = <pgrx::spi::SpiCursor<'static>>::detach_into_name; // fn pgrx::spi::SpiCursor::detach_into_name(self: pgrx::spi::SpiCursor<'static>) -> String
 { #[allow(unused_imports)] use pgrx::spi::SpiErrorCodes; } // enum pgrx::spi::SpiErrorCodes
 { #[allow(unused)] fn v(x: pgrx::spi::SpiErrorCodes) { if let pgrx::spi::SpiErrorCodes::Connect { .. } = x {} } } // variant pgrx::spi::SpiErrorCodes::Connect
@@ -1486,6 +1501,8 @@ let _: fn(&pgrx::spi::SpiTupleTable<'static>, usize) -> pgrx::spi::Result<String
 { #[allow(unused_imports)] use pgrx::spi::UnknownVariant; } // struct pgrx::spi::UnknownVariant
 { #[allow(unused)] fn t() where pgrx::spi::UnknownVariant: std::fmt::Debug {} } // impl std::fmt::Debug for pgrx::spi::UnknownVariant
 { #[allow(unused_imports)] use pgrx::trigger_support::PgTrigger; } // struct pgrx::trigger_support::PgTrigger
+{ #[allow(unused)] fn c(a0: &pgrx::trigger_support::PgTrigger<'static>) { let _ = <pgrx::trigger_support::PgTrigger<'static>>::new(a0); } } // fn pgrx::trigger_support::PgTrigger::new(self: &pgrx::trigger_support::PgTrigger<'static>) -> _  (a type PL/Rust does not re-export)
+{ #[allow(unused)] fn c(a0: &pgrx::trigger_support::PgTrigger<'static>) { let _ = <pgrx::trigger_support::PgTrigger<'static>>::old(a0); } } // fn pgrx::trigger_support::PgTrigger::old(self: &pgrx::trigger_support::PgTrigger<'static>) -> _  (a type PL/Rust does not re-export)
 let _: for<'r> fn(&'r pgrx::trigger_support::PgTrigger<'static>) -> Result<&'r str, pgrx::trigger_support::PgTriggerError> = <pgrx::trigger_support::PgTrigger<'static>>::name; // fn pgrx::trigger_support::PgTrigger::name(self: &pgrx::trigger_support::PgTrigger<'static>) -> Result<&str, pgrx::trigger_support::PgTriggerError>
 let _: fn(&pgrx::trigger_support::PgTrigger<'static>) -> pgrx::trigger_support::TriggerEvent = <pgrx::trigger_support::PgTrigger<'static>>::event; // fn pgrx::trigger_support::PgTrigger::event(self: &pgrx::trigger_support::PgTrigger<'static>) -> pgrx::trigger_support::TriggerEvent
 let _: fn(&pgrx::trigger_support::PgTrigger<'static>) -> Result<pgrx::trigger_support::PgTriggerWhen, pgrx::trigger_support::PgTriggerError> = <pgrx::trigger_support::PgTrigger<'static>>::when; // fn pgrx::trigger_support::PgTrigger::when(self: &pgrx::trigger_support::PgTrigger<'static>) -> Result<pgrx::trigger_support::PgTriggerWhen, pgrx::trigger_support::PgTriggerError>
