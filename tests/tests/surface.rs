@@ -9,6 +9,7 @@ use plrust_tests::{client, one};
 const PROBE: &str = include_str!("../probe/probe.rs");
 const MACROS: &str = include_str!("../probe/macros.rs");
 const GAPS: &str = include_str!("../probe/gaps.txt");
+const STD: &str = include_str!("../probe/std.rs");
 
 #[test]
 fn the_probe_of_plrust_1_2_8s_surface_compiles_and_runs() {
@@ -51,6 +52,23 @@ fn the_macro_forms_of_pgrx_0_11_compile_and_run() {
         panic!("the macro forms do not compile: {db:?}");
     }
     assert!(one::<bool>(&mut c, "SELECT surface_macros()"));
+}
+
+/// The std modules a body computes with (postgrestd's table): one use of
+/// each, compiled and run.
+#[test]
+fn the_std_of_a_body_has_each_pure_module() {
+    let mut c = client();
+    let created = c.batch_execute(&format!(
+        "CREATE OR REPLACE FUNCTION surface_std() RETURNS bool LANGUAGE plrust AS $probe${STD}$probe$"
+    ));
+    if let Err(e) = created {
+        let db = e
+            .as_db_error()
+            .map(|d| (d.message().to_owned(), d.detail().map(str::to_owned)));
+        panic!("the std probe does not compile: {db:?}");
+    }
+    assert!(one::<bool>(&mut c, "SELECT surface_std()"));
 }
 
 #[test]

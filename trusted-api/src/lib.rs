@@ -86,6 +86,11 @@ pub mod __private {
 
 /// Names PL/Rust bodies bring in with `use pgrx::prelude::*`.
 pub mod prelude {
+    /// `thread_local!` unqualified, as PL/Rust's std lets a body write
+    /// it: the std facade's re-export reaches `std::thread_local!` but not
+    /// the macro prelude, where the built-in `#[thread_local]` attribute
+    /// shadows it.
+    pub use std::thread_local;
     pub use crate::datum::*;
     pub use crate::entry::BoxError;
     pub use crate::errcodes::PgSqlErrorCode;
