@@ -503,11 +503,14 @@ impl CallSpi {
         let Ok(query) = CString::new(query) else {
             return nul_in_query();
         };
+        // The portal and its columns in one subtransaction: a column type
+        // without a send function is an ERROR, rolled back (portal and
+        // all) into the body's Err.
         let opened = in_subtransaction(|| {
             let (types, mut values, nulls) = arguments(args);
             let plan = prepared(&query, &types);
             // SAFETY: a kept plan; argument arrays of its arity; SPI is
-            // connected.
+            // connected; the portal just opened has its descriptor.
             unsafe {
                 let portal = pg_sys::SPI_cursor_open(
                     std::ptr::null(),
@@ -516,55 +519,70 @@ impl CallSpi {
                     nulls.as_ptr(),
                     read_only,
                 );
-                CStr::from_ptr((*portal).name).to_owned()
+                let name = CStr::from_ptr((*portal).name).to_owned();
+                if (*portal).tupDesc.is_null() {
+                    pg_sys::SPI_cursor_close(portal);
+                    return Err(no_cursor("the query of a cursor must return rows".into()));
+                }
+                Ok((name, columns_of((*portal).tupDesc).columns))
             }
         });
         match opened {
-            Ok(name) => self.attach(name),
-            Err(error) => error,
+            Ok(Ok((name, columns))) => self.attach(name, columns),
+            Ok(Err(refused)) | Err(refused) => refused,
         }
     }
 
     /// Read from an open portal found by name (Upcall::Find): one a body
-    /// detached, or any the session has open, as SQL's FETCH could.
+    /// detached, or any the session has open, as SQL's FETCH could, but
+    /// not one in use (pinned, as a PL/pgSQL FOR loop's, or running, as
+    /// the statement that called this function): closing that when the
+    /// call ends would be an ERROR nobody could catch.
     pub fn find(&mut self, name: &str) -> Answer {
         self.connect();
-        let Ok(name) = CString::new(name) else {
-            return no_cursor("a cursor name cannot contain a NUL character".into());
+        let shown = bounded(name).to_string();
+        let name = match CString::new(name) {
+            Ok(n) if !n.is_empty() => n,
+            _ => return no_cursor(format!("cursor \"{shown}\" does not exist")),
         };
         if self.cursors.iter().any(|c| c.name == name) {
-            return no_cursor(format!(
-                "cursor \"{}\" is already open in this call",
-                name.to_string_lossy()
-            ));
+            return no_cursor(format!("cursor \"{shown}\" is already open in this call"));
         }
-        // SAFETY: a NUL-terminated name.
-        if unsafe { pg_sys::SPI_cursor_find(name.as_ptr()) }.is_null() {
-            return no_cursor(format!(
-                "cursor \"{}\" does not exist",
-                name.to_string_lossy()
-            ));
+        let found = in_subtransaction(|| {
+            // SAFETY: a NUL-terminated name; a found portal and its
+            // descriptor are valid while it is open.
+            unsafe {
+                let portal = pg_sys::SPI_cursor_find(name.as_ptr());
+                if portal.is_null() {
+                    return Err(no_cursor(format!("cursor \"{shown}\" does not exist")));
+                }
+                if (*portal).portalPinned || (*portal).status != pg_sys::PortalStatus::PORTAL_READY
+                {
+                    return Err(no_cursor(format!("cursor \"{shown}\" is in use")));
+                }
+                if (*portal).tupDesc.is_null() {
+                    return Err(no_cursor(format!(
+                        "cursor \"{shown}\" does not return rows"
+                    )));
+                }
+                Ok(columns_of((*portal).tupDesc).columns)
+            }
+        });
+        match found {
+            Ok(Ok(columns)) => self.attach(name, columns),
+            Ok(Err(refused)) | Err(refused) => refused,
         }
-        self.attach(name)
     }
 
     /// Register the portal `name` as one of the body's cursors: answered
     /// with its columns and no rows.
-    fn attach(&mut self, name: CString) -> Answer {
-        // SAFETY: a NUL-terminated name; the portal's descriptor, when it
-        // has one (a portal that returns rows), is valid while it is open.
-        let columns = unsafe {
-            let portal = pg_sys::SPI_cursor_find(name.as_ptr());
-            if portal.is_null() || (*portal).tupDesc.is_null() {
-                return no_cursor(format!(
-                    "cursor \"{}\" does not return rows",
-                    name.to_string_lossy()
-                ));
-            }
-            columns_of((*portal).tupDesc).columns
+    fn attach(&mut self, name: CString, columns: Vec<Column>) -> Answer {
+        let Some(next) = self.next_cursor.checked_add(1) else {
+            close_portal(&name);
+            return no_cursor("plrust: too many cursors in one call".into());
         };
         let id = self.next_cursor;
-        self.next_cursor += 1;
+        self.next_cursor = next;
         self.cursors.push(Cursor {
             id,
             name,
@@ -579,12 +597,13 @@ impl CallSpi {
     }
 
     /// Up to `count` rows of a cursor (Upcall::FetchRows), which stays
-    /// open: `cursor` in the answer is None once its end is reached.
+    /// open: `cursor` in the answer is None once its end is reached.  A
+    /// cursor whose fetch failed is closed, as `fetch` does.
     pub fn fetch_rows(&mut self, id: u32, count: u32) -> Answer {
-        let Some(c) = self.cursors.iter().find(|c| c.id == id) else {
+        let Some(pos) = self.cursors.iter().position(|c| c.id == id) else {
             return no_cursor(format!("plrust: cursor {id} is not open"));
         };
-        let name = c.name.clone();
+        let name = self.cursors[pos].name.clone();
         let result = in_subtransaction(|| {
             // SAFETY: a NUL-terminated portal name.
             let portal = unsafe { pg_sys::SPI_cursor_find(name.as_ptr()) };
@@ -600,7 +619,12 @@ impl CallSpi {
                 cursor: (!at_end).then_some(id),
             }
         });
-        result.unwrap_or_else(|e| e)
+        let answer = result.unwrap_or_else(|e| e);
+        if !matches!(answer, Answer::Table { .. }) {
+            let c = self.cursors.remove(pos);
+            close_portal(&c.name);
+        }
+        answer
     }
 
     /// Leave a cursor open past the call (Upcall::Detach): the portal is
@@ -661,10 +685,15 @@ fn no_cursor(message: String) -> Answer {
 }
 
 fn close_portal(name: &CStr) {
-    // SAFETY: a NUL-terminated name; a portal that is gone is skipped.
+    // SAFETY: a NUL-terminated name; a portal that is gone is skipped, and
+    // so is one in use (pinned or running), which PortalDrop would refuse
+    // with an ERROR: it is its user's to close, or the transaction's.
     unsafe {
         let portal = pg_sys::SPI_cursor_find(name.as_ptr());
-        if !portal.is_null() {
+        if !portal.is_null()
+            && !(*portal).portalPinned
+            && (*portal).status != pg_sys::PortalStatus::PORTAL_ACTIVE
+        {
             pg_sys::SPI_cursor_close(portal);
         }
     }

@@ -99,6 +99,26 @@ fn check_report(r: &ErrorReport<'_>) -> Result<(), WireError> {
     r.hint.map(check_message).transpose()?;
     if let Some(p) = &r.passed_on {
         p.texts().try_for_each(check_message)?;
+        // LOCATION and the object names are written to the server log as
+        // they are (PostgreSQL escapes only the message texts): no line
+        // breaks or other control characters, which could forge log lines.
+        let names = p.source.iter().flat_map(|s| [s.function, s.file]);
+        let objects = p.objects.clone();
+        let objects = [
+            objects.schema,
+            objects.table,
+            objects.column,
+            objects.datatype,
+            objects.constraint,
+        ];
+        if names
+            .chain(objects.into_iter().flatten())
+            .any(|t| t.chars().any(char::is_control))
+        {
+            return Err(WireError::Malformed(
+                "a control character in an error's location or object names".into(),
+            ));
+        }
         // A position past the query's end would point the client's
         // caret at nothing.
         let chars = p.query.map_or(0, |q| q.chars().count());
@@ -364,7 +384,27 @@ mod tests {
         assert!(decode_reply(&buf[..n]).is_err());
         let n = encode_into(&passed_on(None, Some("selec 1"), 1), &mut buf).unwrap();
         assert!(decode_reply(&buf[..n]).is_ok());
-        // Its LOCATION and object names are bounded too.
+        // Its LOCATION and object names are bounded too, and free of line
+        // breaks (they reach the server log unescaped).
+        let n = encode_into(
+            &Reply::Error(ErrorReport {
+                passed_on: Some(PassedOn {
+                    context: None,
+                    query: None,
+                    position: 0,
+                    source: Some(SourceLocation {
+                        function: "f\nLOG:  forged",
+                        file: "x.c",
+                        line: 1,
+                    }),
+                    objects: ObjectNames::default(),
+                }),
+                ..ErrorReport::new(None, "m")
+            }),
+            &mut big_buf,
+        )
+        .unwrap();
+        assert!(decode_reply(&big_buf[..n]).is_err());
         let n = encode_into(
             &Reply::Error(ErrorReport {
                 passed_on: Some(PassedOn {

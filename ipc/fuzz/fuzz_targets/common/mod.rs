@@ -278,6 +278,14 @@ pub fn report_refusals(r: &ErrorReport<'_>) -> Vec<WireError> {
         if p.position as usize > p.query.map_or(0, |q| q.chars().count()) + 1 {
             v.push(WireError::Malformed(String::new()));
         }
+        let o = &p.objects;
+        let names = p.source.iter().flat_map(|s| [s.function, s.file]);
+        if names
+            .chain([o.schema, o.table, o.column, o.datatype, o.constraint].into_iter().flatten())
+            .any(|t| t.chars().any(char::is_control))
+        {
+            v.push(WireError::Malformed(String::new()));
+        }
     }
     if let Some(code) = r.sqlstate {
         if !code.iter().all(|c| matches!(c, b'0'..=b'9' | b'A'..=b'Z')) {
