@@ -89,9 +89,10 @@ pub fn acquire(principal: Principal, key: u64, fn_name: &str, object: Option<&[u
         key,
         ceiling: gucs::executors_per_principal(),
     };
-    let held = lease::held_for(principal);
-    if held >= want.ceiling || held >= pool::slot_count() {
-        queue::refuse_waiting_for_itself(&want, fn_name, held);
+    if lease::holds_any() {
+        if let Some(held) = queue::waits_for_itself(&want) {
+            queue::refuse_waiting_for_itself(&want, fn_name, held);
+        }
     }
     // Which code a fresh executor loads is read only when one must be
     // prepared, and then with no slot held: reading the owner's definitions

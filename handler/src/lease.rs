@@ -165,13 +165,10 @@ pub(crate) fn ensure_exit_hook() {
     }
 }
 
-/// How many executors of `principal` this backend holds for its outer
-/// calls (each level of nesting that could not borrow one).
-pub(crate) fn held_for(principal: Principal) -> usize {
-    HELD.borrow()
-        .iter()
-        .filter(|h| h.principal == principal)
-        .count()
+/// Whether this backend holds executors for outer calls (the call being
+/// acquired is nested).
+pub(crate) fn holds_any() -> bool {
+    !HELD.borrow().is_empty()
 }
 
 /// A lease of the executor of an outer call of `principal` that this

@@ -328,6 +328,26 @@ pub fn obtain(want: &Want, fn_name: &str) -> (usize, Pick) {
 /// executor only if that executor has the function loaded: executors load
 /// their owner's functions when they start, and are sealed after, so a
 /// function created since needs another executor.)
+/// Whether waiting for an executor for `want` would wait only for this
+/// backend: every executor the tenant holds at its ceiling, or every one
+/// of the pool, is held by this backend's outer calls.  Read from the slot
+/// table, not the session's own count: other sessions' settings may let
+/// the tenant hold more than this session's ceiling.  Some(how many it
+/// holds) when it would.
+pub fn waits_for_itself(want: &Want) -> Option<usize> {
+    let me = my_pid();
+    let _lock = PoolLock::acquire();
+    let tenant = want.principal.tenant();
+    let slots = snapshot();
+    let mine = |i: usize| pool::slot(i).owner.load(Ordering::Acquire) == me;
+    let tenants: Vec<usize> = (0..slots.len())
+        .filter(|&i| slots[i].state == State::Bound(tenant))
+        .collect();
+    let all_mine = (0..slots.len()).all(mine);
+    let tenants_mine = tenants.len() >= want.ceiling && tenants.iter().all(|&i| mine(i));
+    (all_mine || tenants_mine).then(|| (0..slots.len()).filter(|&i| mine(i)).count())
+}
+
 pub fn refuse_waiting_for_itself(want: &Want, fn_name: &str, held: usize) -> ! {
     let (owner, db) = names(want.principal);
     raise(
