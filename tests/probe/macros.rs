@@ -15,6 +15,7 @@ ereport!(PgLogLevel::NOTICE, code, "m", "detail");
 ereport!(pgrx::pg_sys::PgLogLevel::DEBUG1, code, format!("m {v}"));
 // ...or pgrx's bare names.
 ereport!(WARNING, code, "m"); ereport!(NOTICE, code, "m"); ereport!(INFO, code, "m");
+ereport!(WARNING, code, "m", "with a detail"); ereport!(NOTICE, code, format!("m {v}"), "d");
 ereport!(LOG, code, "m"); ereport!(DEBUG1, code, "m"); ereport!(DEBUG2, code, "m");
 ereport!(DEBUG3, code, "m"); ereport!(DEBUG4, code, "m"); ereport!(DEBUG5, code, "m");
 let _never_called = || -> i32 {
@@ -24,6 +25,7 @@ let _never_called = || -> i32 {
     if v > 103 { ereport!(PgLogLevel::ERROR, code, "m", "d") }
     if v > 104 { ereport!(FATAL, code, "refused at run time") }
     if v > 105 { ereport!(PANIC, code, "refused at run time") }
+    if v > 106 { ereport!(ERROR, code, "m", "with a detail") }
     ereport!(ERROR, code, "diverges, so this closure returns i32")
 };
 // name! in a TABLE function's row type, by an identifier or a string.

@@ -156,48 +156,47 @@ macro_rules! error {
 
 /// `ereport!(level, code, message [, detail])`.  The level is a
 /// `PgLogLevel`, or, as pgrx's macro also takes it, one of the bare names
-/// `ERROR`, `WARNING`, ... (then with no detail); `ereport!(ERROR, ...)`
-/// never returns.
+/// `ERROR`, `WARNING`, ...; `ereport!(ERROR, ...)` never returns.
 #[macro_export]
 macro_rules! ereport {
-    (ERROR, $code:expr, $message:expr $(,)?) => {{
-        $crate::ereport!($crate::log::PgLogLevel::ERROR, $code, $message);
+    (ERROR, $code:expr, $message:expr $(, $detail:expr)? $(,)?) => {{
+        $crate::ereport!($crate::log::PgLogLevel::ERROR, $code, $message $(, $detail)?);
         ::core::unreachable!("ereport!(ERROR) returned")
     }};
-    (FATAL, $code:expr, $message:expr $(,)?) => {{
-        $crate::ereport!($crate::log::PgLogLevel::FATAL, $code, $message);
+    (FATAL, $code:expr, $message:expr $(, $detail:expr)? $(,)?) => {{
+        $crate::ereport!($crate::log::PgLogLevel::FATAL, $code, $message $(, $detail)?);
         ::core::unreachable!("ereport!(FATAL) returned")
     }};
-    (PANIC, $code:expr, $message:expr $(,)?) => {{
-        $crate::ereport!($crate::log::PgLogLevel::PANIC, $code, $message);
+    (PANIC, $code:expr, $message:expr $(, $detail:expr)? $(,)?) => {{
+        $crate::ereport!($crate::log::PgLogLevel::PANIC, $code, $message $(, $detail)?);
         ::core::unreachable!("ereport!(PANIC) returned")
     }};
-    (WARNING, $code:expr, $message:expr $(,)?) => {
-        $crate::ereport!($crate::log::PgLogLevel::WARNING, $code, $message)
+    (WARNING, $code:expr, $message:expr $(, $detail:expr)? $(,)?) => {
+        $crate::ereport!($crate::log::PgLogLevel::WARNING, $code, $message $(, $detail)?)
     };
-    (NOTICE, $code:expr, $message:expr $(,)?) => {
-        $crate::ereport!($crate::log::PgLogLevel::NOTICE, $code, $message)
+    (NOTICE, $code:expr, $message:expr $(, $detail:expr)? $(,)?) => {
+        $crate::ereport!($crate::log::PgLogLevel::NOTICE, $code, $message $(, $detail)?)
     };
-    (INFO, $code:expr, $message:expr $(,)?) => {
-        $crate::ereport!($crate::log::PgLogLevel::INFO, $code, $message)
+    (INFO, $code:expr, $message:expr $(, $detail:expr)? $(,)?) => {
+        $crate::ereport!($crate::log::PgLogLevel::INFO, $code, $message $(, $detail)?)
     };
-    (LOG, $code:expr, $message:expr $(,)?) => {
-        $crate::ereport!($crate::log::PgLogLevel::LOG, $code, $message)
+    (LOG, $code:expr, $message:expr $(, $detail:expr)? $(,)?) => {
+        $crate::ereport!($crate::log::PgLogLevel::LOG, $code, $message $(, $detail)?)
     };
-    (DEBUG1, $code:expr, $message:expr $(,)?) => {
-        $crate::ereport!($crate::log::PgLogLevel::DEBUG1, $code, $message)
+    (DEBUG1, $code:expr, $message:expr $(, $detail:expr)? $(,)?) => {
+        $crate::ereport!($crate::log::PgLogLevel::DEBUG1, $code, $message $(, $detail)?)
     };
-    (DEBUG2, $code:expr, $message:expr $(,)?) => {
-        $crate::ereport!($crate::log::PgLogLevel::DEBUG2, $code, $message)
+    (DEBUG2, $code:expr, $message:expr $(, $detail:expr)? $(,)?) => {
+        $crate::ereport!($crate::log::PgLogLevel::DEBUG2, $code, $message $(, $detail)?)
     };
-    (DEBUG3, $code:expr, $message:expr $(,)?) => {
-        $crate::ereport!($crate::log::PgLogLevel::DEBUG3, $code, $message)
+    (DEBUG3, $code:expr, $message:expr $(, $detail:expr)? $(,)?) => {
+        $crate::ereport!($crate::log::PgLogLevel::DEBUG3, $code, $message $(, $detail)?)
     };
-    (DEBUG4, $code:expr, $message:expr $(,)?) => {
-        $crate::ereport!($crate::log::PgLogLevel::DEBUG4, $code, $message)
+    (DEBUG4, $code:expr, $message:expr $(, $detail:expr)? $(,)?) => {
+        $crate::ereport!($crate::log::PgLogLevel::DEBUG4, $code, $message $(, $detail)?)
     };
-    (DEBUG5, $code:expr, $message:expr $(,)?) => {
-        $crate::ereport!($crate::log::PgLogLevel::DEBUG5, $code, $message)
+    (DEBUG5, $code:expr, $message:expr $(, $detail:expr)? $(,)?) => {
+        $crate::ereport!($crate::log::PgLogLevel::DEBUG5, $code, $message $(, $detail)?)
     };
     ($level:expr, $code:expr, $message:expr $(,)?) => {
         $crate::log::ereport(
