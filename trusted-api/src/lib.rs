@@ -86,11 +86,6 @@ pub mod __private {
 
 /// Names PL/Rust bodies bring in with `use pgrx::prelude::*`.
 pub mod prelude {
-    /// `thread_local!` unqualified, as PL/Rust's std lets a body write
-    /// it: the std facade's re-export reaches `std::thread_local!` but not
-    /// the macro prelude, where the built-in `#[thread_local]` attribute
-    /// shadows it.
-    pub use std::thread_local;
     pub use crate::datum::*;
     pub use crate::entry::BoxError;
     pub use crate::errcodes::PgSqlErrorCode;
@@ -112,4 +107,9 @@ pub mod prelude {
         composite_type, debug1, debug2, debug3, debug4, debug5, ereport, error, info, log, name,
         notice, warning,
     };
+    /// `thread_local!` unqualified, as PL/Rust's std lets a body write
+    /// it: the std facade's re-export reaches `std::thread_local!` but not
+    /// the macro prelude, where the built-in `#[thread_local]` attribute
+    /// shadows it.
+    pub use std::thread_local;
 }

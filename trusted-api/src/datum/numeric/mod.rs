@@ -47,6 +47,12 @@ const NUMERIC_MAX_PRECISION: i64 = 1000;
 /// round()'s limit on the requested scale.
 const NUMERIC_MAX_RESULT_SCALE: u16 = 2000;
 
+/// numeric_div's ERROR, 22012, as pgrx's operators (which call it) raise.
+#[track_caller]
+fn division_by_zero() -> ! {
+    crate::log::raise(Some(*b"22012"), "division by zero".into(), None)
+}
+
 /// Which way an `AnyNumeric` faces (`AnyNumeric::sign`), as pgrx's.
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub enum Sign {
@@ -619,7 +625,7 @@ impl AnyNumeric {
             (NaN, _) | (_, NaN) => AnyNumeric::nan(),
             (PosInf | NegInf, PosInf | NegInf) => AnyNumeric::nan(),
             (PosInf | NegInf, Finite(_)) => match self.sign_of() * rhs.sign_of() {
-                0 => panic!("division by zero"),
+                0 => division_by_zero(),
                 1 => AnyNumeric::positive_infinity(),
                 _ => AnyNumeric::negative_infinity(),
             },
@@ -630,7 +636,7 @@ impl AnyNumeric {
                     return AnyNumeric::nan();
                 };
                 if m2.is_zero() {
-                    panic!("division by zero");
+                    division_by_zero();
                 }
                 let rscale = AnyNumeric::div_scale(&m1, s1, &m2, s2);
                 // q = m1/m2 * 10^(s2-s1), wanted at rscale.
@@ -651,7 +657,7 @@ impl AnyNumeric {
             (NaN, _) | (_, NaN) => AnyNumeric::nan(),
             (PosInf | NegInf, _) => {
                 if rhs.sign_of() == 0 {
-                    panic!("division by zero");
+                    division_by_zero();
                 }
                 AnyNumeric::nan()
             }
@@ -661,7 +667,7 @@ impl AnyNumeric {
                     return AnyNumeric::nan();
                 };
                 if m2.is_zero() {
-                    panic!("division by zero");
+                    division_by_zero();
                 }
                 // a - b * trunc(a / b), at the larger scale: BigInt's `%`
                 // truncates and takes the dividend's sign, as mod_var does.
@@ -1270,22 +1276,23 @@ mod tests {
         assert_eq!(-ninf(), inf());
     }
 
-    #[test]
-    #[should_panic(expected = "division by zero")]
-    fn divide_by_zero() {
-        let _ = n("1") / n("0.00");
+    /// The SQLSTATE `f` raises its ERROR with.
+    pub(super) fn raised(f: impl FnOnce() + std::panic::UnwindSafe) -> Option<[u8; 5]> {
+        let payload = std::panic::catch_unwind(f).expect_err("an ERROR");
+        payload
+            .downcast_ref::<crate::entry::RaisedError>()
+            .expect("an ERROR, not a plain panic")
+            .sqlstate
     }
 
     #[test]
-    #[should_panic(expected = "division by zero")]
-    fn modulo_by_zero() {
-        let _ = n("1") % 0;
-    }
-
-    #[test]
-    #[should_panic(expected = "division by zero")]
-    fn infinity_over_zero() {
-        let _ = AnyNumeric::positive_infinity() / 0;
+    fn division_by_zero_is_22012() {
+        assert_eq!(raised(|| drop(n("1") / n("0.00"))), Some(*b"22012"));
+        assert_eq!(raised(|| drop(n("1") % 0)), Some(*b"22012"));
+        assert_eq!(
+            raised(|| drop(AnyNumeric::positive_infinity() / 0)),
+            Some(*b"22012")
+        );
     }
 
     #[test]

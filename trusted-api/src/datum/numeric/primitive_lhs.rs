@@ -94,8 +94,10 @@ mod tests {
     }
 
     #[test]
-    #[should_panic(expected = "division by zero")]
-    fn dividing_by_zero_panics_as_on_the_right() {
-        let _ = 1i32 / n("0.0");
+    fn dividing_by_zero_raises_as_on_the_right() {
+        assert_eq!(
+            super::super::tests::raised(|| drop(1i32 / n("0.0"))),
+            Some(*b"22012")
+        );
     }
 }
