@@ -298,11 +298,13 @@ fn raise_at(
     hint: Option<String>,
     at: Source,
 ) -> ! {
-    // SAFETY: an ErrorData zeroed and filled in the current memory context
-    // (ThrowErrorData copies what it reads), its strings NUL-terminated;
-    // `at`'s strings outlive the report (a function's signature, a static,
-    // or the frame's copies).  ThrowErrorData does not return for an ERROR:
-    // pgrx's guard on it turns the ERROR into a Rust panic.
+    // SAFETY: an ErrorData zeroed and filled in the current memory context,
+    // its strings NUL-terminated.  ThrowErrorData copies the texts but not
+    // `filename` and `funcname`, which errfinish keeps as pointers: `at`'s
+    // strings outlive the report (a function's signature, a static, or the
+    // frame's copies in the call's memory), and pgrx's guard copies them
+    // into its own report at once.  ThrowErrorData does not return for an
+    // ERROR: the guard turns the ERROR into a Rust panic.
     unsafe {
         let memory = pg_sys::CurrentMemoryContext;
         let data =

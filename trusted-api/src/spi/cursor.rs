@@ -87,7 +87,9 @@ impl<'client> SpiCursor<'client> {
     }
 
     /// The next `count` rows (fewer at the end; none past it, or for a
-    /// `count` below 1), as a table positioned before its first row.
+    /// `count` below 1), as a table positioned before its first row.  Rows
+    /// come in batches of about 1 MiB: if a later batch fails, the error
+    /// is returned and the rows of the earlier ones are lost with it.
     #[track_caller]
     pub fn fetch(&mut self, count: i64) -> Result<SpiTupleTable<'_>> {
         let open = match &mut self.opened {
