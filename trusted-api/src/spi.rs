@@ -96,6 +96,16 @@ pub type SpiArgs = Vec<(PgOid, Option<Datum>)>;
 /// Run `query` in the backend.  `select` reads through a cursor (the
 /// backend decides whether one is needed); otherwise the statement runs to
 /// completion and its rows, if any, come back at once.
+/// Arguments as the channel carries them: each one's type and bytes.
+fn wire_args(args: &[(PgOid, Option<Datum>)]) -> Vec<SpiArg<'_>> {
+    args.iter()
+        .map(|(oid, d)| SpiArg {
+            type_oid: oid.value().as_u32(),
+            value: d.as_ref().map(|d| d.bytes.as_slice()),
+        })
+        .collect()
+}
+
 #[track_caller]
 fn execute<'conn>(
     query: &str,
@@ -103,13 +113,7 @@ fn execute<'conn>(
     select: bool,
     limit: Option<i64>,
 ) -> Result<SpiTupleTable<'conn>> {
-    let args: Vec<SpiArg<'_>> = args
-        .iter()
-        .map(|(oid, d)| SpiArg {
-            type_oid: oid.value().as_u32(),
-            value: d.as_ref().map(|d| d.bytes.as_slice()),
-        })
-        .collect();
+    let args = wire_args(args);
     let answer = upcall(&Upcall::Execute {
         query,
         args,

@@ -10,7 +10,7 @@
 
 use std::marker::PhantomData;
 
-use plrust_ipc::message::{Answer, Column, SpiArg, Upcall};
+use plrust_ipc::message::{Answer, Column, Upcall};
 
 use super::{sql_error, tuple, Result, SpiError, SpiTupleTable};
 use crate::datum::{Datum, PgOid};
@@ -38,13 +38,7 @@ impl<'client> SpiCursor<'client> {
     /// A cursor on `query` (`SpiClient::open_cursor`).
     #[track_caller]
     pub(super) fn open(query: &str, args: &[(PgOid, Option<Datum>)]) -> SpiCursor<'client> {
-        let args: Vec<SpiArg<'_>> = args
-            .iter()
-            .map(|(oid, d)| SpiArg {
-                type_oid: oid.value().as_u32(),
-                value: d.as_ref().map(|d| d.bytes.as_slice()),
-            })
-            .collect();
+        let args = super::wire_args(args);
         SpiCursor::from_answer(upcall(&Upcall::Open { query, args }))
     }
 

@@ -174,6 +174,28 @@ fn day_of_week(julian: i64) -> i64 {
     (julian + 1).rem_euclid(7)
 }
 
+/// Where a unit stands among those date_trunc truncates to, largest
+/// first (12, millennium, to 1, microseconds): each truncation clears its
+/// own field and every smaller one, as PostgreSQL's switch falls through.
+fn truncation_rank(units: DateTimeParts) -> Option<u8> {
+    use DateTimeParts as P;
+    Some(match units {
+        P::Millennium => 12,
+        P::Century => 11,
+        P::Decade => 10,
+        P::Year => 9,
+        P::Quarter => 8,
+        P::Month => 7,
+        P::Day => 6,
+        P::Hour => 5,
+        P::Minute => 4,
+        P::Second => 3,
+        P::Milliseconds => 2,
+        P::Microseconds => 1,
+        _ => return None,
+    })
+}
+
 /// timestamp_trunc of a finite timestamp; None for the units it does
 /// not truncate to (dow, epoch, ...), whose ERROR is PostgreSQL's to give
 /// (`truncate`).  Years are astronomical here
@@ -197,19 +219,7 @@ fn truncate_timestamp(t: i64, units: DateTimeParts) -> Option<i64> {
             let monday = days - (day_of_week(julian) + 6) % 7;
             return Some(checked_timestamp(monday.checked_mul(USECS_PER_DAY)));
         }
-        P::Millennium => 12,
-        P::Century => 11,
-        P::Decade => 10,
-        P::Year => 9,
-        P::Quarter => 8,
-        P::Month => 7,
-        P::Day => 6,
-        P::Hour => 5,
-        P::Minute => 4,
-        P::Second => 3,
-        P::Milliseconds => 2,
-        P::Microseconds => 1,
-        _ => return None,
+        units => truncation_rank(units)?,
     };
     if rank == 12 {
         year = if year > 0 {
@@ -306,7 +316,6 @@ impl Interval {
     /// days as they are, hours to microseconds of the time, each keeping
     /// the sign of what it came from).
     pub fn truncate(self, units: DateTimeParts) -> Interval {
-        use DateTimeParts as P;
         let mut year = self.months / 12;
         let mut mon = self.months % 12;
         let mut mday = self.days;
@@ -314,20 +323,8 @@ impl Interval {
         let mut min = self.micros / USECS_PER_MINUTE % 60;
         let mut sec = self.micros / USECS_PER_SEC % 60;
         let mut usec = self.micros % USECS_PER_SEC;
-        let rank = match units {
-            P::Millennium => 12,
-            P::Century => 11,
-            P::Decade => 10,
-            P::Year => 9,
-            P::Quarter => 8,
-            P::Month => 7,
-            P::Day => 6,
-            P::Hour => 5,
-            P::Minute => 4,
-            P::Second => 3,
-            P::Milliseconds => 2,
-            P::Microseconds => 1,
-            _ => return truncate_in_backend(units, self).unwrap_or(self),
+        let Some(rank) = truncation_rank(units) else {
+            return truncate_in_backend(units, self).unwrap_or(self);
         };
         // C's division truncates toward zero, as Rust's does.
         if rank >= 12 {

@@ -12,7 +12,6 @@
 use super::super::{AnyNumeric, PgOid};
 use super::interval::interval_out_of_range;
 use super::*;
-use crate::entry::RaisedError;
 use crate::spi::{Spi, SpiArgs, SpiError};
 
 /// An SPI argument of `v`'s own SQL type.
@@ -25,22 +24,9 @@ pub(super) fn arg<T: IntoDatum>(v: T) -> (PgOid, Option<Datum>) {
 /// an internal error.
 #[track_caller]
 fn raise_again(e: SpiError) -> ! {
-    match e {
-        SpiError::Sql {
-            sqlstate,
-            message,
-            detail,
-            hint,
-            origin,
-            ..
-        } => std::panic::panic_any(RaisedError {
-            sqlstate: Some(sqlstate),
-            message,
-            detail,
-            hint,
-            origin,
-        }),
-        other => crate::log::raise(None, other.to_string(), None),
+    match crate::report::as_raised(&e) {
+        Some(raised) => std::panic::panic_any(raised),
+        None => crate::log::raise(None, e.to_string(), None),
     }
 }
 

@@ -27,8 +27,7 @@ use bigdecimal::num_traits::{Signed, Zero};
 use super::{pow10, weight_and_first_digit, AnyNumeric, Repr, DEC_DIGITS};
 use super::{NUMERIC_MAX_DISPLAY_SCALE, NUMERIC_MIN_DISPLAY_SCALE, NUMERIC_MIN_SIG_DIGITS};
 use crate::datum::{IntoDatum, PgBuiltInOids};
-use crate::entry::RaisedError;
-use crate::spi::{Spi, SpiError};
+use crate::spi::Spi;
 
 /// PostgreSQL's ERRCODE_INVALID_ARGUMENT_FOR_POWER_FUNCTION, which
 /// sqrt of a negative number raises.
@@ -165,21 +164,10 @@ fn in_backend(function: &str, query: &str, args: &[&AnyNumeric]) -> AnyNumeric {
         Ok(Some(v)) => v,
         // The functions are strict and none of their arguments is NULL.
         Ok(None) => panic!("AnyNumeric::{function}: the backend returned NULL"),
-        Err(SpiError::Sql {
-            sqlstate,
-            message,
-            detail,
-            hint,
-            origin,
-            ..
-        }) => std::panic::panic_any(RaisedError {
-            sqlstate: Some(sqlstate),
-            message,
-            detail,
-            hint,
-            origin,
-        }),
-        Err(other) => panic!("AnyNumeric::{function}: {other}"),
+        Err(e) => match crate::report::as_raised(&e) {
+            Some(raised) => std::panic::panic_any(raised),
+            None => panic!("AnyNumeric::{function}: {e}"),
+        },
     }
 }
 
@@ -257,7 +245,9 @@ mod tests {
     fn sqrt_of_a_negative_number_is_an_error_with_postgres_sqlstate() {
         for x in ["-1", "-0.0001", "-Infinity"] {
             let caught = std::panic::catch_unwind(|| n(x).sqrt()).unwrap_err();
-            let e = caught.downcast_ref::<RaisedError>().expect("a RaisedError");
+            let e = caught
+                .downcast_ref::<crate::entry::RaisedError>()
+                .expect("a RaisedError");
             assert_eq!(e.sqlstate, Some(*b"2201F"), "sqrt({x})");
             assert_eq!(e.message, "cannot take square root of a negative number");
         }
