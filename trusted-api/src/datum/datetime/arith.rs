@@ -34,11 +34,28 @@ pub(super) fn date_to_timestamp(d: Date) -> i64 {
     }
 }
 
-impl Add<Date> for i32 {
-    type Output = Date;
-    fn add(self, d: Date) -> Date {
-        d + self
-    }
+/// `a + b` where PostgreSQL defines `b + a` (date_pli's `integer + date`,
+/// interval_pl_time's `interval + time`, ...): the same sum.
+macro_rules! commuted_add {
+    ($($lhs:ident + $rhs:ident => $out:ident),* $(,)?) => {$(
+        impl Add<$rhs> for $lhs {
+            type Output = $out;
+            fn add(self, rhs: $rhs) -> $out {
+                rhs + self
+            }
+        }
+    )*};
+}
+
+commuted_add! {
+    i32 + Date => Date,
+    Interval + Date => Timestamp,
+    Time + Date => Timestamp,
+    TimeWithTimeZone + Date => TimestampWithTimeZone,
+    Interval + Time => Time,
+    Interval + TimeWithTimeZone => TimeWithTimeZone,
+    Interval + Timestamp => Timestamp,
+    Interval + TimestampWithTimeZone => TimestampWithTimeZone,
 }
 
 /// date + interval: the date's midnight plus the interval (date_pl_interval).
@@ -56,13 +73,6 @@ impl Sub<Interval> for Date {
     }
 }
 
-impl Add<Date> for Interval {
-    type Output = Timestamp;
-    fn add(self, d: Date) -> Timestamp {
-        d + self
-    }
-}
-
 /// datetime_timestamp: the date at that time of day.
 impl Add<Time> for Date {
     type Output = Timestamp;
@@ -75,13 +85,6 @@ impl Add<Time> for Date {
             Some(t) if (TIMESTAMP_MIN..TIMESTAMP_END).contains(&t) => Timestamp(t),
             _ => out_of_range("timestamp"),
         }
-    }
-}
-
-impl Add<Date> for Time {
-    type Output = Timestamp;
-    fn add(self, d: Date) -> Timestamp {
-        d + self
     }
 }
 
@@ -108,13 +111,6 @@ impl Add<TimeWithTimeZone> for Date {
     }
 }
 
-impl Add<Date> for TimeWithTimeZone {
-    type Output = TimestampWithTimeZone;
-    fn add(self, d: Date) -> TimestampWithTimeZone {
-        d + self
-    }
-}
-
 /// The time of day `micros` after `time`, around the clock as
 /// time_pl_interval goes (24:00:00 + 0 is 00:00:00).
 fn wrap_time(time: i64, micros: i128) -> i64 {
@@ -134,13 +130,6 @@ impl Sub<Interval> for Time {
     type Output = Time;
     fn sub(self, span: Interval) -> Time {
         Time(wrap_time(self.0, -i128::from(span.micros)))
-    }
-}
-
-impl Add<Time> for Interval {
-    type Output = Time;
-    fn add(self, t: Time) -> Time {
-        t + self
     }
 }
 
@@ -170,27 +159,6 @@ impl Sub<Interval> for TimeWithTimeZone {
             time: wrap_time(self.time, -i128::from(span.micros)),
             zone: self.zone,
         }
-    }
-}
-
-impl Add<TimeWithTimeZone> for Interval {
-    type Output = TimeWithTimeZone;
-    fn add(self, t: TimeWithTimeZone) -> TimeWithTimeZone {
-        t + self
-    }
-}
-
-impl Add<Timestamp> for Interval {
-    type Output = Timestamp;
-    fn add(self, t: Timestamp) -> Timestamp {
-        t + self
-    }
-}
-
-impl Add<TimestampWithTimeZone> for Interval {
-    type Output = TimestampWithTimeZone;
-    fn add(self, t: TimestampWithTimeZone) -> TimestampWithTimeZone {
-        t + self
     }
 }
 
