@@ -174,6 +174,27 @@ fn day_of_week(julian: i64) -> i64 {
     (julian + 1).rem_euclid(7)
 }
 
+/// The hours, minutes, seconds and microseconds of `micros` (a time of
+/// day, or an interval's time, negative or past 24 hours) with those below
+/// the unit of `rank` cleared, as timestamp_trunc and interval_trunc clear
+/// their struct pg_tm's fields; milliseconds keep the whole ones.
+fn truncate_clock(micros: i64, rank: u8) -> i64 {
+    let hour = micros / USECS_PER_HOUR;
+    let min = micros / USECS_PER_MINUTE % 60;
+    let sec = micros / USECS_PER_SEC % 60;
+    let usec = micros % USECS_PER_SEC;
+    let keep = |field: i64, cleared_from: u8| if rank >= cleared_from { 0 } else { field };
+    let usec = if rank == 2 {
+        usec / 1000 * 1000
+    } else {
+        keep(usec, 3)
+    };
+    keep(hour, 6) * USECS_PER_HOUR
+        + keep(min, 5) * USECS_PER_MINUTE
+        + keep(sec, 4) * USECS_PER_SEC
+        + usec
+}
+
 /// Where a unit stands among those date_trunc truncates to, largest
 /// first (12, millennium, to 1, microseconds): each truncation clears its
 /// own field and every smaller one, as PostgreSQL's switch falls through.
@@ -208,10 +229,6 @@ fn truncate_timestamp(t: i64, units: DateTimeParts) -> Option<i64> {
     let julian = days + POSTGRES_EPOCH_JDATE;
     let (y, m, d) = j2date(julian);
     let (mut year, mut mon, mut mday) = (i64::from(y), i64::from(m), i64::from(d));
-    let mut hour = time / USECS_PER_HOUR;
-    let mut min = time / USECS_PER_MINUTE % 60;
-    let mut sec = time / USECS_PER_SEC % 60;
-    let mut usec = time % USECS_PER_SEC;
     let rank = match units {
         P::Week => {
             // The Monday on or before the day: what PostgreSQL's
@@ -251,27 +268,12 @@ fn truncate_timestamp(t: i64, units: DateTimeParts) -> Option<i64> {
     if rank >= 7 {
         mday = 1;
     }
-    if rank >= 6 {
-        hour = 0;
-    }
-    if rank >= 5 {
-        min = 0;
-    }
-    if rank >= 4 {
-        sec = 0;
-    }
-    if rank >= 3 {
-        usec = 0;
-    }
-    if rank == 2 {
-        usec = usec / 1000 * 1000;
-    }
     // tm2timestamp: the new date must be a Julian day PostgreSQL has.
     let days = date2j(year, mon, mday) - POSTGRES_EPOCH_JDATE;
     if !(DATE_MIN..DATE_END).contains(&days) {
         out_of_range("timestamp")
     }
-    let time = ((hour * 60 + min) * 60 + sec) * USECS_PER_SEC + usec;
+    let time = truncate_clock(time, rank);
     Some(checked_timestamp(
         days.checked_mul(USECS_PER_DAY).map(|d| d + time),
     ))
@@ -319,10 +321,6 @@ impl Interval {
         let mut year = self.months / 12;
         let mut mon = self.months % 12;
         let mut mday = self.days;
-        let mut hour = self.micros / USECS_PER_HOUR;
-        let mut min = self.micros / USECS_PER_MINUTE % 60;
-        let mut sec = self.micros / USECS_PER_SEC % 60;
-        let mut usec = self.micros % USECS_PER_SEC;
         let Some(rank) = truncation_rank(units) else {
             return truncate_in_backend(units, self).unwrap_or(self);
         };
@@ -345,26 +343,11 @@ impl Interval {
         if rank >= 7 {
             mday = 0;
         }
-        if rank >= 6 {
-            hour = 0;
-        }
-        if rank >= 5 {
-            min = 0;
-        }
-        if rank >= 4 {
-            sec = 0;
-        }
-        if rank >= 3 {
-            usec = 0;
-        }
-        if rank == 2 {
-            usec = usec / 1000 * 1000;
-        }
         // itm2interval: the parts came from the fields, so they fit again.
         Interval {
             months: year * 12 + mon,
             days: mday,
-            micros: hour * USECS_PER_HOUR + min * USECS_PER_MINUTE + sec * USECS_PER_SEC + usec,
+            micros: truncate_clock(self.micros, rank),
         }
     }
 }
