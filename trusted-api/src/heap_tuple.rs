@@ -14,8 +14,8 @@ use plrust_ipc::message::{Answer, Attribute, Upcall};
 
 use crate::datum::oids::{FIRST_NORMAL_OBJECT_ID, RECORDOID};
 use crate::datum::{read_record, write_record, Datum, FromDatum, IntoDatum, TypeOid};
-use crate::entry::upcall;
 use crate::pgbox::{AllocatedByPostgres, AllocatedByRust};
+use crate::upcall::upcall;
 
 /// Where plrust-trusted-pgrx re-exports it.
 pub use crate::datum::TryFromDatumError;

@@ -6,7 +6,8 @@
 use plrust_ipc::message::{Answer, Upcall};
 
 use crate::datum::{Encoded, IntoDatum};
-use crate::entry::{upcall, BoxError};
+use crate::entry::BoxError;
+use crate::upcall::upcall;
 
 /// The rows of a `RETURNS SETOF` function; each item is one row (None = NULL).
 pub struct SetOfIterator<'a, T> {

@@ -19,6 +19,7 @@ mod report;
 pub mod spi;
 pub mod spi_codes;
 pub mod trigger;
+mod upcall;
 
 pub use datum::oids::BuiltinOid;
 pub use datum::*;

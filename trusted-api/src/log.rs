@@ -9,8 +9,9 @@
 
 use plrust_ipc::message::{ErrorReport, LogLevel, Upcall};
 
-use crate::entry::{body_line, upcall, RaisedError};
+use crate::entry::RaisedError;
 use crate::errcodes::PgSqlErrorCode;
+use crate::upcall::{body_line, upcall};
 
 /// pgrx's log levels, for `ereport!`, with elog.h's values (PostgreSQL
 /// 14 and later) as pgrx gives them, and ordered by them.

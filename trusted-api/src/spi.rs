@@ -21,10 +21,10 @@ use std::marker::PhantomData;
 use plrust_ipc::message::{Answer, SpiArg, Upcall};
 
 use crate::datum::{Datum, FromDatum, Json, PgOid, TryFromDatumError};
-use crate::entry::upcall;
-pub use crate::entry::ErrorOrigin;
 pub use crate::spi_codes::{SpiErrorCodes, SpiOkCodes, UnknownVariant};
+use crate::upcall::upcall;
 pub use cursor::SpiCursor;
+pub use plrust_ipc::message::ErrorOrigin;
 pub use query::{OwnedPreparedStatement, PreparedStatement, Query};
 pub use tuple::{SpiHeapTupleData, SpiHeapTupleDataEntry, SpiTupleTable};
 
@@ -141,7 +141,7 @@ fn sql_error(answer: Answer) -> SpiError {
             detail,
             hint,
             origin,
-            line: crate::entry::body_line(std::panic::Location::caller()),
+            line: crate::upcall::body_line(std::panic::Location::caller()),
         },
         _ => SpiError::Protocol,
     }

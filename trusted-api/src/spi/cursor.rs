@@ -14,7 +14,7 @@ use plrust_ipc::message::{Answer, Column, Upcall};
 
 use super::{sql_error, tuple, Result, SpiError, SpiTupleTable};
 use crate::datum::{Datum, PgOid};
-use crate::entry::upcall;
+use crate::upcall::upcall;
 
 /// An open cursor (`SpiClient::open_cursor`, `find_cursor`); closed when
 /// dropped, unless detached.

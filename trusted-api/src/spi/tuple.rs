@@ -19,7 +19,7 @@ use plrust_ipc::message::{Answer, Column, Upcall};
 
 use super::{sql_error, Result, SpiError};
 use crate::datum::{Datum, FromDatum, IntoDatum, Oid, PgOid, TypeOid};
-use crate::entry::upcall;
+use crate::upcall::upcall;
 
 /// One row as the channel carries it: each column's binary value or NULL.
 pub(super) type Row = Vec<Option<Vec<u8>>>;
