@@ -6,8 +6,9 @@
 //! `run` is generic, so it is instantiated inside each function's shared
 //! object; what it calls (and std) is in this crate's dylib, which every
 //! function of an executor shares (so the call in progress and the panic
-//! hook below exist once per executor).  The executor itself only ever sees the C ABI
-//! `plrust_entry(host, args, args_len, reply, reply_cap) -> reply_len`.
+//! hook below exist once per executor).  The executor itself only ever
+//! sees the C ABI `plrust_entry(host, args, args_len, reply, reply_cap) ->
+//! reply_len`.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU32, Ordering};
