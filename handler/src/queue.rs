@@ -322,12 +322,6 @@ pub fn obtain(want: &Want, fn_name: &str) -> (usize, Pick) {
     }
 }
 
-/// A nested call that would wait for an executor this very backend holds
-/// for its outer calls: it would wait until plrust.pool_wait_timeout for
-/// nothing, so it fails now.  (A nested call runs in its outer call's
-/// executor only if that executor has the function loaded: executors load
-/// their owner's functions when they start, and are sealed after, so a
-/// function created since needs another executor.)
 /// Whether waiting for an executor for `want` would wait only for this
 /// backend: every executor the tenant holds at its ceiling, or every one
 /// of the pool, is held by this backend's outer calls.  Read from the slot
@@ -348,6 +342,12 @@ pub fn waits_for_itself(want: &Want) -> Option<usize> {
     (all_mine || tenants_mine).then(|| (0..slots.len()).filter(|&i| mine(i)).count())
 }
 
+/// A nested call that would wait for an executor this very backend holds
+/// for its outer calls: it would wait until plrust.pool_wait_timeout for
+/// nothing, so it fails now.  (A nested call runs in its outer call's
+/// executor only if that executor has the function loaded: executors load
+/// their owner's functions when they start, and are sealed after, so a
+/// function created since needs another executor.)
 pub fn refuse_waiting_for_itself(want: &Want, fn_name: &str, held: usize) -> ! {
     let (owner, db) = names(want.principal);
     raise(

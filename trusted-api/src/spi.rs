@@ -93,9 +93,6 @@ impl From<TryFromDatumError> for SpiError {
 /// Arguments as PL/Rust bodies write them: `(PgBuiltInOids::INT4OID.oid(), 1.into_datum())`.
 pub type SpiArgs = Vec<(PgOid, Option<Datum>)>;
 
-/// Run `query` in the backend.  `select` reads through a cursor (the
-/// backend decides whether one is needed); otherwise the statement runs to
-/// completion and its rows, if any, come back at once.
 /// Arguments as the channel carries them: each one's type and bytes.
 fn wire_args(args: &[(PgOid, Option<Datum>)]) -> Vec<SpiArg<'_>> {
     args.iter()
@@ -106,6 +103,9 @@ fn wire_args(args: &[(PgOid, Option<Datum>)]) -> Vec<SpiArg<'_>> {
         .collect()
 }
 
+/// Run `query` in the backend.  `select` reads through a cursor (the
+/// backend decides whether one is needed); otherwise the statement runs to
+/// completion and its rows, if any, come back at once.
 #[track_caller]
 fn execute<'conn>(
     query: &str,
