@@ -107,16 +107,20 @@ impl<'a> ObjectNames<'a> {
 impl<'a> PassedOn<'a> {
     /// Every text it carries, for bounding and checking.
     pub fn texts(&self) -> impl Iterator<Item = &'a str> {
+        [self.context, self.query]
+            .into_iter()
+            .flatten()
+            .chain(self.names())
+    }
+
+    /// The LOCATION's function and file and the object names: the texts
+    /// the server log writes as they are (it escapes only the messages).
+    pub fn names(&self) -> impl Iterator<Item = &'a str> {
         let source = self.source.as_ref().map(|s| (s.function, s.file));
-        [
-            self.context,
-            self.query,
-            source.map(|s| s.0),
-            source.map(|s| s.1),
-        ]
-        .into_iter()
-        .chain(self.objects.texts())
-        .flatten()
+        [source.map(|s| s.0), source.map(|s| s.1)]
+            .into_iter()
+            .chain(self.objects.texts())
+            .flatten()
     }
 
     fn bounded(self) -> PassedOn<'a> {

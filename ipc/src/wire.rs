@@ -102,19 +102,7 @@ fn check_report(r: &ErrorReport<'_>) -> Result<(), WireError> {
         // LOCATION and the object names are written to the server log as
         // they are (PostgreSQL escapes only the message texts): no line
         // breaks or other control characters, which could forge log lines.
-        let names = p.source.iter().flat_map(|s| [s.function, s.file]);
-        let objects = p.objects.clone();
-        let objects = [
-            objects.schema,
-            objects.table,
-            objects.column,
-            objects.datatype,
-            objects.constraint,
-        ];
-        if names
-            .chain(objects.into_iter().flatten())
-            .any(|t| t.chars().any(char::is_control))
-        {
+        if p.names().any(|t| t.chars().any(char::is_control)) {
             return Err(WireError::Malformed(
                 "a control character in an error's location or object names".into(),
             ));
